@@ -1,0 +1,5 @@
+"""mlci: continuous integration for machine-learning repositories."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

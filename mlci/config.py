@@ -1,0 +1,169 @@
+"""Load and validate ``mlci.yaml`` against the JSON Schema shipped in the package."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mlci.errors import ConfigError
+
+CONFIG_NAME = "mlci.yaml"
+DEFAULT_MAX_PATHS = 20
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A metric or params file named in the configuration (a path or a glob)."""
+
+    path: str
+    row: int = -1
+    keys: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_config(cls, item: str | dict[str, Any]) -> FileSpec:
+        if isinstance(item, str):
+            return cls(path=item)
+        keys = item.get("keys")
+        return cls(path=item["path"], row=item.get("row", -1),
+                   keys=tuple(keys) if keys is not None else None)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration; ``None`` for a list means "discover it"."""
+
+    path: Path | None = None
+    metrics: tuple[FileSpec, ...] | None = None
+    params: tuple[FileSpec, ...] | None = None
+    artifacts: tuple[str, ...] = ()
+    max_paths: int = DEFAULT_MAX_PATHS
+    dvc_remote: str | None = None
+    gates: tuple[dict[str, Any], ...] = ()
+    test_paths: tuple[str, ...] = ()
+    test_args: tuple[str, ...] = ()
+    report_key: str = "default"
+    report_template: str | None = None
+    report_history: int = 10
+    hooks: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], path: Path | None,
+                     warnings: tuple[str, ...] = ()) -> Config:
+        diff = data.get("diff", {})
+        tests = data.get("tests", {})
+        report = data.get("report", {})
+
+        def files(key: str) -> tuple[FileSpec, ...] | None:
+            return tuple(FileSpec.from_config(i) for i in data[key]) if key in data else None
+
+        return cls(
+            path=path,
+            metrics=files("metrics"),
+            params=files("params"),
+            artifacts=tuple(data.get("artifacts", ())),
+            max_paths=diff.get("max_paths", DEFAULT_MAX_PATHS),
+            dvc_remote=diff.get("remote"),
+            gates=tuple(data.get("gates", ())),
+            test_paths=tuple(tests.get("paths", ())),
+            test_args=tuple(tests.get("args", ())),
+            report_key=report.get("key", "default"),
+            report_template=report.get("template"),
+            report_history=report.get("history", 10),
+            hooks=dict(data.get("hooks", {})),
+            warnings=warnings,
+        )
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of mlci.yaml (also usable by editors)."""
+    text = resources.files("mlci").joinpath("schema/config.schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _key_path(parts: Any) -> str:
+    return ".".join(str(p) for p in parts) or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    from jsonschema.exceptions import best_match
+
+    # oneOf/anyOf report "is not valid under any of the given schemas"; the closest branch
+    # says what is actually wrong.
+    if error.context:
+        deepest = best_match(error.context)
+        if deepest is not None:
+            error = deepest
+    return f"{_key_path(error.absolute_path)}: {error.message}"
+
+
+def validate_mapping(data: Any, source: str) -> tuple[str, ...]:
+    """Validate a loaded configuration; return warnings, raise ConfigError listing errors.
+
+    Unknown keys are warnings, not errors, so a newer config still runs on an older mlci.
+    """
+    from jsonschema import Draft202012Validator
+
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got "
+                          f"{type(data).__name__}")
+    validator = Draft202012Validator(schema())
+    errors: list[str] = []
+    warnings: list[str] = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        if error.validator == "additionalProperties":
+            known = set(error.schema.get("properties", {}))
+            unknown = sorted(set(error.instance) - known)
+            where = _key_path(error.absolute_path)
+            warnings.extend(f"{source}: {where}: unknown key {key!r} ignored "
+                            f"(known: {', '.join(sorted(known))})" for key in unknown)
+        else:
+            errors.append(f"{source}: {_describe(error)}")
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+    return tuple(warnings)
+
+
+def parse_config_text(text: str, source: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{source}: {where}invalid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: invalid YAML: {exc}") from exc
+
+
+def load_config_file(path: Path) -> Config:
+    """Read, parse and validate one configuration file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    data = parse_config_text(text, str(path))
+    if data is None:
+        data = {}
+    warnings = validate_mapping(data, str(path))
+    return Config.from_mapping(data, path, warnings)
+
+
+def load_config(root: Path, explicit: str | None = None) -> Config:
+    """The configuration for a repository: ``--config FILE``, else ``ROOT/mlci.yaml``, else
+    defaults (valid in a DVC repository: everything is discovered from dvc.yaml)."""
+    if explicit is not None:
+        return load_config_file(Path(explicit))
+    candidate = root / CONFIG_NAME
+    if candidate.is_file():
+        return load_config_file(candidate)
+    return Config()

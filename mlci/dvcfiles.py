@@ -1,0 +1,195 @@
+"""Read DVC's metadata (``dvc.yaml``, ``dvc.lock``, ``*.dvc``) from a snapshot, without DVC.
+
+These files are small YAML documents that git holds, so reading them directly is both faster
+than importing DVC and works at any commit.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from mlci.errors import InputError
+from mlci.snapshot import Snapshot
+
+PARAMS_DEFAULT = "params.yaml"
+
+
+@dataclass(frozen=True)
+class DvcOutput:
+    """One output DVC tracks: from a ``.dvc`` file or a ``dvc.lock`` stage."""
+
+    path: str
+    md5: str | None
+    size: int | None
+    nfiles: int | None
+    legacy_hash: bool  # DVC 2 entries (no ``hash: md5``) live at the old cache layout
+    stage: str | None  # dvc.lock stage, or the .dvc file that tracks it
+    remote: str | None = None
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.md5 and self.md5.endswith(".dir"))
+
+
+@dataclass(frozen=True)
+class LockedStage:
+    """A stage as recorded in ``dvc.lock``: what it read and what it wrote."""
+
+    name: str
+    deps: dict[str, str | None]  # path -> md5
+    params: dict[str, Any]  # "file:key" -> value, flattened
+    outs: tuple[DvcOutput, ...]
+
+
+@dataclass(frozen=True)
+class DvcYaml:
+    """What ``dvc.yaml`` declares: metric files and params (file -> keys, None for all)."""
+
+    metrics: tuple[str, ...]
+    params: dict[str, tuple[str, ...] | None]
+    uncached: frozenset[str]  # outputs with ``cache: false`` (kept in git)
+
+
+def _load_yaml(snapshot: Snapshot, path: str) -> Any:
+    import yaml
+
+    data = snapshot.read(path)
+    if data is None:
+        return None
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} at {snapshot.side} ({snapshot.revision.short}): "
+                         f"invalid YAML: {exc}") from exc
+
+
+def _join(wdir: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(wdir, path)) if wdir else path
+
+
+def _entry_path(item: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(item, str):
+        return item, {}
+    if isinstance(item, dict) and len(item) == 1:
+        (path, opts), = item.items()
+        return str(path), opts if isinstance(opts, dict) else {}
+    raise ValueError(f"unexpected entry {item!r}")
+
+
+def _add_params(params: dict[str, tuple[str, ...] | None], entries: Any, wdir: str) -> None:
+    for entry in entries or ():
+        if isinstance(entry, str):
+            # A bare key names a key of params.yaml (DVC's default params file).
+            _merge_keys(params, _join(wdir, PARAMS_DEFAULT), (entry,))
+        elif isinstance(entry, dict):
+            for file, keys in entry.items():
+                _merge_keys(params, _join(wdir, str(file)),
+                            tuple(map(str, keys)) if keys else None)
+
+
+def _merge_keys(params: dict[str, tuple[str, ...] | None], file: str,
+                keys: tuple[str, ...] | None) -> None:
+    if file in params and (params[file] is None or keys is None):
+        params[file] = None
+    else:
+        params[file] = tuple(dict.fromkeys((*(params.get(file) or ()), *(keys or ()))))
+
+
+def read_dvc_yaml(snapshot: Snapshot, path: str = "dvc.yaml") -> DvcYaml | None:
+    """Parse ``dvc.yaml`` at the snapshot, or return None when it has none."""
+    data = _load_yaml(snapshot, path)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping at the top level")
+    root = posixpath.dirname(path)
+    metrics: list[str] = []
+    params: dict[str, tuple[str, ...] | None] = {}
+    uncached: set[str] = set()
+    try:
+        metrics.extend(_join(root, _entry_path(m)[0]) for m in data.get("metrics") or ())
+        _add_params(params, data.get("params"), root)
+        for stage in (data.get("stages") or {}).values():
+            if not isinstance(stage, dict):
+                continue
+            wdir = _join(root, stage.get("wdir", "") or "")
+            for item in stage.get("metrics") or ():
+                metric, opts = _entry_path(item)
+                metrics.append(_join(wdir, metric))
+                if opts.get("cache") is False:
+                    uncached.add(_join(wdir, metric))
+            for item in stage.get("outs") or ():
+                out, opts = _entry_path(item)
+                if opts.get("cache") is False:
+                    uncached.add(_join(wdir, out))
+            _add_params(params, stage.get("params"), wdir)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise InputError(f"{path} at {snapshot.side}: {exc}") from exc
+    return DvcYaml(metrics=tuple(dict.fromkeys(metrics)), params=params,
+                   uncached=frozenset(uncached))
+
+
+def _output(entry: dict[str, Any], base_dir: str, stage: str | None) -> DvcOutput:
+    md5 = entry.get("md5") or entry.get("etag") or entry.get("checksum")
+    return DvcOutput(
+        path=_join(base_dir, str(entry["path"])),
+        md5=str(md5) if md5 else None,
+        size=entry.get("size"),
+        nfiles=entry.get("nfiles"),
+        legacy_hash=entry.get("hash") != "md5",
+        stage=stage,
+        remote=entry.get("remote"),
+    )
+
+
+def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock") -> list[LockedStage]:
+    """The stages recorded in ``dvc.lock`` (schema 2.0), empty when there is none."""
+    from mlci.formats import flatten
+
+    data = _load_yaml(snapshot, path)
+    if not data:
+        return []
+    root = posixpath.dirname(path)
+    stages = data.get("stages") if isinstance(data, dict) else None
+    if not isinstance(stages, dict):
+        raise InputError(f"{path} at {snapshot.side}: no 'stages' mapping (DVC 1 lock files "
+                         "are not supported; run `dvc commit` with DVC 2 or newer)")
+    result = []
+    try:
+        for name, stage in stages.items():
+            deps = {_join(root, d["path"]): d.get("md5") for d in stage.get("deps") or ()}
+            params = {f"{file}:{key}": value
+                      for file, values in (stage.get("params") or {}).items()
+                      for key, value in flatten(values).items()}
+            outs = tuple(_output(o, root, str(name)) for o in stage.get("outs") or ())
+            result.append(LockedStage(name=str(name), deps=deps, params=params, outs=outs))
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
+    return result
+
+
+def read_dvc_file(snapshot: Snapshot, path: str) -> list[DvcOutput]:
+    """The outputs a ``.dvc`` file tracks."""
+    data = _load_yaml(snapshot, path)
+    if not isinstance(data, dict):
+        return []
+    base = posixpath.dirname(path)
+    try:
+        return [_output(o, base, path) for o in data.get("outs") or ()]
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
+
+
+def tracked_outputs(snapshot: Snapshot) -> list[DvcOutput]:
+    """Every DVC output at the snapshot: ``.dvc`` files anywhere, then every ``dvc.lock``."""
+    outputs: list[DvcOutput] = []
+    for path in snapshot.paths():
+        if path.endswith(".dvc") and not path.startswith(".dvc/"):
+            outputs.extend(read_dvc_file(snapshot, path))
+    for path in snapshot.paths():
+        if path == "dvc.lock" or path.endswith("/dvc.lock"):
+            for stage in read_dvc_lock(snapshot, path):
+                outputs.extend(stage.outs)
+    return outputs

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from repo_helpers import isolated_env
+
+from mlci.cli import main
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REFERENCE = SHARED / "reference"
+
+
+@pytest.fixture(autouse=True)
+def isolate(tmp_path_factory: pytest.TempPathFactory,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keep every test away from the developer's home, git config and CI variables."""
+    home = tmp_path_factory.mktemp("home")
+    for key, value in isolated_env(home).items():
+        monkeypatch.setenv(key, value)
+    for key in ("CI", "GITHUB_ACTIONS", "GITHUB_EVENT_PATH", "GITHUB_EVENT_NAME",
+                "GITHUB_TOKEN", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_API_URL",
+                "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF", "GITHUB_RUN_ID", "GITLAB_CI",
+                "GITLAB_TOKEN", "CI_API_V4_URL", "MLCI_TOKEN", "MLCI_GITLAB_TOKEN",
+                "CI_MERGE_REQUEST_IID", "CI_PROJECT_ID", "CI_MERGE_REQUEST_DIFF_BASE_SHA"):
+        monkeypatch.delenv(key, raising=False)
+    yield
+
+
+class Outcome(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_mlci(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
+    """Run ``mlci ARGS`` in-process through the real entry point, stdout and stderr apart."""
+
+    def run(*args: str) -> Outcome:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Outcome(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def reference() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference data not found at {REFERENCE} (../shared/reference)")
+    return REFERENCE

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlci.config import Config, load_config, load_config_file
+from mlci.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mlci.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_full_config_loads(tmp_path: Path) -> None:
+    config = load_config_file(write(tmp_path, """
+version: 1
+metrics: [eval/metrics.json, {path: eval/table.csv, row: 0}]
+params: [params.yaml]
+artifacts: ["models/*.onnx"]
+gates:
+  - metric: accuracy
+    direction: higher
+    max_drop: 0.01
+    severity: fail
+  - artifact: model.pkl
+    max_size: 200MB
+tests:
+  paths: [tests/model]
+report:
+  key: nightly
+"""))
+    assert [m.path for m in config.metrics or ()] == ["eval/metrics.json", "eval/table.csv"]
+    assert config.metrics and config.metrics[1].row == 0
+    assert config.artifacts == ("models/*.onnx",)
+    assert len(config.gates) == 2
+    assert config.test_paths == ("tests/model",)
+    assert config.report_key == "nightly"
+    assert config.warnings == ()
+
+
+def test_no_config_is_valid(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    assert config == Config()
+    assert config.metrics is None and config.params is None
+
+
+def test_empty_file_is_valid(tmp_path: Path) -> None:
+    assert load_config_file(write(tmp_path, "")).gates == ()
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "metrics: [a.json\ngates: x: y\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_file(path)
+    assert str(path) in str(info.value)
+    assert "line" in str(info.value)
+
+
+def test_wrong_type_names_key_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "gates:\n  - metric: acc\n    direction: up\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_file(path)
+    message = str(info.value)
+    assert f"{path}: gates.0.direction" in message
+    assert "'higher'" in message
+
+
+def test_gate_needs_metric_or_artifact(tmp_path: Path) -> None:
+    path = write(tmp_path, "gates:\n  - direction: higher\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_file(path)
+    assert "gates.0" in str(info.value)
+
+
+def test_unknown_keys_warn_but_load(tmp_path: Path) -> None:
+    config = load_config_file(write(tmp_path, "metrcs: [a.json]\nreport: {key: x, colour: red}\n"))
+    assert any("unknown key 'metrcs'" in w for w in config.warnings)
+    assert any("report: unknown key 'colour'" in w for w in config.warnings)
+    assert config.report_key == "x"
+
+
+def test_top_level_must_be_mapping(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config_file(write(tmp_path, "- a\n- b\n"))
+
+
+def test_missing_explicit_config(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path, str(tmp_path / "nope.yaml"))
+
+
+def test_validate_command(tmp_path: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    good = write(tmp_path, "version: 1\nmetrcs: []\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gates: 3\n")
+    result = run_mlci("validate", str(good), str(bad))
+    assert result.code == 2
+    assert f"{good}: valid" in result.out
+    assert "unknown key 'metrcs'" in result.err
+    assert f"{bad}: gates: 3 is not of type 'array'" in result.err
