@@ -13,7 +13,7 @@ from mlci.metrics import diff_values
 from mlci.revisions import resolve_revisions
 from mlci.snapshot import open_snapshot
 
-PARTS = ("metrics", "params")
+PARTS = ("metrics", "params", "artifacts")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,13 @@ def compare(request: CompareRequest, config: Config | None = None) -> Comparison
             params = values.params if "params" in request.only else []
             warnings += values.warnings
             errors += values.errors
+        artifacts = []
+        if "artifacts" in request.only:
+            from mlci.artifacts import diff_artifacts
+
+            found = diff_artifacts(config, base_snapshot, head_snapshot, repo.root)
+            artifacts = found.changes
+            warnings += found.warnings
         return Comparison(base=base, head=head, metrics=tuple(metrics), params=tuple(params),
-                          warnings=tuple(warnings),
+                          artifacts=tuple(artifacts), warnings=tuple(warnings),
                           notes=tuple(notes), errors=tuple(errors))
