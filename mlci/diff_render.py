@@ -16,17 +16,60 @@ def render_json(comparison: Comparison) -> str:
     return json.dumps(comparison.to_json(), indent=2, allow_nan=False)
 
 
-def _artifact_row(change: ArtifactChange) -> list[str]:
-    size = f"{format_size(change.base.size if change.base else None)} -> " \
-           f"{format_size(change.head.size if change.head else None)}"
+_STATUSES = ("added", "deleted", "modified", "renamed")
+
+
+def _artifact_row(change: ArtifactChange, arrow: str) -> list[str]:
+    base, head = change.base, change.head
+    either = head or base
+    if change.status in ("modified", "renamed") and base and head and base.size != head.size:
+        size = f"{format_size(base.size)} {arrow} {format_size(head.size)}"
+    else:
+        size = format_size(either.size if either else None)
     inside = ""
     if change.files is not None:
         f = change.files
-        inside = f"+{f.added} -{f.deleted} ~{f.modified} >{f.renamed}"
+        counts = [f"{getattr(f, s)} {s}" for s in _STATUSES if getattr(f, s)]
+        inside = ", ".join(counts) or "no file changed"
+        if head is not None and head.nfiles is not None:
+            inside += f" (of {head.nfiles} files)"
+    elif change.source == "dvc" and either is not None and either.nfiles is not None:
+        inside = f"{either.nfiles} files"
     if not change.complete:
-        inside = (inside + " " if inside else "") + "(incomplete)"
-    path = f"{change.old_path} -> {change.path}" if change.old_path else change.path
-    return [path, change.source, change.status, size, inside, change.stage or ""]
+        inside = (inside + "; " if inside else "") + "incomplete: manifest unavailable"
+    path = f"{change.old_path} {arrow} {change.path}" if change.old_path else change.path
+    stage = change.stage or ""
+    if change.lineage:
+        stage += f" (re-ran: {', '.join(change.lineage)})"
+    return [path, change.source, change.status, size, inside, stage]
+
+
+def _artifact_details(artifacts: Sequence[ArtifactChange], markdown: bool) -> list[str]:
+    """The changed paths inside each directory (at most the configured number per status;
+    the counts in the table are always complete)."""
+    cell: Callable[[object], str] = escape if markdown else str
+    arrow = "→" if markdown else "->"
+    lines: list[str] = []
+    for change in artifacts:
+        files = change.files
+        if files is None or not files.paths:
+            continue
+        lines.append(f"Files changed in {cell(change.path)}:" if markdown
+                     else f"  {change.path}:")
+        for status in _STATUSES:
+            paths, count = files.paths.get(status) or [], getattr(files, status)
+            if not count:
+                continue
+            shown = [f" {arrow} ".join(cell(part) for part in p.split(" -> "))
+                     for p in paths]
+            if count > len(paths):
+                shown.append(f"and {count - len(paths)} more")
+            if markdown:
+                lines.append(f"- {status}: " + ", ".join(shown))
+            else:
+                lines.append(f"    {status}: " + ", ".join(shown))
+        lines.append("")
+    return lines
 
 
 def _sections(comparison: Comparison, cell: Callable[[object], str]
@@ -49,7 +92,8 @@ def _sections(comparison: Comparison, cell: Callable[[object], str]
     if comparison.artifacts:
         sections.append(("Data and models",
                          ("Path", "Source", "Status", "Size", "Files inside", "Stage"),
-                         [[cell(v) for v in _artifact_row(a)] for a in comparison.artifacts]))
+                         [[cell(v) for v in _artifact_row(a, "→" if cell is escape else "->")]
+                          for a in comparison.artifacts]))
     return sections
 
 
@@ -73,6 +117,8 @@ def render_text(comparison: Comparison, markdown: bool) -> str:
         else:
             lines.append("No changes." if markdown else "  no changes")
         lines.append("")
+        if title == "Data and models":
+            lines.extend(_artifact_details(comparison.artifacts, markdown))
     for label, messages in (("Errors", comparison.errors), ("Warnings", comparison.warnings),
                             ("Notes", comparison.notes)):
         if messages:

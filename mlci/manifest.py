@@ -1,0 +1,137 @@
+"""Diff two DVC ``.dir`` manifests: the files inside a tracked directory.
+
+A manifest is a JSON list of ``{"md5": ..., "relpath": ...}`` sorted by ``relpath``, exactly
+as DVC writes it (``json.dumps(..., sort_keys=True)``). The diff walks both lists at once
+(a merge join, one pass), straight over the raw bytes: a million-file directory costs the two
+manifests' bytes plus the changes, never a parsed copy of either list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from mlci.comparison import FileChanges
+from mlci.errors import InputError
+
+# DVC's own serialisation; anything else (other key order, extra keys) takes the slow path.
+_ENTRY = re.compile(rb'\{"md5": "([0-9a-fA-F]+)", "relpath": "((?:[^"\\]|\\.)*)"\}')
+_SEPARATOR = b", "
+
+Entry = tuple[bytes, bytes]  # (relpath as stored, md5)
+
+
+class _Irregular(Exception):
+    """The manifest is not in DVC's canonical form (or not sorted): use the slow path."""
+
+
+@dataclass
+class ManifestDiff:
+    """Counts are complete; the path lists are what a caller keeps (all of them)."""
+
+    added: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)  # "old -> new"
+
+    def file_changes(self, max_paths: int) -> FileChanges:
+        """The changes with at most ``max_paths`` paths listed per status."""
+        paths = {status: getattr(self, status)[:max_paths]
+                 for status in ("added", "deleted", "modified", "renamed")
+                 if getattr(self, status)}
+        return FileChanges(added=len(self.added), deleted=len(self.deleted),
+                           modified=len(self.modified), renamed=len(self.renamed),
+                           paths=paths)
+
+
+def verify(data: bytes, md5: str) -> bool:
+    """Whether ``data`` is the manifest named by ``md5`` (DVC names it by its md5)."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest() == md5.removesuffix(".dir")
+
+
+def _fast_entries(data: bytes) -> Iterator[Entry]:
+    body = data.strip()
+    if not (body.startswith(b"[") and body.endswith(b"]")):
+        raise _Irregular
+    position = 1
+    end = len(body) - 1
+    previous = b""
+    for match in _ENTRY.finditer(body, 1, end):
+        if match.start() != position:
+            raise _Irregular
+        relpath = match.group(2)
+        # Escaped characters sort differently from what they stand for: slow path.
+        if b"\\" in relpath or relpath <= previous:
+            raise _Irregular
+        previous = relpath
+        yield relpath, match.group(1)
+        position = match.end()
+        if body.startswith(_SEPARATOR, position):
+            position += len(_SEPARATOR)
+    if position != end:
+        raise _Irregular
+
+
+def _slow_entries(data: bytes, where: str) -> list[Entry]:
+    try:
+        items = json.loads(data)
+        entries = sorted((str(item["relpath"]).encode("utf-8"), str(item["md5"]).encode())
+                         for item in items)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(f"{where}: not a DVC directory manifest ({exc})") from exc
+    return entries
+
+
+def count_files(data: bytes, where: str) -> int:
+    """The number of files a manifest lists."""
+    try:
+        return sum(1 for _ in _fast_entries(data))
+    except _Irregular:
+        return len(_slow_entries(data, where))
+
+
+def _merge(base: Iterable[Entry], head: Iterable[Entry], diff: ManifestDiff,
+           gone: dict[bytes, list[bytes]], new: list[Entry]) -> None:
+    """One pass over two sorted entry streams; deletions are kept by md5 for renames."""
+    missing: Entry = (b"", b"")
+    b_iter, h_iter = iter(base), iter(head)
+    b, h = next(b_iter, missing), next(h_iter, missing)
+    while b is not missing or h is not missing:
+        if h is missing or (b is not missing and b[0] < h[0]):
+            gone.setdefault(b[1], []).append(b[0])
+            b = next(b_iter, missing)
+        elif b is missing or h[0] < b[0]:
+            new.append(h)
+            h = next(h_iter, missing)
+        else:
+            if b[1] != h[1]:
+                diff.modified.append(b[0].decode("utf-8", "replace"))
+            b, h = next(b_iter, missing), next(h_iter, missing)
+
+
+def diff_manifests(base: bytes, head: bytes, where: str) -> ManifestDiff:
+    """Files added, deleted, modified and renamed (same md5 at a new relpath) between two
+    manifests. ``where`` names the output in error messages."""
+    diff = ManifestDiff()
+    gone: dict[bytes, list[bytes]] = {}
+    new: list[Entry] = []
+    try:
+        _merge(_fast_entries(base), _fast_entries(head), diff, gone, new)
+    except _Irregular:
+        diff, gone, new = ManifestDiff(), {}, []
+        _merge(_slow_entries(base, f"{where} (base)"), _slow_entries(head, f"{where} (head)"),
+               diff, gone, new)
+    for relpath, md5 in new:
+        sources = gone.get(md5)
+        if sources:
+            old = sources.pop(0)
+            diff.renamed.append(f"{old.decode('utf-8', 'replace')} -> "
+                                f"{relpath.decode('utf-8', 'replace')}")
+        else:
+            diff.added.append(relpath.decode("utf-8", "replace"))
+    diff.deleted.extend(sorted(p.decode("utf-8", "replace")
+                               for paths in gone.values() for p in paths))
+    return diff
