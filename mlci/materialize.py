@@ -1,0 +1,215 @@
+"""Materialise a file or directory as it is at one revision into a temporary directory.
+
+The source is a git blob (or tree), or a DVC-tracked output read from the local DVC cache,
+else from its DVC remote; a directory output is rebuilt from its ``.dir`` manifest. The copy
+is read-only and lives outside the user's working tree, which mlci never writes to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import shutil
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mlci.config import Config
+from mlci.dvc_cache import cache_dir, read_object
+from mlci.dvcfiles import DvcOutput, tracked_outputs
+from mlci.errors import EnvironmentFailure, InputError
+from mlci.git import Repository
+from mlci.revisions import Revision
+from mlci.snapshot import Snapshot, open_snapshot
+
+
+class ArtifactMissing(InputError):
+    """The path names neither a file or directory in git nor a DVC output at that revision.
+
+    A test can catch it, e.g. to skip a comparison with a model that base does not have yet.
+    """
+
+
+def normalize_path(root: Path, path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the repository root, in posix form; it must stay inside it."""
+    given = Path(path)
+    if given.is_absolute():
+        try:
+            given = given.resolve().relative_to(root.resolve())
+        except ValueError:
+            raise InputError(f"{path}: not inside the repository {root}") from None
+    text = posixpath.normpath(given.as_posix())
+    if text in ("", ".") or text == ".." or text.startswith("../"):
+        raise InputError(f"{path!s}: expected a path inside the repository, relative to "
+                         f"its root {root}")
+    return text
+
+
+def _safe_relpath(relpath: Any, where: str) -> PurePosixPath:
+    if not isinstance(relpath, str) or not relpath:
+        raise InputError(f"{where}: manifest entry without a relpath")
+    parts = PurePosixPath(relpath)
+    if parts.is_absolute() or ".." in parts.parts:
+        raise InputError(f"{where}: manifest entry {relpath!r} points outside the directory")
+    return parts
+
+
+def _make_read_only(path: Path) -> None:
+    if path.is_dir():
+        for dirpath, dirnames, filenames in os.walk(path, topdown=False):
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o444)
+            for name in dirnames:
+                os.chmod(os.path.join(dirpath, name), 0o555)
+        os.chmod(path, 0o555)
+    else:
+        os.chmod(path, 0o444)
+
+
+def _make_writable(path: Path) -> None:
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chmod(dirpath, stat.S_IRWXU)
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), stat.S_IRWXU)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), stat.S_IRUSR | stat.S_IWUSR)
+
+
+class Materializer:
+    """Materialises artifacts of one repository into its own temporary directory.
+
+    Each (commit, path) is materialised once and reused; ``close()`` removes everything.
+    """
+
+    def __init__(self, repo: Repository, config: Config,
+                 directory: Path | None = None) -> None:
+        self.repo = repo
+        self.root = repo.root
+        self.config = config
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="mlci-artifacts-"))
+        self._done: dict[tuple[str, str], Path] = {}
+        self._snapshots: dict[str, Snapshot] = {}
+        self._outputs: dict[str, list[DvcOutput]] = {}
+
+    # -- public ------------------------------------------------------------------------
+    def materialize(self, revision: Revision, path: str | os.PathLike[str],
+                    side: str = "head") -> Path:
+        """A read-only local path holding ``path`` as it is at ``revision``."""
+        relpath = normalize_path(self.root, path)
+        key = ("workspace" if revision.workspace else revision.sha, relpath)
+        if key not in self._done:
+            target = self.directory / ("workspace" if revision.workspace
+                                       else revision.sha[:12]) / relpath
+            self._materialize(revision, relpath, side, target)
+            _make_read_only(target)
+            self._done[key] = target
+        return self._done[key]
+
+    def close(self) -> None:
+        if self.directory.exists():
+            _make_writable(self.directory)
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    # -- sources -------------------------------------------------------------------------
+    def _snapshot(self, revision: Revision, side: str) -> Snapshot:
+        key = "workspace" if revision.workspace else revision.sha
+        if key not in self._snapshots:
+            self._snapshots[key] = open_snapshot(self.repo, revision, side)
+        return self._snapshots[key]
+
+    def _materialize(self, revision: Revision, path: str, side: str, target: Path) -> None:
+        where = f"{path} at {side} ({revision.short})"
+        if revision.workspace:
+            source = self.root / path
+            if source.is_file() or source.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if source.is_dir():
+                    shutil.copytree(source, target, symlinks=False)
+                else:
+                    shutil.copyfile(source, target)
+                return
+        snapshot = self._snapshot(revision, side)
+        data = snapshot.read(path)
+        if data is not None:
+            self._write(target, data)
+            return
+        prefix = path + "/"
+        inside = [p for p in snapshot.paths() if p.startswith(prefix)]
+        if inside:
+            target.mkdir(parents=True, exist_ok=True)
+            for file in inside:
+                content = snapshot.read(file)
+                if content is not None:
+                    self._write(target / file[len(prefix):], content)
+            return
+        output = self._dvc_output(snapshot, path)
+        if output is None:
+            raise ArtifactMissing(f"{where}: no such file or directory in git, and no DVC "
+                                  "output (.dvc file or dvc.lock) tracks it")
+        self._materialize_dvc(output, path, where, target)
+
+    def _dvc_output(self, snapshot: Snapshot, path: str) -> DvcOutput | None:
+        key = snapshot.revision.sha + (":workspace" if snapshot.revision.workspace else "")
+        if key not in self._outputs:
+            self._outputs[key] = tracked_outputs(snapshot)
+        for output in self._outputs[key]:
+            if output.path == path or (output.is_dir and path.startswith(output.path + "/")):
+                return output
+        return None
+
+    def _object(self, output: DvcOutput, md5: str, where: str) -> bytes:
+        data = read_object(self.root, md5, output.legacy_hash)
+        if data is not None:
+            return data
+        remote = output.remote or self.config.dvc_remote
+        from mlci.dvc_remote import fetch_object
+
+        problems: list[str] = []
+        fetched = fetch_object(self.root, md5, output.legacy_hash, remote, problems)
+        if fetched is not None:
+            return fetched
+        why = f" ({'; '.join(problems)})" if problems else ""
+        raise EnvironmentFailure(
+            f"{where}: DVC object {md5} is neither in the local cache "
+            f"({cache_dir(self.root)}) nor on the DVC remote{why}; push it (`dvc push`) "
+            "from the commit that produced it, or `dvc fetch` it here")
+
+    def _materialize_dvc(self, output: DvcOutput, path: str, where: str,
+                         target: Path) -> None:
+        if not output.md5:
+            raise InputError(f"{where}: the DVC output {output.path} has no hash "
+                             f"({output.stage}); run `dvc commit`")
+        if not output.is_dir:
+            self._write(target, self._object(output, output.md5, where))
+            return
+        manifest_where = f"{where}: manifest {output.md5}"
+        try:
+            entries = json.loads(self._object(output, output.md5, where))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{manifest_where}: invalid JSON: {exc}") from exc
+        if not isinstance(entries, list):
+            raise InputError(f"{manifest_where}: expected a list of {{md5, relpath}}")
+        inner = path[len(output.path):].lstrip("/")
+        found = False
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("md5"), str):
+                raise InputError(f"{manifest_where}: entry {entry!r} has no md5")
+            relpath = _safe_relpath(entry.get("relpath"), manifest_where).as_posix()
+            if inner and relpath != inner and not relpath.startswith(inner + "/"):
+                continue
+            found = True
+            destination = target if relpath == inner else target / relpath[
+                len(inner):].lstrip("/")
+            self._write(destination, self._object(output, entry["md5"], where))
+        if not found:
+            if inner:
+                raise ArtifactMissing(f"{where}: the DVC directory {output.path} has no "
+                                      f"{inner!r}")
+            target.mkdir(parents=True, exist_ok=True)  # an empty tracked directory
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
