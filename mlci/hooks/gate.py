@@ -1,0 +1,115 @@
+"""``mlci-gate`` (stage ``pre-push``): apply the regression gates of ``mlci.yaml`` to the
+commit being pushed (or ``--head workspace``) against the upstream branch, so a regression
+is seen before it is pushed.
+
+Head: ``--head``, else the commit pre-commit says is being pushed, else HEAD. Base:
+``--base``, else the merge-base of head with the branch's upstream (``@{upstream}``), else
+with the default branch (``origin/HEAD``, ``main``, ``master``), as ``mlci gate`` does
+locally. Without gates in the configuration there is nothing to do: exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from mlci.config import load_config
+from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentFailure
+from mlci.hooks.common import NO_COMMIT, git_root, run_hook
+from mlci.outcomes import GateReport
+
+NAME = "mlci-gate"
+
+
+def upstream(root: Path) -> str | None:
+    """The current branch's upstream (``origin/main``), or None when it has none."""
+    proc = subprocess.run(["git", "rev-parse", "--abbrev-ref", "--symbolic-full-name",
+                           "@{upstream}"], cwd=root, capture_output=True, text=True,
+                          check=False)
+    name = proc.stdout.strip()
+    return name if proc.returncode == 0 and name else None
+
+
+def merge_base(root: Path, head: str, other: str) -> str | None:
+    proc = subprocess.run(["git", "merge-base", head, other], cwd=root, capture_output=True,
+                          text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def pushed_head(environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """The commit a pre-push run is pushing (pre-commit's PRE_COMMIT_TO_REF), if any."""
+    to_ref = environ.get("PRE_COMMIT_TO_REF", "").strip()
+    return to_ref or None
+
+
+def render(report: GateReport, base_label: str) -> list[str]:
+    """One line per gate that did not pass, then the verdict."""
+    lines = []
+    for gate in report.gates:
+        if gate.effective in ("fail", "warn") or gate.status == "inconclusive":
+            lines.append(f"{gate.effective.upper()} {gate.name}: {gate.reason}")
+    lines += [f"warning: {w}" for w in report.warnings]
+    failed, warned = len(report.failed), len(report.warned)
+    lines.append(f"verdict {report.verdict} against {base_label}: {len(report.gates)} gate(s), "
+                 f"{failed} failed, {warned} warned")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
+    parser.add_argument("--base", metavar="REV", default=None,
+                        help="base revision (default: merge-base with the upstream branch)")
+    parser.add_argument("--head", metavar="REV", default=None,
+                        help="head revision, or 'workspace' (default: the commit being "
+                             "pushed, else HEAD)")
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="configuration file (default: mlci.yaml at the repository root)")
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        root = git_root()
+        if root is None:
+            return EXIT_OK  # nothing to push from here
+        config = load_config(root, args.config)
+        if not config.gates:
+            return EXIT_OK
+        head = args.head or pushed_head(os.environ) or "HEAD"
+        if head == NO_COMMIT:
+            return EXIT_OK  # a branch deletion pushes no commit
+        base, label = args.base, args.base
+        tracked = upstream(root) if base is None else None
+        if tracked is not None:
+            base = merge_base(root, "HEAD" if head == "workspace" else head, tracked)
+            label = f"{tracked} (merge-base {base[:7]})" if base else None
+
+        from mlci.compare import CompareRequest, compare
+        from mlci.git import Repository
+
+        comparison = compare(CompareRequest(repo=root, base=base, head=head,
+                                            config=args.config), config)
+        try:
+            from mlci.gates import evaluate
+        except ModuleNotFoundError as exc:
+            if exc.name != "mlci.gates":
+                raise
+            raise EnvironmentFailure("this mlci has no gates (mlci.gates is missing); "
+                                     "upgrade mlci") from exc
+        with Repository(root) as repo:
+            report = evaluate(config, comparison, repo)
+        for message in comparison.errors:
+            print(f"{NAME}: error: {message}")
+        label = label or f"{comparison.base.rev} ({comparison.base.short})"
+        for line in render(report, label):
+            print(f"{NAME}: {line}")
+        if comparison.errors:
+            return EXIT_USAGE
+        return EXIT_FAILED if report.verdict == "fail" else EXIT_OK
+
+    return run_hook(NAME, body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
