@@ -2,6 +2,8 @@
 
 Metric keys, file paths, branch names and test output come from the pull request, so they
 must not break a table, inject HTML or links, close a ``<details>``, or ``@mention`` anyone.
+``escape`` gives text that renders literally, on one line, in any inline context: a table
+cell, a list item, a paragraph or a heading.
 """
 
 from __future__ import annotations
@@ -11,18 +13,40 @@ import re
 ZWJ = "\u200d"  # zero-width joiner: keeps "@name" readable but no longer a mention
 
 _ENTITIES = {"|": "&#124;", "<": "&lt;", ">": "&gt;", "&": "&amp;"}
-_BACKSLASHED = set("\\`*_{}[]()!~")
-_TOKEN = re.compile(r"[@#](?=[\w-])|://|www\.|[\\`*_{}\[\]()!~|<>&]")
+# Punctuation that starts inline markup anywhere (emphasis, code, links, images, math,
+# strikethrough, footnotes, escapes).
+_BACKSLASHED = set("\\`*_{}[]()!~$")
+_TOKEN = re.compile(
+    r"[@#]"            # mentions, issue references, email autolinks
+    r"|(?i:://|www\.|gh-(?=\d))"  # bare-URL autolinks, GH-123 references
+    r"|[\\`*_{}\[\]()!~$|<>&]"
+)
+# Characters that are never wanted in a rendered line: C0/C1 controls (line breaks are
+# handled first) and the bidirectional overrides of "Trojan source".
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\t\f\v\u2028\u2029\x85]")
+# Block markers that only matter at the start of a line: headings, setext underlines,
+# list items, thematic breaks. (Quotes, code and HTML are escaped everywhere.)
+_BLOCK_START = re.compile(r"^(?:[#=]|([-+])(?=\s|$|\1))")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.+_-]")
+_ORDERED_ITEM = re.compile(r"^\d{1,9}\.(?=\s|$)")
 
 
 def _replace(match: re.Match[str]) -> str:
     token = match.group(0)
-    if token in ("@", "#"):
-        return token + ZWJ
+    if token == "@":
+        # After it: no mention. Before it, when it follows an address character: no email
+        # autolink ("a@b.com"), which a joiner after the "@" alone does not stop everywhere.
+        before = match.string[match.start() - 1: match.start()]
+        return (ZWJ if _EMAIL_LOCAL.match(before) else "") + "@" + ZWJ
+    if token == "#":
+        return "#" + ZWJ
     if token == "://":
-        return "\\:" + "//"  # breaks GFM's bare-URL autolinks
-    if token == "www.":
-        return "www\\."
+        return ":" + ZWJ + "//"
+    if token.lower() == "www.":
+        return token[:3] + ZWJ + "."
+    if token.lower() == "gh-":
+        return token[:2] + ZWJ + "-"
     if token in _ENTITIES:
         return _ENTITIES[token]
     return "\\" + token if token in _BACKSLASHED else token
@@ -31,5 +55,36 @@ def _replace(match: re.Match[str]) -> str:
 def escape(text: object) -> str:
     """Escape ``text`` for inline Markdown (including table cells): no markup survives,
     line breaks become spaces, mentions, issue references and bare URLs are neutralised."""
-    value = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return _TOKEN.sub(_replace, value)
+    value = _CONTROL.sub("\ufffd", _LINE_BREAK.sub(" ", str(text))).strip(" ")
+    head = ""
+    if _BLOCK_START.match(value):
+        head, value = "\\" + value[0] + (ZWJ if value[0] == "#" else ""), value[1:]
+    elif ordered := _ORDERED_ITEM.match(value):
+        head, value = value[: ordered.end() - 1] + "\\.", value[ordered.end():]
+    return head + _TOKEN.sub(_replace, value)
+
+
+def shorten(text: object, limit: int) -> str:
+    """``text`` on one line, cut to at most ``limit`` characters with an ellipsis.
+
+    Cut before escaping, so an escape sequence is never split.
+    """
+    value = _LINE_BREAK.sub(" ", str(text)).strip()
+    if len(value) <= limit:
+        return value
+    return value[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def code(text: str) -> str:
+    """A code span for text mlci itself produced (SHAs, numbers): never contributor text,
+    which cannot be put safely in a code span inside a table on every renderer."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def mermaid_text(text: object, limit: int = 40) -> str:
+    """Text for a Mermaid label: letters, digits and a few safe marks only, so a metric key
+    can neither end the quoted string nor add a directive."""
+    value = re.sub(r"[^A-Za-z0-9 _.:/+-]", "_", shorten(text, limit))
+    return value or "_"
