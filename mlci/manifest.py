@@ -78,6 +78,8 @@ def _fast_entries(data: bytes) -> Iterator[Entry]:
 def _slow_entries(data: bytes, where: str) -> list[Entry]:
     try:
         items = json.loads(data)
+        if not isinstance(items, list):
+            raise TypeError(f"expected a JSON list, got {type(items).__name__}")
         entries = sorted((str(item["relpath"]).encode("utf-8"), str(item["md5"]).encode())
                          for item in items)
     except (ValueError, TypeError, KeyError) as exc:

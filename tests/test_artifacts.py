@@ -285,3 +285,33 @@ def test_workspace_head(project: dict[str, Any], run_mlci: Any, tmp_path: Path) 
     assert result.code == 0, result.err
     statuses = {a["path"]: a["status"] for a in json.loads(result.out)["artifacts"]}
     assert statuses == {"models/small.onnx": "modified", "models/extra.onnx": "added"}
+
+
+# -- the JSON output is what the shipped schema documents ---------------------------------
+
+def _diff_schema() -> dict[str, Any]:
+    from importlib import resources
+
+    text = resources.files("mlci").joinpath("schema/diff.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def test_json_output_matches_the_shipped_schema(project: dict[str, Any], clone: Path,
+                                                run_mlci: Any, tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(_diff_schema())
+    Draft202012Validator.check_schema(validator.schema)
+    full = diff_json(run_mlci, project, "--all")
+    dvc(clone, "remote", "modify", "--local", "local", "url", str(tmp_path / "gone"))
+    partial = diff_json(run_mlci, project, repo=clone)
+    for out in (full, partial):
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(out)]
+        assert errors == []
+    statuses = {a["status"] for a in full["artifacts"]}
+    assert statuses == {"modified", "renamed"} and full["params"]
+    assert any(not a["complete"] for a in partial["artifacts"])
+    broken = json.loads(json.dumps(full))
+    broken["artifacts"][0]["source"] = "svn"
+    assert not validator.is_valid(broken)  # the schema does check what it documents

@@ -1,0 +1,107 @@
+"""Diffing DVC `.dir` manifests: the one-pass merge against a plain set-based reference."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlci.errors import InputError
+from mlci.manifest import ManifestDiff, count_files, diff_manifests, verify
+
+
+def manifest(files: dict[str, str], **dumps: object) -> bytes:
+    entries = [{"md5": hashlib.md5(content.encode()).hexdigest(), "relpath": path}
+               for path, content in sorted(files.items())]
+    return json.dumps(entries, sort_keys=True, **dumps).encode()  # type: ignore[arg-type]
+
+
+def reference(base: dict[str, str], head: dict[str, str]) -> tuple[int, int, int, int]:
+    """Counts by sets, the obvious way (renames: same content at a new path)."""
+    modified = sum(1 for p in base.keys() & head.keys() if base[p] != head[p])
+    gone = [base[p] for p in base.keys() - head.keys()]
+    renamed = 0
+    for path in sorted(head.keys() - base.keys()):
+        if head[path] in gone:
+            gone.remove(head[path])
+            renamed += 1
+    added = len(head.keys() - base.keys()) - renamed
+    return added, len(gone), modified, renamed
+
+
+def counts(diff: ManifestDiff) -> tuple[int, int, int, int]:
+    return len(diff.added), len(diff.deleted), len(diff.modified), len(diff.renamed)
+
+
+def test_every_kind_of_change() -> None:
+    base = manifest({"a": "1", "b": "2", "c": "3", "sub/d": "4"})
+    head = manifest({"b": "2b", "c": "3", "sub/d": "4", "sub/moved": "1", "new": "5",
+                     "x/y/z": "6"})
+    diff = diff_manifests(base, head, "data")
+    assert diff.modified == ["b"]
+    assert diff.renamed == ["a -> sub/moved"]
+    assert diff.added == ["new", "x/y/z"]
+    assert diff.deleted == []
+
+
+def test_deleted_paths_are_sorted() -> None:
+    diff = diff_manifests(manifest({"z": "1", "a": "2", "m": "3"}), manifest({}), "data")
+    assert diff.deleted == ["a", "m", "z"]
+
+
+def test_file_changes_keeps_counts_and_limits_paths() -> None:
+    base = manifest({f"f{i:03d}": str(i) for i in range(50)})
+    head = manifest({f"f{i:03d}": f"{i}!" for i in range(50)})
+    changes = diff_manifests(base, head, "data").file_changes(max_paths=3)
+    assert changes.modified == 50 and changes.total == 50
+    assert changes.paths == {"modified": ["f000", "f001", "f002"]}
+
+
+@pytest.mark.parametrize("files", [
+    {"é/ü": "1", "plain": "2"},  # escaped as \u00e9 by json.dumps
+    {'quote"d': "1", "back\\slash": "2"},
+])
+def test_escaped_paths_take_the_slow_path_correctly(files: dict[str, str]) -> None:
+    base = manifest(files)
+    head = manifest({**files, "added": "9"})
+    diff = diff_manifests(base, head, "data")
+    assert diff.added == ["added"] and counts(diff) == (1, 0, 0, 0)
+    assert count_files(base, "data") == 2
+
+
+def test_other_serialisations_still_diff() -> None:
+    files = {"a": "1", "b": "2"}
+    pretty = manifest(files, indent=2)
+    reordered = json.dumps([{"relpath": "b", "md5": hashlib.md5(b"3").hexdigest()},
+                            {"relpath": "a", "md5": hashlib.md5(b"1").hexdigest()}]).encode()
+    diff = diff_manifests(pretty, reordered, "data")
+    assert diff.modified == ["b"] and counts(diff) == (0, 0, 1, 0)
+
+
+def test_not_a_manifest_names_the_output() -> None:
+    with pytest.raises(InputError, match="data/images \\(base\\): not a DVC directory"):
+        diff_manifests(b"{}", manifest({"a": "1"}), "data/images")
+
+
+def test_verify_checks_the_name() -> None:
+    data = manifest({"a": "1"})
+    name = hashlib.md5(data).hexdigest() + ".dir"
+    assert verify(data, name)
+    assert not verify(data + b" ", name)
+
+
+paths = st.text(alphabet="ab/._-é", min_size=1, max_size=6).filter(
+    lambda p: not p.startswith("/") and not p.endswith("/"))
+trees = st.dictionaries(paths, st.sampled_from("0123"), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees, trees)
+def test_counts_match_the_set_based_reference(base: dict[str, str],
+                                              head: dict[str, str]) -> None:
+    diff = diff_manifests(manifest(base), manifest(head), "data")
+    assert counts(diff) == reference(base, head)
+    assert count_files(manifest(head), "data") == len(head)
