@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlci import dvc_cache
-from mlci.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock
+from mlci.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock, read_dvc_yaml
 from mlci.errors import EXIT_FAILED, EXIT_OK, InputError
 from mlci.formats import parse
 from mlci.hooks.common import (
@@ -166,12 +166,21 @@ def _first(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
 
 
-def _output_problems(root: Path, output: DvcOutput, recorded_in: str, fixes: dict[str, str]
-                     ) -> list[SyncProblem]:
+def _output_problems(root: Path, output: DvcOutput, recorded_in: str, fixes: dict[str, str],
+                     in_git: bool = False) -> list[SyncProblem]:
+    """``in_git``: an output with ``cache: false``, which git keeps and the cache never has."""
     if output.md5 is None:
         return []  # nothing recorded yet (or a cloud etag): nothing to compare
     state = output_state(root, output)
     detail = f" ({state.detail})" if state.detail else ""
+    if in_git:
+        if state.workspace != "changed":
+            return []
+        # pre-commit stashes unstaged changes, so the workspace here is what is staged.
+        return [SyncProblem(output.path, recorded_in,
+                            f"the version staged for git is not the one recorded{detail}",
+                            f"stage the version the stage wrote (`git add {output.path}`), "
+                            f"or {fixes['changed'].removeprefix('run ')}")]
     if state.workspace == "changed":
         return [SyncProblem(output.path, recorded_in,
                             f"changed in the workspace after it was recorded{detail}",
@@ -241,6 +250,11 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
                ) -> list[SyncProblem]:
     """Problems of the stages of a staged ``dvc.lock`` that differ from HEAD's."""
     before = {s.name: s for s in read_dvc_lock(head, path)} if head is not None else {}
+    try:
+        declared = read_dvc_yaml(index, posixpath.join(posixpath.dirname(path), "dvc.yaml"))
+    except InputError:
+        declared = None  # DVC itself reports a broken dvc.yaml
+    in_git = declared.uncached if declared else frozenset()
     problems = []
     for stage in read_dvc_lock(index, path):
         if before.get(stage.name) == stage:
@@ -254,7 +268,8 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
             "uncached": f"run `dvc commit {target}`",
         }
         for output in stage.outs:
-            problems += _output_problems(root, output, recorded_in, fixes)
+            problems += _output_problems(root, output, recorded_in, fixes,
+                                         in_git=output.path in in_git)
         for dep, md5 in sorted(stage.deps.items()):
             if md5 is None or not (root / dep).exists():
                 continue  # not recorded, or not in this workspace: nothing to compare
