@@ -1,0 +1,273 @@
+"""Publish a report where reviewers look: the PR comment (or GitLab MR note), the check run
+or commit status, the job summary and the step outputs; for a fork's read-only token, an
+artifact for a later ``mlci publish --from-artifact``.
+
+:func:`publish` is the one entry point (``mlci publish`` and ``mlci ci`` call it). It never
+prints: what happened comes back as a :class:`PublishResult` with one-line ``notes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlci.context import CiContext
+from mlci.errors import UsageError
+
+if TYPE_CHECKING:
+    from mlci.publish.artifact import ArtifactReport
+    from mlci.publish.github import Annotation, CheckResult, CommentResult, GitHubPublisher
+    from mlci.publish.http import ApiClient, RetryPolicy
+    from mlci.publish.report_file import PublishedReport
+
+DEFAULT_ARTIFACT_DIR = Path("mlci-artifact")
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """What to publish and where. Exactly one of ``report`` and ``from_artifact``."""
+
+    context: CiContext
+    environ: Mapping[str, str]
+    report: Path | None = None
+    from_artifact: Path | None = None
+    token: str | None = None  # --token; else the context's token variables
+    artifact_dir: Path = DEFAULT_ARTIFACT_DIR
+    comment: bool = True
+    check: bool = True
+    policy: RetryPolicy | None = None
+    sleep: Callable[[float], None] | None = None
+
+
+@dataclass
+class PublishResult:
+    """Where the report went, and one-line notes on what was skipped and why."""
+
+    report: PublishedReport
+    comment: CommentResult | None = None
+    check: CheckResult | None = None
+    artifact: Path | None = None
+    summary: Path | None = None
+    outputs: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.report.key, "verdict": self.report.verdict,
+            "comment": None if self.comment is None else {
+                "id": self.comment.id, "url": self.comment.url, "action": self.comment.action,
+                "trimmed": self.comment.trimmed},
+            "check": None if self.check is None else {"kind": self.check.kind,
+                                                      "url": self.check.url},
+            "artifact": str(self.artifact) if self.artifact else None,
+            "summary": str(self.summary) if self.summary else None,
+            "outputs": str(self.outputs) if self.outputs else None,
+            "notes": list(self.notes)}
+
+
+def trim_report(markdown: str, limit: int) -> str:
+    """The report's own last-resort trimming (``mlci.render.trim_markdown``)."""
+    from mlci.render import trim_markdown
+
+    return trim_markdown(markdown, limit)
+
+
+def _annotations(report: PublishedReport) -> list[Annotation]:
+    from mlci.publish.github import Annotation
+
+    found = []
+    for gate in report.gates:
+        metric = gate.metric
+        if ":" in metric:
+            path = metric.split(":", 1)[0]
+        elif "/" in metric or "." in metric.rsplit("/", 1)[-1]:
+            path = metric  # an artifact path
+        else:
+            path = "mlci.yaml"
+        found.append(Annotation(path=path or "mlci.yaml", message=gate.reason or gate.name,
+                                title=f"mlci gate {gate.name}", level=gate.level))
+    return found
+
+
+def _client(request: PublishRequest, base_url: str, auth: str) -> ApiClient:
+    from mlci.publish.http import ApiClient
+
+    token = request.context.token(request.environ, request.token)
+    kwargs: dict[str, Any] = {"policy": request.policy}
+    if request.sleep is not None:
+        kwargs["sleep"] = request.sleep
+    return ApiClient(base_url, token, auth=auth, **kwargs)  # type: ignore[arg-type]
+
+
+def _forbidden_note(result: PublishResult, what: str) -> None:
+    result.notes.append(
+        f"the token may not write {what} here (HTTP 403: a read-only token, as for a pull "
+        "request from a fork); the job summary and outputs are written and the report is "
+        f"saved in {result.artifact} for `mlci publish --from-artifact` in a workflow_run job")
+
+
+def _publish_github(request: PublishRequest, result: PublishResult,
+                    artifact: ArtifactReport | None) -> None:
+    from mlci.publish.artifact import check_pull_request, write_artifact
+    from mlci.publish.github import GitHubPublisher
+    from mlci.publish.http import ApiError
+
+    context = request.context
+    report = result.report
+    number, head_sha = context.number, context.head_sha
+    if artifact is not None:
+        number, head_sha = artifact.number, artifact.head_sha
+    token = context.token(request.environ, request.token)
+    if context.repository is None or context.api_url is None:
+        result.notes.append("GITHUB_REPOSITORY is not set: nothing posted")
+        return
+    if token is None:
+        if artifact is not None:
+            raise UsageError("--from-artifact needs a token with write access: pass --token "
+                             "or set MLCI_TOKEN or GITHUB_TOKEN")
+        result.notes.append("no token (--token, MLCI_TOKEN or GITHUB_TOKEN): no comment or "
+                            "check run posted")
+        if number is not None and head_sha is not None:
+            result.artifact = write_artifact(request.artifact_dir, report, context)
+        return
+    client = _client(request, context.api_url, "github")
+    try:
+        publisher = GitHubPublisher(client, context.repository, token_source=token.source,
+                                    trim=trim_report)
+        if artifact is not None:
+            check_pull_request(publisher.pull_request(artifact.number), artifact, context)
+        forbidden = False
+        if request.comment and number is not None:
+            try:
+                result.comment = publisher.upsert_comment(number, report.key, report.markdown)
+            except ApiError as exc:
+                if exc.status != 403 or artifact is not None:
+                    raise
+                forbidden = True
+                result.artifact = write_artifact(request.artifact_dir, report, context)
+                _forbidden_note(result, "pull request comments")
+        elif request.comment:
+            result.notes.append(f"no pull request in this {context.event or 'run'} event: "
+                                "no comment posted")
+        if request.check and head_sha is not None and not forbidden:
+            _check(request, result, publisher, head_sha)
+    finally:
+        client.close()
+
+
+def _check(request: PublishRequest, result: PublishResult, publisher: GitHubPublisher,
+           head_sha: str) -> None:
+    from mlci.publish.artifact import write_artifact
+    from mlci.publish.http import ApiError
+
+    report = result.report
+    try:
+        result.check = publisher.publish_check(
+            head_sha, report.key, report.conclusion, report.summary, report.markdown,
+            _annotations(report), details_url=request.context.run_url)
+    except ApiError as exc:
+        if exc.status != 403 or request.from_artifact is not None:
+            raise
+        if result.artifact is None and request.context.number is not None:
+            result.artifact = write_artifact(request.artifact_dir, report, request.context)
+        result.notes.append("the token may not create check runs or commit statuses here "
+                            "(HTTP 403); the verdict is in the job summary and outputs")
+
+
+def _publish_gitlab(request: PublishRequest, result: PublishResult) -> None:
+    from mlci.publish.gitlab import GitLabPublisher
+    from mlci.publish.http import ApiError
+
+    context = request.context
+    if request.from_artifact is not None:
+        raise UsageError("--from-artifact is for GitHub's workflow_run pattern; on GitLab "
+                         "publish from the merge request pipeline")
+    if context.api_url is None or context.repository is None:
+        result.notes.append("CI_API_V4_URL or CI_PROJECT_ID is not set: no note posted")
+        return
+    if context.number is None:
+        result.notes.append("no merge request in this pipeline (CI_MERGE_REQUEST_IID is not "
+                            "set): no note posted")
+        return
+    if context.token(request.environ, request.token) is None:
+        result.notes.append("no token (--token, MLCI_GITLAB_TOKEN or GITLAB_TOKEN): no note "
+                            "posted")
+        return
+    client = _client(request, context.api_url, "gitlab")
+    try:
+        publisher = GitLabPublisher(client, context.repository,
+                                    project_url=context.project_url, trim=trim_report)
+        if request.comment:
+            try:
+                result.comment = publisher.upsert_note(context.number, result.report.key,
+                                                       result.report.markdown)
+            except ApiError as exc:
+                if exc.status != 403:
+                    raise
+                result.notes.append("the token may not write merge request notes here "
+                                    "(HTTP 403); no note posted")
+    finally:
+        client.close()
+
+
+def _write_actions_files(request: PublishRequest, result: PublishResult) -> None:
+    from mlci.publish.outputs import write_outputs
+
+    path = request.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    report = result.report
+    write_outputs(Path(path), {
+        "verdict": report.verdict or "unknown",
+        "report-path": str(report.path),
+        "comment-url": result.comment.url if result.comment else "",
+        "failed-gates": "\n".join(report.failed_gates)})
+    result.outputs = Path(path)
+
+
+def publish(request: PublishRequest) -> PublishResult:
+    """Publish the report ``request`` names; return where it went.
+
+    Raises InputError/UsageError (exit 2) for a bad report, artifact or usage, and
+    EnvironmentFailure (exit 3) when an API fails after bounded retries. A read-only token
+    is not an error: the result's ``notes`` explain it and ``artifact`` holds the hand-off.
+    """
+    from mlci.publish.artifact import read_artifact
+    from mlci.publish.outputs import append_summary
+    from mlci.publish.report_file import load_report
+
+    if (request.report is None) == (request.from_artifact is None):
+        raise UsageError("give exactly one of --report FILE and --from-artifact DIR")
+    context = request.context
+    artifact = None
+    if request.from_artifact is not None:
+        if context.provider != "github":
+            raise UsageError("--from-artifact runs in a GitHub workflow_run job "
+                             "(GITHUB_ACTIONS=true, GITHUB_EVENT_NAME=workflow_run)")
+        artifact = read_artifact(request.from_artifact, context)
+        report = artifact.report
+    else:
+        assert request.report is not None
+        report = load_report(request.report)
+    result = PublishResult(report=report)
+    summary = request.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and context.provider == "github":
+        # Written first: whatever the API does, the run page shows the report.
+        if append_summary(Path(summary), report.markdown, trim_report):
+            result.notes.append("the job summary was trimmed to fit GitHub's 1 MiB limit")
+        result.summary = Path(summary)
+    try:
+        if context.provider == "github":
+            _publish_github(request, result, artifact)
+        elif context.provider == "gitlab":
+            _publish_gitlab(request, result)
+        else:
+            result.notes.append("not in a GitHub Actions or GitLab CI run: nothing posted")
+    finally:
+        if context.provider == "github":
+            _write_actions_files(request, result)
+    if result.comment is not None and result.comment.trimmed:
+        result.notes.append("the comment was trimmed to fit the API's size limit")
+    return result

@@ -1,0 +1,130 @@
+"""Read the report to publish: the JSON of ``mlci report --format json``, or plain Markdown."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from mlci.errors import InputError
+from mlci.publish.marker import KEY_PATTERN, marker_key, with_marker
+
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+VERDICTS = ("pass", "warn", "fail")
+Conclusion = Literal["success", "neutral", "failure"]
+
+
+@dataclass(frozen=True)
+class FailedGate:
+    name: str
+    metric: str
+    reason: str
+    level: Literal["warning", "failure"]
+
+
+@dataclass(frozen=True)
+class PublishedReport:
+    """What the publishers need from a report. ``verdict`` is None for a Markdown file."""
+
+    path: Path
+    key: str
+    verdict: str | None
+    summary: str
+    markdown: str  # starts with the marker of ``key``
+    gates: tuple[FailedGate, ...] = ()  # failing and warning gates, for annotations
+    head_sha: str | None = None
+    raw: str = ""  # the file's text, for copying into an artifact
+
+    @property
+    def conclusion(self) -> Conclusion:
+        return {"pass": "success", "fail": "failure"}.get(self.verdict or "",  # type: ignore[return-value]
+                                                          "neutral")
+
+    @property
+    def failed_gates(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.gates if g.level == "failure")
+
+
+def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...], source: str) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(
+            k.__name__ for k in kind)
+        raise InputError(f"{source}: {key}: expected {expected}, got "
+                         f"{type(value).__name__ if value is not None else 'nothing'} "
+                         "(is this the output of `mlci report --format json`?)")
+    return value
+
+
+def _gates(data: dict[str, Any], source: str) -> tuple[FailedGate, ...]:
+    gates = data.get("gates") or []
+    if not isinstance(gates, list):
+        raise InputError(f"{source}: gates: expected a list of gate results")
+    found: list[FailedGate] = []
+    for index, gate in enumerate(gates):
+        if not isinstance(gate, dict):
+            raise InputError(f"{source}: gates.{index}: expected an object")
+        status, severity = gate.get("status"), gate.get("severity", "fail")
+        if status not in ("fail", "inconclusive"):
+            continue
+        level: Literal["warning", "failure"] = (
+            "failure" if status == "fail" and severity == "fail" else "warning")
+        if severity == "info":
+            continue
+        found.append(FailedGate(name=str(gate.get("name") or gate.get("metric") or index),
+                                metric=str(gate.get("metric") or ""),
+                                reason=str(gate.get("reason") or ""), level=level))
+    return tuple(found)
+
+
+def parse_report(text: str, source: str, path: Path) -> PublishedReport:
+    """Parse report text (JSON object or Markdown); raise InputError naming ``source``."""
+    stripped = text.lstrip()
+    if path.suffix.lower() == ".json" or stripped.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source}: invalid JSON at line {exc.lineno} column "
+                             f"{exc.colno}: {exc.msg}") from exc
+        if not isinstance(data, dict):
+            raise InputError(f"{source}: expected a JSON object (mlci report --format json)")
+        key = _field(data, "key", str, source)
+        if not KEY_PATTERN.match(key):
+            raise InputError(f"{source}: key: expected letters, digits, '.', '_' or '-' "
+                             f"(at most 64), got {key!r}")
+        verdict = _field(data, "verdict", str, source)
+        if verdict not in VERDICTS:
+            raise InputError(f"{source}: verdict: expected one of {', '.join(VERDICTS)}, "
+                             f"got {verdict!r}")
+        markdown = _field(data, "markdown", str, source)
+        summary = data.get("summary") if isinstance(data.get("summary"), str) else verdict
+        head = data.get("head")
+        head_sha = head.get("sha") if isinstance(head, dict) and isinstance(
+            head.get("sha"), str) else None
+        return PublishedReport(path=path, key=key, verdict=verdict, summary=str(summary),
+                               markdown=with_marker(markdown, key), gates=_gates(data, source),
+                               head_sha=head_sha, raw=text)
+    key = marker_key(text) or "default"
+    first_words = next((line.strip("# ").strip() for line in text.splitlines()
+                        if line.strip() and not line.lstrip().startswith("<!--")), "")
+    return PublishedReport(path=path, key=key, verdict=None,
+                           summary=first_words[:200] or "mlci report",
+                           markdown=with_marker(text, key), raw=text)
+
+
+def load_report(path: Path) -> PublishedReport:
+    """Read ``path`` (``.json`` from ``mlci report --format json``, else Markdown)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise InputError(f"{path}: the report is {size} bytes; at most {MAX_REPORT_BYTES} "
+                             "expected")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: report file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: expected a report file, found a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the report: {exc}") from exc
+    return parse_report(text, str(path), path)
