@@ -197,6 +197,8 @@ class FakeApi:
         pull["head"]["sha"] = head_sha
         pull["base"]["sha"] = base_sha
         pull["base"]["repo"]["full_name"] = repo
+        for team in pull.get("requested_teams") or []:
+            team.setdefault("type", "organization")  # the example predates this field
         self.pulls[(repo, number)] = pull
 
     def fail(self, op: str, kind: str, times: int = 1, **options: Any) -> None:
