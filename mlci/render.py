@@ -141,16 +141,20 @@ def _render_template(report: Report, kind: str, template: Path | None) -> str:
 def render(report: Report, fmt: Format, template: Path | None = None,
            limit: int = COMMENT_LIMIT) -> str:
     """The report as ``md`` (bounded to ``limit`` characters), ``json`` (the report object
-    with the bounded Markdown in ``"markdown"``) or ``html`` (a standalone page, complete)."""
+    with the bounded Markdown in ``"markdown"``) or ``html`` (a standalone page, complete).
+
+    ``template`` is a custom Markdown template (``report.template``); it is used for the
+    HTML page only when its name says it is HTML (``*.html.j2``)."""
     if fmt == "md":
         return render_markdown(report, template, limit)
     if fmt == "json":
         data = report.to_json()
-        data["markdown"] = render_markdown(report, template if template and template.suffix
-                                           in (".md", ".j2") else None, limit)
+        data["markdown"] = render_markdown(report, template, limit)
         return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False, default=str) + "\n"
     if fmt == "html":
-        return _render_template(report, "html", template)
+        # report.template replaces the Markdown; an HTML page needs a template of its own.
+        custom = template if template and ".htm" in template.name else None
+        return _render_template(report, "html", custom)
     raise UsageError(f"unknown report format {fmt!r}: expected md, json or html")
 
 

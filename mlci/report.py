@@ -538,8 +538,8 @@ class PreparedReport:
 
 
 def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> PreparedReport:
-    """Compare, load model-test results, apply the gates, read metric history and build the
-    report: everything ``mlci report`` needs before rendering."""
+    """Compare, load the model-test results (paths or globs) and assemble the report:
+    everything ``mlci report`` needs before rendering."""
     from mlci.compare import compare
     from mlci.config import load_config
     from mlci.git import Repository
@@ -551,12 +551,18 @@ def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> Prep
         tests = load_results(expand_results(results))
     with Repository(request.repo) as repo:
         config = load_config(repo.root, request.config)
-        root = repo.root
     comparison = compare(request, config)
     with Repository(request.repo) as repo:
-        gates, extra = _evaluate_gates(config, comparison, repo, tests)
-        history = _history(config, comparison, repo, extra)
-        stale = find_stale_base(repo, comparison.base)
+        return assemble_report(config, comparison, repo, tests)
+
+
+def assemble_report(config: Config, comparison: Comparison, repo: Repository,
+                    tests: TestRun | None) -> PreparedReport:
+    """Apply the gates, read the trend history and the base branch's tip, and build the
+    report; its template is ``report.template`` resolved against the repository root."""
+    gates, extra = _evaluate_gates(config, comparison, repo, tests)
+    history = _history(config, comparison, repo, extra)
+    stale = find_stale_base(repo, comparison.base)
     if extra:
         comparison = replace(comparison, warnings=comparison.warnings + tuple(extra))
     report = build_report(comparison, gates, tests, key=config.report_key, history=history,
@@ -565,7 +571,7 @@ def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> Prep
     if config.report_template:
         template = Path(config.report_template)
         if not template.is_absolute():
-            template = root / template
+            template = repo.root / template
     return PreparedReport(report=report, template=template)
 
 

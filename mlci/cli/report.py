@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlci.cli.options import comparing, format_option
+from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
+
+
+@click.command("report")
+@comparing
+@click.option("--results", "results", multiple=True, metavar="FILE",
+              help="Model-test results file (repeat it, or give a quoted glob such as "
+                   "'shards/*.json'); shards are merged.")
+@click.option("--output", "output", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--limit", default=65536, show_default=True, type=click.IntRange(min=1000),
+              help="Most characters the Markdown may have (a GitHub comment holds 65,536).")
+@format_option(("md", "json", "html"), default="md")
+def command(repo: str, config: str | None, base: str | None, head: str | None,
+            results: tuple[str, ...], output: str | None, limit: int,
+            output_format: str) -> int:
+    """Render the comparison report: verdict, gates, metrics, params, data and model
+    changes, model tests and trends.
+
+    The Markdown form is bounded for a pull-request comment; the HTML form is one standalone
+    page for a CI artifact; the JSON form is what `mlci publish --report` reads.
+
+    Exits 0 when the verdict is pass or warn, 1 when a gate or a model test failed, 2 when
+    input at head could not be read (the report is still written), 3 when git or DVC failed.
+    """
+    from mlci.compare import CompareRequest
+    from mlci.render import render
+    from mlci.report import prepare_report
+
+    prepared = prepare_report(CompareRequest(repo=Path(repo), base=base, head=head,
+                                             config=config), results)
+    report = prepared.report
+    text = render(report, output_format, prepared.template, limit)  # type: ignore[arg-type]
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--output {output}: cannot write: {exc.strerror or exc}") from exc
+        click.echo(f"mlci: report written to {output}: {report.summary}", err=True)
+    else:
+        click.echo(text, nl=False)
+    for message in report.errors:
+        click.echo(f"mlci: error: {message}", err=True)
+    for message in report.warnings:
+        click.echo(f"mlci: warning: {message}", err=True)
+    if report.errors:
+        return EXIT_USAGE
+    return EXIT_FAILED if report.verdict == "fail" else EXIT_OK
