@@ -95,3 +95,31 @@ def build_demo(directory: Path | None = None,
     _run(repo, env, *git, "commit", "-q", "-m", "Retrain on new data with a shorter schedule")
     head = _run(repo, env, *git, "rev-parse", "HEAD")
     return DemoRepository(root=repo, remote=remote, base=base, head=head)
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    repository: DemoRepository
+    directory: Path  # where report.md and report.html were written
+    markdown: str
+    summary: str
+    verdict: str
+
+
+def run_demo(directory: Path | None = None,
+             progress: Callable[[str], None] = lambda _: None) -> DemoOutcome:
+    """Build the demo repository and run the ``mlci ci`` pipeline on it, locally.
+
+    The report goes to ``report.md``/``report.html`` (and ``.json``) in the demo directory.
+    """
+    from mlci.pipeline import CiRequest, run_ci
+
+    demo = build_demo(directory, progress)
+    # A local run even inside a CI job: nothing is posted anywhere.
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith(("GITHUB_", "GITLAB_", "CI_", "MLCI_")) and k != "CI"}
+    outcome = run_ci(CiRequest(repo=demo.root, environ=environ, base="main", head=PR_BRANCH,
+                               output_dir=demo.root.parent, publish=False, comment="off"),
+                     progress)
+    return DemoOutcome(repository=demo, directory=demo.root.parent, markdown=outcome.markdown,
+                       summary=outcome.summary, verdict=outcome.verdict)

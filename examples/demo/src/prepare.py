@@ -1,4 +1,8 @@
-"""Split the raw data directory into train and test sets (every 4th row id is a test row)."""
+"""Split the raw data into train and test sets.
+
+The test set is the even row ids of the first two parts, so every revision is evaluated on
+the same rows (which the paired significance gate needs); everything else is training data.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,15 @@ from pathlib import Path
 
 from model import read_rows
 
-raw = sorted(Path("data/raw").glob("*.csv"))
-rows = [row for path in raw for row in read_rows(path)]
+TEST_PARTS = ("part-000.csv", "part-001.csv")
+
+rows = {path.name: read_rows(path) for path in sorted(Path("data/raw").glob("*.csv"))}
+test = [r for name in TEST_PARTS for r in rows.get(name, []) if int(r["row_id"]) % 2 == 0]
+test_ids = {r["row_id"] for r in test}
+train = [r for part in rows.values() for r in part if r["row_id"] not in test_ids]
 Path("data/prepared").mkdir(parents=True, exist_ok=True)
-for name, keep in (("train", lambda r: int(r["row_id"]) % 4 != 0),
-                   ("test", lambda r: int(r["row_id"]) % 4 == 0)):
-    subset = [r for r in rows if keep(r)]
+for name, subset in (("train", train), ("test", test)):
     with open(f"data/prepared/{name}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(subset[0]))
         writer.writeheader()
         writer.writerows(subset)

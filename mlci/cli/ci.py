@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from mlci.cli.options import comparing
+
+
+@click.command("ci")
+@comparing
+@click.option("--comment", type=click.Choice(["update", "new", "off"]), default="update",
+              show_default=True, help="Post the report as a pull-request comment.")
+@click.option("--report-key", default=None, metavar="KEY",
+              help="Report key (several reports per pull request keep separate comments).")
+@click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), default="fail",
+              show_default=True, help="Which verdict makes the command exit 1.")
+@click.option("--dvc-remote", default=None, metavar="NAME",
+              help="DVC remote to read directory manifests from.")
+@click.option("--token", default=None, metavar="TOKEN", envvar=None,
+              help="API token (default: MLCI_TOKEN, else GITHUB_TOKEN; on GitLab "
+                   "MLCI_GITLAB_TOKEN, else GITLAB_TOKEN).")
+@click.option("--output-dir", default="mlci-report", show_default=True,
+              type=click.Path(file_okay=False), help="Where report.md/json/html are written.")
+@click.option("--no-tests", is_flag=True, help="Do not run the model tests.")
+@click.option("--no-publish", is_flag=True, help="Do not post anything; only write files.")
+def command(repo: str, config: str | None, base: str | None, head: str | None, comment: str,
+            report_key: str | None, fail_on: str, dvc_remote: str | None, token: str | None,
+            output_dir: str, no_tests: bool, no_publish: bool) -> int:
+    """Do everything a CI job needs: diff, test, gate, report, publish.
+
+    Detects GitHub Actions (pull_request, push, workflow_dispatch), GitLab merge requests or
+    a local run; exits 1 when the verdict fails (see --fail-on).
+    """
+    from mlci.pipeline import CiRequest, run_ci
+
+    outcome = run_ci(CiRequest(
+        repo=Path(repo), environ=dict(os.environ), base=base, head=head, config=config,
+        comment=comment, report_key=report_key, fail_on=fail_on,  # type: ignore[arg-type]
+        dvc_remote=dvc_remote, token=token, output_dir=Path(output_dir),
+        publish=not no_publish, run_tests=not no_tests,
+    ), progress=lambda line: click.echo(line, err=True))
+    for note in outcome.notes:
+        click.echo(f"mlci: {note}", err=True)
+    click.echo(outcome.summary)
+    return outcome.exit_code

@@ -1,0 +1,232 @@
+"""``mlci ci``: from a CI event to a verdict, one phase after another.
+
+context -> revisions -> diff -> model tests -> gates -> report -> publish. Each phase is
+timed and reported through ``progress``; a phase that fails after the comparison exists is
+recorded in the report (as an error or warning) instead of hiding the phases after it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
+
+if TYPE_CHECKING:
+    from mlci.comparison import Comparison
+    from mlci.config import Config
+    from mlci.context import CiContext
+    from mlci.git import Repository
+    from mlci.outcomes import TestRun
+    from mlci.publish import PublishResult
+    from mlci.report import Report
+
+CommentMode = Literal["update", "new", "off"]
+FailOn = Literal["fail", "warn", "never"]
+ZERO_SHA = "0" * 40
+DEFAULT_OUTPUT_DIR = Path("mlci-report")
+
+
+@dataclass(frozen=True)
+class CiRequest:
+    repo: Path
+    environ: Mapping[str, str]
+    base: str | None = None
+    head: str | None = None
+    config: str | None = None
+    comment: CommentMode = "update"
+    report_key: str | None = None
+    fail_on: FailOn = "fail"
+    dvc_remote: str | None = None
+    token: str | None = None
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    publish: bool = True
+    run_tests: bool = True
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    detail: str
+    ok: bool = True
+
+
+@dataclass
+class CiOutcome:
+    verdict: str
+    exit_code: int
+    report_paths: dict[str, Path]
+    phases: list[Phase] = field(default_factory=list)
+    markdown: str = ""
+    summary: str = ""
+    published: PublishResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Timer:
+    """Times phases and reports each as one progress line."""
+
+    def __init__(self, progress: Callable[[str], None]) -> None:
+        self.progress = progress
+        self.phases: list[Phase] = []
+
+    def done(self, name: str, started: float, detail: str, ok: bool = True) -> None:
+        phase = Phase(name, time.perf_counter() - started, detail, ok)
+        self.phases.append(phase)
+        mark = "ok" if ok else "FAILED"
+        self.progress(f"[{name:<8}] {mark} in {phase.seconds:.1f}s: {detail}")
+
+
+def pick_revisions(request: CiRequest, context: CiContext) -> tuple[str | None, str | None]:
+    """Base and head: the options, else the event's (pull request: its base and head, never
+    the merge commit; push: ``before``, or the parent when ``before`` is all zeros)."""
+    base = request.base or context.base_sha
+    head = request.head or context.head_sha
+    if base == ZERO_SHA:
+        base = f"{head}~1" if head else "HEAD~1"
+    return base, head
+
+
+def _exit_code(verdict: str, fail_on: FailOn) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    if verdict == "fail" or (fail_on == "warn" and verdict == "warn"):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_tests(request: CiRequest, comparison: Comparison, results: Path
+               ) -> tuple[TestRun, str]:
+    from mlci.testing import TestRequest, run_tests
+
+    head = "workspace" if comparison.head.workspace else comparison.head.sha
+    session = run_tests(TestRequest(repo=request.repo, base=comparison.base.sha, head=head,
+                                    config=request.config, results=results,
+                                    junit=results.with_name("junit.xml")))
+    counts = session.run.counts()
+    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no tests"
+    return session.run, detail
+
+
+def _template(config: Config, root: Path) -> Path | None:
+    if not config.report_template:
+        return None
+    template = Path(config.report_template)
+    return template if template.is_absolute() else root / template
+
+
+def _assemble_report(config: Config, comparison: Comparison, repo: Repository,
+                     tests: TestRun | None, evaluate_gates: bool) -> Report:
+    """Gates, trend history and the stale-base check, then the report model."""
+    from mlci.gates import evaluate
+    from mlci.report import _history, build_report, directions_from_config, find_stale_base
+
+    gates = evaluate(config, comparison, repo, tests) if evaluate_gates else None
+    extra: list[str] = []
+    history = _history(config, comparison, repo, extra)
+    if extra:
+        comparison = replace(comparison, warnings=comparison.warnings + tuple(extra))
+    return build_report(comparison, gates, tests, key=config.report_key, history=history,
+                        stale_base=find_stale_base(repo, comparison.base),
+                        directions=directions_from_config(config))
+
+
+def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:
+    """Run every phase and return the verdict, the exit code and where the report went."""
+    from mlci.compare import CompareRequest, compare
+    from mlci.config import load_config
+    from mlci.context import detect
+    from mlci.git import Repository
+    from mlci.render import render
+
+    timer = _Timer(progress)
+    started = time.perf_counter()
+    context = detect(request.environ)
+    base, head = pick_revisions(request, context)
+    where = f"{context.provider}" + (f" {context.event}" if context.event else "") + (
+        f" #{context.number}" if context.number else "")
+    timer.done("context", started, where)
+
+    started = time.perf_counter()
+    with Repository(request.repo) as repo:
+        config = load_config(repo.root, request.config)
+        root = repo.root
+    if request.dvc_remote:
+        config = replace(config, dvc_remote=request.dvc_remote)
+    if request.report_key:
+        config = replace(config, report_key=request.report_key)
+    comparison = compare(CompareRequest(repo=root, base=base, head=head, config=request.config),
+                         config)
+    changed = comparison.changed_only()
+    timer.done("diff", started,
+               f"{comparison.base.short}..{comparison.head.short}: "
+               f"{len(changed.metrics)} metrics, {len(changed.params)} params, "
+               f"{len(changed.artifacts)} artifacts changed")
+
+    output_dir = request.output_dir if request.output_dir.is_absolute() else (
+        root / request.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    tests: TestRun | None = None
+    phase_errors: list[str] = []
+    if request.run_tests and config.test_paths:
+        started = time.perf_counter()
+        try:
+            tests, detail = _run_tests(request, comparison, output_dir / "tests.json")
+            timer.done("tests", started, detail, ok=not tests.failed)
+        except MlciError as exc:
+            phase_errors.append(f"model tests could not run: {exc}")
+            timer.done("tests", started, str(exc).splitlines()[0], ok=False)
+    if phase_errors:
+        comparison = replace(comparison, errors=comparison.errors + tuple(phase_errors))
+
+    started = time.perf_counter()
+    with Repository(root) as repo:
+        try:
+            report = _assemble_report(config, comparison, repo, tests, evaluate_gates=True)
+        except MlciError as exc:
+            # A gate that cannot be evaluated fails the verdict; the rest is still reported.
+            comparison = replace(comparison,
+                                 errors=comparison.errors + (f"gates: {exc}",))
+            report = _assemble_report(config, comparison, repo, tests, evaluate_gates=False)
+    template = _template(config, root)
+    timer.done("gates", started, f"{report.counts.get('gates_failed', 0)} failed, "
+               f"{report.counts.get('gates_warned', 0)} warned of "
+               f"{report.counts.get('gates_total', 0)}", ok=report.verdict != "fail")
+
+    started = time.perf_counter()
+    paths = {fmt: output_dir / f"report.{fmt}" for fmt in ("md", "json", "html")}
+    rendered = {fmt: render(report, fmt, template if fmt != "json" else None)  # type: ignore[arg-type]
+                for fmt in paths}
+    for fmt, path in paths.items():
+        path.write_text(rendered[fmt], encoding="utf-8")
+    timer.done("report", started, f"{report.summary} -> {paths['md']}")
+
+    outcome = CiOutcome(verdict=report.verdict, exit_code=_exit_code(report.verdict,
+                                                                     request.fail_on),
+                        report_paths=paths, markdown=rendered["md"], summary=report.summary)
+    if request.publish:
+        from mlci.publish import PublishRequest, publish
+
+        started = time.perf_counter()
+        try:
+            outcome.published = publish(PublishRequest(
+                context=context, environ=request.environ, report=paths["json"],
+                token=request.token, artifact_dir=output_dir / "pr-artifact",
+                comment=request.comment != "off"))
+            outcome.notes.extend(outcome.published.notes)
+            url = outcome.published.comment.url if outcome.published.comment else None
+            timer.done("publish", started, url or "; ".join(outcome.published.notes)
+                       or "done")
+        except MlciError as exc:
+            # The verdict stands: a publishing failure is reported, and exits 3 if nothing
+            # else failed.
+            timer.done("publish", started, str(exc).splitlines()[0], ok=False)
+            outcome.notes.append(f"publishing failed: {exc}")
+            if outcome.exit_code == EXIT_OK:
+                outcome.exit_code = exc.exit_code
+    outcome.phases = timer.phases
+    return outcome
