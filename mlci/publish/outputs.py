@@ -39,7 +39,7 @@ def append_summary(path: Path, markdown: str, trim: Callable[[str, int], str],
             size = len(text.encode("utf-8"))
             if size <= room:
                 break
-            chars = max(1, chars - (size - room) - 64)
+            chars = max(1, chars * room // size - 64)
         else:
             text = trim(markdown, room // 4).rstrip("\n") + "\n"
     _append(path, text, "job summary (GITHUB_STEP_SUMMARY)")
