@@ -71,12 +71,23 @@ def cli() -> None:
     """
 
 
+def _masked(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the value of ``--token`` hidden: crash logs get shared."""
+    out = list(argv)
+    for index, arg in enumerate(out):
+        if arg.startswith("--token="):
+            out[index] = "--token=***"
+        elif arg == "--token" and index + 1 < len(out):
+            out[index + 1] = "***"
+    return out
+
+
 def _bug_report(exc: BaseException) -> str:
     """Write the traceback to a file and return a short hint pointing at it."""
     fd, path = tempfile.mkstemp(prefix="mlci-crash-", suffix=".log")
     with os.fdopen(fd, "w", encoding="utf-8") as log:
         log.write(f"mlci {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n")
-        log.write(f"argv: {sys.argv!r}\n\n")
+        log.write(f"argv: {_masked(sys.argv)!r}\n\n")
         log.write("".join(traceback.format_exception(exc)))
     return (
         f"mlci: unexpected error: {type(exc).__name__}: {exc}\n"
