@@ -165,3 +165,26 @@ def test_token_never_appears_in_any_output_or_file(reference: Path, tmp_path: Pa
     for blob in [s.encode() for s in seen] + written:
         assert TOKEN.encode() not in blob
     assert os.environ.get("GITHUB_TOKEN") is None  # the environment was restored
+
+
+def test_crash_log_masks_the_token(tmp_path: Path, run_mlci: Run,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import tempfile
+
+    import mlci.publish
+
+    def boom(request: object) -> None:
+        raise ZeroDivisionError("unexpected")
+
+    monkeypatch.setattr(mlci.publish, "publish", boom)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    report = write_report(tmp_path)
+    args = ["publish", "--report", str(report), "--token", TOKEN]
+    monkeypatch.setattr(sys, "argv", ["mlci", *args, f"--token={TOKEN}"])
+    result = run_mlci(*args)
+    assert result.code == 3 and "This is a bug in mlci" in result.err
+    [log] = tmp_path.glob("mlci-crash-*.log")
+    text = log.read_text()
+    assert "ZeroDivisionError" in text and "'--token', '***'" in text
+    assert "--token=***" in text and TOKEN not in text and TOKEN not in result.err
