@@ -1,0 +1,190 @@
+"""Per-row evaluation scores for significance gates: read at a revision (git blob or DVC
+output) and paired between base and head on an id column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlci import dvc_cache
+from mlci.dvcfiles import DvcOutput, tracked_outputs
+from mlci.errors import InputError
+from mlci.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One revision's scores: ``ids[i]`` scored ``values[i]`` (ids None without an id column)."""
+
+    ids: tuple[str, ...] | None
+    values: tuple[float, ...]
+
+
+def _where(snapshot: Snapshot) -> str:
+    return "head (workspace)" if snapshot.revision.workspace else \
+        f"{snapshot.side} ({snapshot.revision.short})"
+
+
+def _from_dvc(snapshot: Snapshot, root: Path, path: str) -> tuple[bytes | None, str | None]:
+    """The file's bytes through DVC (a tracked file, or a file inside a tracked directory):
+    (data, None), or (None, why not) when DVC tracks it but its object is unavailable, or
+    (None, None) when DVC does not track it."""
+    for output in tracked_outputs(snapshot):
+        if output.md5 is None:
+            continue
+        if output.path == path and not output.is_dir:
+            data = _object(root, output, output.md5)
+            return data, None if data is not None else (
+                f"{path} is a DVC output whose object {output.md5} is neither in the local "
+                "cache nor on its remote (run `dvc pull` for it)")
+        if output.is_dir and path.startswith(output.path.rstrip("/") + "/"):
+            manifest = _object(root, output, output.md5)
+            if manifest is None:
+                return None, (f"{path} is inside the DVC directory {output.path}, whose "
+                              f"manifest {output.md5} is unavailable (run `dvc pull`)")
+            relpath = posixpath.relpath(path, output.path)
+            try:
+                entries = json.loads(manifest)
+                md5 = next((e["md5"] for e in entries if e.get("relpath") == relpath), None)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return None, f"the DVC manifest {output.md5} of {output.path} is malformed"
+            if md5 is None:
+                return None, None
+            data = _object(root, output, md5)
+            return data, None if data is not None else (
+                f"{path} (in DVC directory {output.path}) is not in the local cache or on "
+                "its remote (run `dvc pull`)")
+    return None, None
+
+
+def _object(root: Path, output: DvcOutput, md5: str) -> bytes | None:
+    data = dvc_cache.read_object(root, md5, output.legacy_hash)
+    if data is not None:
+        return data
+    try:  # the remote reader lands with the artifact diff; without it, the cache is all
+        from mlci.dvc_remote import fetch_object  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    fetched: bytes | None = fetch_object(root, md5, output.legacy_hash, output.remote)
+    return fetched
+
+
+def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_column: str | None,
+                gate: str) -> Scores | None:
+    """The scores in ``path`` at the snapshot, or None when the file is not there.
+
+    CSV/TSV (a header row) or JSON Lines (one object per line); booleans count as 1 and 0.
+    Raises InputError naming the gate, the file and the row for anything malformed.
+    """
+    where = f"gate {gate!r}: {path} at {_where(snapshot)}"
+    data = snapshot.read(path)
+    if data is None:
+        data, problem = _from_dvc(snapshot, root, path)
+        if problem is not None:
+            raise InputError(f"{where}: {problem}")
+        if data is None:
+            return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if path.lower().endswith((".jsonl", ".ndjson", ".json")):
+        rows = _jsonl_rows(text, where)
+    else:
+        delimiter = "\t" if path.lower().endswith(".tsv") else ","
+        rows = _csv_rows(text, delimiter, where)
+    ids: list[str] = []
+    values: list[float] = []
+    seen: set[str] = set()
+    for line, row in rows:
+        if column not in row:
+            raise InputError(f"{where}: {line}: no column {column!r} (columns: "
+                             f"{', '.join(map(str, row)) or 'none'})")
+        values.append(_score(row[column], f"{where}: {line}: column {column!r}"))
+        if id_column is not None:
+            if id_column not in row or row[id_column] in (None, ""):
+                raise InputError(f"{where}: {line}: no id in column {id_column!r}")
+            ident = str(row[id_column])
+            if ident in seen:
+                raise InputError(f"{where}: {line}: id {ident!r} appears twice; ids in "
+                                 f"{id_column!r} must be unique")
+            seen.add(ident)
+            ids.append(ident)
+    if not values:
+        raise InputError(f"{where}: no rows")
+    return Scores(ids=tuple(ids) if id_column is not None else None, values=tuple(values))
+
+
+def _csv_rows(text: str, delimiter: str, where: str) -> list[tuple[str, dict[str, object]]]:
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return [(f"line {reader.line_num}", dict(row)) for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{where}: line {reader.line_num}: {exc}") from exc
+
+
+def _jsonl_rows(text: str, where: str) -> list[tuple[str, dict[str, object]]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: line {number}: invalid JSON: {exc.msg}") from exc
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: line {number}: expected a JSON object per line")
+        rows.append((f"line {number}", row))
+    return rows
+
+
+_TRUE = {"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0}
+
+
+def _score(value: object, where: str) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and value.strip() in _TRUE:
+        return _TRUE[value.strip()]
+    else:
+        try:
+            number = float(str(value))
+        except ValueError:
+            raise InputError(f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where}: {value!r} is not a finite number")
+    return number
+
+
+def pair(base: Scores, head: Scores, path: str, id_column: str | None, gate: str
+         ) -> tuple[list[float], list[float]]:
+    """Base and head scores of the same rows, in the same order; raises InputError naming
+    the gate when the rows do not correspond."""
+    where = f"gate {gate!r}: {path}"
+    if id_column is None or base.ids is None or head.ids is None:
+        if len(base.values) != len(head.values):
+            raise InputError(f"{where}: {len(base.values)} rows at base but "
+                             f"{len(head.values)} at head; without an id column rows are "
+                             "paired by position (set significance.id to join on a column)")
+        return list(base.values), list(head.values)
+    head_index = {ident: i for i, ident in enumerate(head.ids)}
+    only_base = [i for i in base.ids if i not in head_index]
+    if only_base or len(base.ids) != len(head.ids):
+        base_ids = set(base.ids)
+        only_head = [i for i in head.ids if i not in base_ids]
+        raise InputError(
+            f"{where}: the ids in {id_column!r} differ between base and head "
+            f"({len(only_base)} only at base{_examples(only_base)}, {len(only_head)} only at "
+            f"head{_examples(only_head)}); evaluate both revisions on the same rows")
+    return list(base.values), [head.values[head_index[i]] for i in base.ids]
+
+
+def _examples(ids: list[str]) -> str:
+    return f", e.g. {', '.join(map(repr, ids[:3]))}" if ids else ""
