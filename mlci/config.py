@@ -103,6 +103,19 @@ def _describe(error: Any) -> str:
     return f"{_key_path(error.absolute_path)}: {error.message}"
 
 
+def _gate_label(data: dict[str, Any], path: Any) -> str:
+    """' (gate NAME)' for an error inside ``gates:``, so the message names the gate."""
+    parts = list(path)
+    if len(parts) < 2 or parts[0] != "gates" or not isinstance(parts[1], int):
+        return ""
+    gates = data.get("gates")
+    gate = gates[parts[1]] if isinstance(gates, list) and parts[1] < len(gates) else None
+    if not isinstance(gate, dict):
+        return ""
+    name = gate.get("name") or gate.get("metric") or gate.get("artifact")
+    return f" (gate {name!r})" if isinstance(name, str) else ""
+
+
 def validate_mapping(data: Any, source: str) -> tuple[str, ...]:
     """Validate a loaded configuration; return warnings, raise ConfigError listing errors.
 
@@ -124,7 +137,7 @@ def validate_mapping(data: Any, source: str) -> tuple[str, ...]:
             warnings.extend(f"{source}: {where}: unknown key {key!r} ignored "
                             f"(known: {', '.join(sorted(known))})" for key in unknown)
         else:
-            errors.append(f"{source}: {_describe(error)}")
+            errors.append(f"{source}: {_describe(error)}{_gate_label(data, error.absolute_path)}")
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
     return tuple(warnings)
