@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mlci.cli.options import comparing
+from mlci.errors import UsageError
+
+
+class _PytestArgsCommand(click.Command):
+    """Everything after ``--`` goes to pytest untouched (click would treat it as PATHS)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta["mlci.pytest_args"] = tuple(args[cut + 1:])
+            args = args[:cut]
+        return super().parse_args(ctx, args)
+
+
+@click.command("test", cls=_PytestArgsCommand)
+@comparing
+@click.argument("paths", nargs=-1, metavar="[PATHS]... [-- PYTEST_ARGS]")
+@click.option("--shard", default=None, metavar="K/N",
+              help="Run only shard K of N: a deterministic, balanced split, for a CI job "
+                   "matrix.")
+@click.option("--shard-durations", "durations", multiple=True, metavar="FILE",
+              help="Results files (or globs) of an earlier run; their durations balance "
+                   "--shard. Every job must pass the same files.")
+@click.option("--results", default="mlci-results.json", show_default=True, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Write the results (JSON) here; `mlci report --results` reads them.")
+@click.option("--junit", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write JUnit XML here.")
+@click.pass_context
+def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
+            head: str | None, paths: tuple[str, ...], shard: str | None,
+            durations: tuple[str, ...], results: str, junit: str | None) -> int:
+    """Run the model tests with pytest and write results.
+
+    Runs pytest on PATHS, else on tests.paths of mlci.yaml, in a separate process. The
+    fixtures mlci_artifact, mlci_revisions and mlci_metrics see --base and --head.
+
+    Exits 0 when every test passed, 1 when a test failed, 2 when no test was collected or
+    the paths, options or configuration are wrong, 3 when pytest itself broke.
+    """
+    from mlci.testing import TestRequest, parse_shard, run_tests
+
+    if shard is not None:
+        try:
+            parse_shard(shard)
+        except UsageError as exc:
+            raise click.BadParameter(str(exc).removeprefix("--shard: "),
+                                     param_hint="'--shard'") from None
+    pytest_args: tuple[str, ...] = ctx.meta.get("mlci.pytest_args", ())
+    session = run_tests(
+        TestRequest(repo=Path(repo), paths=paths, pytest_args=pytest_args, base=base,
+                    head=head, config=config, shard=shard, durations=durations,
+                    results=Path(results), junit=Path(junit) if junit else None),
+        on_output=_echo)
+    run = session.run
+    counts = run.counts()
+    summary = ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) or "no tests"
+    where = f"shard {session.shard}: " if session.shard else ""
+    click.echo(f"mlci: {where}{summary}; results in {results}"
+               + (f", JUnit XML in {junit}" if junit else ""), err=True)
+    if session.shard and not run.tests:
+        click.echo(f"mlci: warning: shard {session.shard} got none of the "
+                   f"{session.collected} collected tests", err=True)
+    for warning in run.warnings:
+        click.echo(f"mlci: warning: {warning}", err=True)
+    return session.exit_code
+
+
+def _echo(line: Any) -> None:
+    click.echo(line, nl=False)
