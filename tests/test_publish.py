@@ -108,7 +108,7 @@ def test_first_run_creates_comment_check_summary_outputs(
     outputs = parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text())
     assert outputs == {"verdict": "fail", "report-path": str(report),
                        "comment-url": comment["html_url"], "failed-gates": "accuracy-0"}
-    # The workflow token cannot ask who it is: mlci does not try.
+    # Who the token is matters only when there are comments to match.
     assert api.calls("users/get-authenticated") == []
 
 
@@ -125,6 +125,8 @@ def test_second_run_updates_the_same_comment(api: FakeApi, env: dict[str, str],
     assert result.out.startswith(f"comment updated: {comment['html_url']}")
     assert len(api.calls("issues/create-comment")) == 1
     assert len(api.calls("issues/update-comment")) == 1
+    # The workflow token may not ask who it is (403): it comments as github-actions[bot].
+    assert [r.status for r in api.calls("users/get-authenticated")] == [403]
     assert [r["request"]["conclusion"] for r in api.check_runs.values()] == ["failure",
                                                                              "success"]
 
@@ -178,6 +180,27 @@ def test_personal_token_filters_by_its_own_login(api: FakeApi, tmp_path: Path,
     assert result.comment is not None and result.comment.id == mine["id"]
     assert comments(api)[0]["body"] == bot_comment["body"]
     assert len(api.calls("users/get-authenticated")) == 1
+
+
+def test_app_token_that_cannot_ask_matches_bot_comments_only(
+        api: FakeApi, tmp_path: Path, pr_event: dict[str, Any]) -> None:
+    api.tokens["app-installation-token"] = TokenInfo("mlci-app[bot]", can_ask_user=False)
+    spoof = api.add_comment(REPO, 2, f"{MARKER}\nlooks like a bot", "mlci-app-bot")
+    mine = api.add_comment(REPO, 2, f"{MARKER}\nold", "mlci-app[bot]")
+    env = github_env(api, tmp_path, "pull_request", pr_event, token="app-installation-token",
+                     token_var="MLCI_TOKEN")
+    result = core(env, write_report(tmp_path))
+    assert result.comment is not None and result.comment.id == mine["id"]
+    assert comments(api)[0]["body"] == spoof["body"]
+
+
+def test_get_that_times_out_is_retried(api: FakeApi, env: dict[str, str],
+                                       tmp_path: Path) -> None:
+    api.fail("issues/list-comments", "late", delay=1.0)
+    sleeps: list[float] = []
+    result = core(env, write_report(tmp_path), sleeps)
+    assert result.comment is not None and len(comments(api)) == 1
+    assert len(api.calls("issues/list-comments")) == 2 and sleeps == [0.01]
 
 
 def test_429_with_retry_after_is_waited_out(api: FakeApi, env: dict[str, str],

@@ -211,3 +211,16 @@ def test_marker_lines_inside_the_report_cannot_pose_as_another_key(
     assert result.code == 0, result.err
     [comment] = api.comments[(REPO, 2)]
     assert comment["body"] == f"{MARKER}\nhello\n"
+
+
+def test_mentions_in_an_artifact_notify_nobody(api: FakeApi, tmp_path: Path, cli: Run,
+                                               handoff: Path, reference: Path,
+                                               fork_event: dict[str, Any]) -> None:
+    report = json.loads((handoff / "report.json").read_text())
+    report["markdown"] = f"{MARKER}\ncc @octocat @github/security-team\n"
+    (handoff / "report.json").write_text(json.dumps(report))
+    result = publish_from(api, tmp_path, cli, handoff, run_event(reference, fork_event))
+    assert result.code == 0, result.err
+    [comment] = api.comments[(REPO, 2)]
+    assert "@octocat" not in comment["body"] and "@\u200doctocat" in comment["body"]
+    assert "@\u200dgithub/security-team" in comment["body"]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
+from mlci.markdown import ZWJ
 from mlci.publish.marker import KEY_PATTERN
 from mlci.publish.report_file import MAX_REPORT_BYTES, PublishedReport, parse_report
 
@@ -25,6 +26,7 @@ REPORT_NAMES = ("report.json", "report.md")
 FORMAT_VERSION = 1
 MAX_META_BYTES = 64 * 1024
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+_MENTION = re.compile(r"@(?=[A-Za-z0-9-])")
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,10 @@ def read_artifact(directory: Path, context: CiContext) -> ArtifactReport:
     if report.key != key:
         raise InputError(f"{report_path}: key {report.key!r} differs from {key!r} in "
                          f"{META_NAME}")
-    return ArtifactReport(number=number, head_sha=head_sha, report=report)
+    # The fork's job could have written any Markdown: at least it must not notify anyone.
+    markdown = _MENTION.sub("@" + ZWJ, report.markdown)
+    return ArtifactReport(number=number, head_sha=head_sha,
+                          report=replace(report, markdown=markdown))
 
 
 def check_pull_request(pull: dict[str, Any], artifact: ArtifactReport, context: CiContext

@@ -113,34 +113,42 @@ class GitHubPublisher:
         self.token_source = token_source
         self.trim = trim
         self._author: str | None = None
+        self._asked = False
 
     def _repo_path(self, rest: str) -> str:
         return f"/repos/{self.repository}/{rest}"
 
-    def author(self) -> str:
+    def author(self) -> str | None:
         """The login mlci's comments are written by: the token's own user where the API
-        tells it, ``github-actions[bot]`` for the workflow token (which cannot ask)."""
-        if self._author is None:
-            login = BOT_LOGIN
-            if self.token_source != WORKFLOW_TOKEN_VAR:
-                try:
-                    user = self.client.call("GET", "/user")
-                    if isinstance(user, dict) and isinstance(user.get("login"), str):
-                        login = user["login"]
-                except ApiError:
-                    pass  # an installation token gets 403 here: it comments as a bot
-            self._author = login
+        tells it; ``github-actions[bot]`` for the workflow token, which may not ask; None
+        (any ``[bot]`` login) for another token that may not ask, such as an app's."""
+        if not self._asked:
+            self._asked = True
+            try:
+                user = self.client.call("GET", "/user")
+                if isinstance(user, dict) and isinstance(user.get("login"), str):
+                    self._author = user["login"]
+            except ApiError:
+                pass  # an installation token gets 403 here
+            if self._author is None and self.token_source == WORKFLOW_TOKEN_VAR:
+                self._author = BOT_LOGIN
         return self._author
+
+    def _is_ours(self, user: Any) -> bool:
+        login = user.get("login") if isinstance(user, dict) else None
+        if not isinstance(login, str):
+            return False
+        author = self.author()
+        # Only GitHub can create "[bot]" logins, so a person cannot pose as one.
+        return login == author if author is not None else login.endswith("[bot]")
 
     def find_comment(self, number: int, key: str) -> dict[str, Any] | None:
         """mlci's earlier comment for ``key`` on the pull request, across all pages."""
-        author = self.author()
         for comment in self.client.paginate(self._repo_path(f"issues/{number}/comments")):
             if not isinstance(comment, dict):
                 continue
-            user = comment.get("user") or {}
-            body = comment.get("body") or ""
-            if user.get("login") == author and has_marker(body, key):
+            if self._is_ours(comment.get("user")) and has_marker(comment.get("body") or "",
+                                                                 key):
                 return comment
         return None
 
