@@ -463,3 +463,18 @@ def test_fake_server_validates_requests_against_the_description(api: FakeApi) ->
                for v in api.violations)
     assert any("'body' is a required property" in v for v in api.violations)
     api.violations.clear()  # these were deliberate
+
+
+def test_warn_verdict_is_neutral_check_and_successful_status(
+        api: FakeApi, env: dict[str, str], tmp_path: Path) -> None:
+    data = report_data("warn", gates=0)
+    data["gates"] = [{"name": "latency", "metric": "eval/perf.json:latency_ms",
+                      "status": "fail", "severity": "warn", "reason": "latency rose 12%"}]
+    core(env, write_report(tmp_path, data))
+    [run] = api.check_runs.values()
+    assert run["request"]["conclusion"] == "neutral"
+    assert [a["annotation_level"] for a in run["annotations"]] == ["warning"]
+    assert parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text())["failed-gates"] == ""
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, checks=False)
+    core(env, write_report(tmp_path, data))
+    assert [s["state"] for s in api.statuses] == ["success"]
