@@ -17,12 +17,9 @@ from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
 
 if TYPE_CHECKING:
     from mlci.comparison import Comparison
-    from mlci.config import Config
     from mlci.context import CiContext
-    from mlci.git import Repository
     from mlci.outcomes import TestRun
     from mlci.publish import PublishResult
-    from mlci.report import Report
 
 CommentMode = Literal["update", "new", "off"]
 FailOn = Literal["fail", "warn", "never"]
@@ -112,29 +109,6 @@ def _run_tests(request: CiRequest, comparison: Comparison, results: Path
     return session.run, detail
 
 
-def _template(config: Config, root: Path) -> Path | None:
-    if not config.report_template:
-        return None
-    template = Path(config.report_template)
-    return template if template.is_absolute() else root / template
-
-
-def _assemble_report(config: Config, comparison: Comparison, repo: Repository,
-                     tests: TestRun | None, evaluate_gates: bool) -> Report:
-    """Gates, trend history and the stale-base check, then the report model."""
-    from mlci.gates import evaluate
-    from mlci.report import _history, build_report, directions_from_config, find_stale_base
-
-    gates = evaluate(config, comparison, repo, tests) if evaluate_gates else None
-    extra: list[str] = []
-    history = _history(config, comparison, repo, extra)
-    if extra:
-        comparison = replace(comparison, warnings=comparison.warnings + tuple(extra))
-    return build_report(comparison, gates, tests, key=config.report_key, history=history,
-                        stale_base=find_stale_base(repo, comparison.base),
-                        directions=directions_from_config(config))
-
-
 def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:
     """Run every phase and return the verdict, the exit code and where the report went."""
     from mlci.compare import CompareRequest, compare
@@ -142,6 +116,7 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
     from mlci.context import detect
     from mlci.git import Repository
     from mlci.render import render
+    from mlci.report import assemble_report
 
     timer = _Timer(progress)
     started = time.perf_counter()
@@ -166,6 +141,8 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
                f"{comparison.base.short}..{comparison.head.short}: "
                f"{len(changed.metrics)} metrics, {len(changed.params)} params, "
                f"{len(changed.artifacts)} artifacts changed")
+    for note in comparison.notes:
+        progress(f"{'':11}{note}")
 
     output_dir = request.output_dir if request.output_dir.is_absolute() else (
         root / request.output_dir)
@@ -186,13 +163,12 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
     started = time.perf_counter()
     with Repository(root) as repo:
         try:
-            report = _assemble_report(config, comparison, repo, tests, evaluate_gates=True)
+            prepared = assemble_report(config, comparison, repo, tests)
         except MlciError as exc:
             # A gate that cannot be evaluated fails the verdict; the rest is still reported.
-            comparison = replace(comparison,
-                                 errors=comparison.errors + (f"gates: {exc}",))
-            report = _assemble_report(config, comparison, repo, tests, evaluate_gates=False)
-    template = _template(config, root)
+            comparison = replace(comparison, errors=comparison.errors + (f"gates: {exc}",))
+            prepared = assemble_report(replace(config, gates=()), comparison, repo, tests)
+    report, template = prepared.report, prepared.template
     timer.done("gates", started, f"{report.counts.get('gates_failed', 0)} failed, "
                f"{report.counts.get('gates_warned', 0)} warned of "
                f"{report.counts.get('gates_total', 0)}", ok=report.verdict != "fail")
