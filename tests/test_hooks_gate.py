@@ -78,6 +78,19 @@ def test_push_with_regression_is_stopped_with_the_reason(repo: Path) -> None:
     assert remote_head(repo) == before  # nothing was pushed
 
 
+def test_new_branch_without_upstream_is_gated_against_the_default_branch(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit_files(repo, {"eval/metrics.json": {"acc": 0.8}}, "worse on a branch")
+    git(repo, "checkout", "-q", "main")  # pushing a branch that is not checked out
+    proc = subprocess.run(["git", "push", "origin", "feature"], cwd=repo, capture_output=True,
+                          text=True)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "mlci-gate: FAIL acc: acc fell 0.1" in output
+    assert "mlci-gate: verdict fail against main (" in output
+    assert "feature" not in git(repo, "ls-remote", "origin")
+
+
 def test_workspace_head_and_no_gates(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mlci.hooks.gate import main
 

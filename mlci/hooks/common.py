@@ -155,7 +155,9 @@ def relative_paths(root: Path, filenames: Sequence[str]) -> list[str]:
         path = Path(name)
         absolute = path if path.is_absolute() else cwd / path
         try:
-            result.append(absolute.resolve().relative_to(root.resolve()).as_posix())
+            # Resolve the directory only: a DVC symlink would lead into the cache.
+            resolved = absolute.parent.resolve() / absolute.name
+            result.append(resolved.relative_to(root.resolve()).as_posix())
         except ValueError:
             result.append(path.as_posix())  # outside the repository: shown as given
     return result

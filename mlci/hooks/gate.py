@@ -24,11 +24,12 @@ from mlci.outcomes import GateReport
 NAME = "mlci-gate"
 
 
-def upstream(root: Path) -> str | None:
-    """The current branch's upstream (``origin/main``), or None when it has none."""
+def upstream(root: Path, branch: str | None = None) -> str | None:
+    """The upstream (``origin/main``) of ``branch`` (default: the current branch), or None
+    when it has none."""
     proc = subprocess.run(["git", "rev-parse", "--abbrev-ref", "--symbolic-full-name",
-                           "@{upstream}"], cwd=root, capture_output=True, text=True,
-                          check=False)
+                           f"{branch or ''}@{{upstream}}"], cwd=root, capture_output=True,
+                          text=True, check=False)
     name = proc.stdout.strip()
     return name if proc.returncode == 0 and name else None
 
@@ -42,7 +43,8 @@ def merge_base(root: Path, head: str, other: str) -> str | None:
 def pushed_head(environ: dict[str, str] | os._Environ[str]) -> str | None:
     """The commit a pre-push run is pushing (pre-commit's PRE_COMMIT_TO_REF), if any."""
     to_ref = environ.get("PRE_COMMIT_TO_REF", "").strip()
-    return to_ref or None
+    # A push of a whole history (a new root) gives no refs, only the branch.
+    return to_ref or environ.get("PRE_COMMIT_LOCAL_BRANCH", "").strip() or None
 
 
 def render(report: GateReport, base_label: str) -> list[str]:
@@ -80,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if head == NO_COMMIT:
             return EXIT_OK  # a branch deletion pushes no commit
         base, label = args.base, args.base
-        tracked = upstream(root) if base is None else None
+        # pre-push names the local branch being pushed, which need not be the current one.
+        pushed = os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "").removeprefix("refs/heads/")
+        tracked = upstream(root, pushed or None) if base is None else None
         if tracked is not None:
             base = merge_base(root, "HEAD" if head == "workspace" else head, tracked)
             label = f"{tracked} (merge-base {base[:7]})" if base else None
