@@ -188,3 +188,23 @@ def test_crash_log_masks_the_token(tmp_path: Path, run_mlci: Run,
     text = log.read_text()
     assert "ZeroDivisionError" in text and "'--token', '***'" in text
     assert "--token=***" in text and TOKEN not in text and TOKEN not in result.err
+
+
+@pytest.mark.parametrize(("status", "headers", "expected"), [
+    (429, {"retry-after": "7"}, 7.0),
+    (403, {"retry-after": "Thu, 01 Jan 1970 00:01:40 GMT"}, 60.0),  # clock is at 40 s
+    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "100"}, 60.0),
+    (429, {"RateLimit-Remaining": "0", "RateLimit-Reset": "70"}, 30.0),  # GitLab's names
+    (403, {"x-ratelimit-remaining": "12"}, None),  # a plain 403: permissions, not a limit
+    (429, {}, None),
+    (502, {"retry-after": "5"}, None),
+])
+def test_rate_limit_wait_from_headers(status: int, headers: dict[str, str],
+                                      expected: float | None) -> None:
+    import requests
+
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(headers)
+    client = ApiClient("http://127.0.0.1:9", None, clock=lambda: 40.0)
+    assert client._rate_limit_wait(response) == expected

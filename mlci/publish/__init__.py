@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.context import CiContext
 from mlci.errors import UsageError
@@ -91,14 +91,15 @@ def _annotations(report: PublishedReport) -> list[Annotation]:
     return found
 
 
-def _client(request: PublishRequest, base_url: str, auth: str) -> ApiClient:
+def _client(request: PublishRequest, base_url: str, auth: Literal["github", "gitlab"]
+            ) -> ApiClient:
+    import time
+
     from mlci.publish.http import ApiClient
 
     token = request.context.token(request.environ, request.token)
-    kwargs: dict[str, Any] = {"policy": request.policy}
-    if request.sleep is not None:
-        kwargs["sleep"] = request.sleep
-    return ApiClient(base_url, token, auth=auth, **kwargs)  # type: ignore[arg-type]
+    return ApiClient(base_url, token, auth=auth, policy=request.policy,
+                     sleep=request.sleep or time.sleep)
 
 
 def _forbidden_note(result: PublishResult, what: str) -> None:

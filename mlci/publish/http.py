@@ -141,16 +141,20 @@ class ApiClient:
             try:
                 return max(0.0, float(retry_after))
             except ValueError:
-                when = email.utils.parsedate_to_datetime(retry_after) if retry_after else None
-                return max(0.0, when.timestamp() - self.clock()) if when else 0.0
-        if headers.get("x-ratelimit-remaining") == "0":
-            try:
-                return max(0.0, float(headers.get("x-ratelimit-reset", "")) - self.clock())
-            except ValueError:
+                pass
+            try:  # the other form: an HTTP date
+                when = email.utils.parsedate_to_datetime(retry_after)
+            except (TypeError, ValueError):
                 return self.policy.delay(0)
-        if response.status_code == 429:
-            return None  # a 429 without a hint: plain backoff
-        return None
+            return max(0.0, when.timestamp() - self.clock())
+        # GitHub says x-ratelimit-*, GitLab RateLimit-*; the reset is in epoch seconds.
+        for prefix in ("x-ratelimit-", "ratelimit-"):
+            if headers.get(prefix + "remaining") == "0":
+                try:
+                    return max(0.0, float(headers.get(prefix + "reset", "")) - self.clock())
+                except ValueError:
+                    return self.policy.delay(0)
+        return None  # not a rate limit (a 429 without a hint gets plain backoff)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 json: Any = None) -> requests.Response:
