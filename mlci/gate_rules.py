@@ -85,6 +85,7 @@ class ArtifactGate:
     name: str
     pattern: str
     max_size: int | None = None
+    max_size_text: str = ""  # as the user wrote it ("200MB")
     max_growth_pct: float | None = None
     max_files_changed_pct: float | None = None
     severity: Severity = DEFAULT_SEVERITY
@@ -129,7 +130,9 @@ def _parse_gate(config: Config, index: int, raw: dict[str, Any]) -> Gate:
             max_size = parse_size(raw["max_size"]) if "max_size" in raw else None
         except ValueError as exc:
             raise fail(f"max_size: {exc}") from None
+        size_text = str(raw.get("max_size", "")).strip()
         return ArtifactGate(pattern=str(raw["artifact"]), max_size=max_size,
+                            max_size_text=f"{size_text} B" if size_text.isdigit() else size_text,
                             max_growth_pct=raw.get("max_growth_pct"),
                             max_files_changed_pct=raw.get("max_files_changed_pct"), **common)
     if "metric" not in raw:
@@ -171,7 +174,8 @@ class Finding:
 
     status: GateStatus
     text: str
-    rule: str = ""  # "drop" for max_drop/max_drop_pct, which a noise band may soften
+    rule: str = ""  # "drop": max_drop/max_drop_pct, which a noise band may soften;
+    # "note": context always shown in the reason
 
 
 def worst(findings: Sequence[Finding]) -> GateStatus:
@@ -184,7 +188,8 @@ def combine(findings: Sequence[Finding], lead: str) -> tuple[GateStatus, str]:
     """The gate's status (its worst finding) and a reason: ``lead``, then the findings that
     decided the status."""
     status = worst(findings)
-    texts = [f.text for f in findings if f.status == status] or [f.text for f in findings]
+    texts = [f.text for f in findings if f.status == status or f.rule == "note"] or [
+        f.text for f in findings]
     return status, "; ".join(t for t in (lead, *texts) if t)
 
 
@@ -201,7 +206,7 @@ def beyond(value: float, limit: float, *scale: float) -> bool:
 
 
 def fmt(value: float) -> str:
-    return format_value(value)
+    return format_value(value + 0.0 if isinstance(value, float) else value)  # no "-0"
 
 
 def pct(value: float) -> str:

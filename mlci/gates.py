@@ -134,7 +134,7 @@ def _judge(config: Config, gate: MetricGate, name: str, metric: str,
         interval, base_mean, note = _bootstrap(gate, comparison, repo)
         if note:
             warnings.append(f"gate {name!r}: {note}")
-            findings.append(Finding("warn", note))
+            findings.append(Finding("warn", note, "note"))
     if change is None:  # a significance gate on the samples alone
         assert interval is not None or findings
         base_value: Scalar = base_mean
@@ -269,10 +269,10 @@ def _judge_artifact(gate: ArtifactGate, name: str, change: ArtifactChange) -> Ga
             findings.append(Finding("warn", "its size at head is unknown, so max_size could "
                                             "not be checked"))
         elif beyond(head_size, gate.max_size):
-            findings.append(Finding("fail", f"at most {format_size(gate.max_size)} allowed "
-                                            "(limit inclusive)"))
+            findings.append(Finding("fail", f"{format_size(head_size)} is over the "
+                                            f"{gate.max_size_text} allowed (limit inclusive)"))
         else:
-            findings.append(Finding("pass", f"at most {format_size(gate.max_size)} allowed"))
+            findings.append(Finding("pass", f"at most {gate.max_size_text} allowed"))
     if gate.max_growth_pct is not None:
         findings.append(_growth(gate, change, base_size, head_size))
     if gate.max_files_changed_pct is not None:
