@@ -478,3 +478,16 @@ def test_warn_verdict_is_neutral_check_and_successful_status(
     api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, checks=False)
     core(env, write_report(tmp_path, data))
     assert [s["state"] for s in api.statuses] == ["success"]
+
+
+def test_check_run_and_status_creates_are_retried_after_502(
+        api: FakeApi, env: dict[str, str], tmp_path: Path) -> None:
+    api.fail("checks/create", "502")
+    core(env, write_report(tmp_path))
+    assert [r.status for r in api.calls("checks/create")] == [502, 201]
+    assert len(api.check_runs) == 1
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, checks=False)
+    api.fail("repos/create-commit-status", "502")
+    core(env, write_report(tmp_path))
+    assert [r.status for r in api.calls("repos/create-commit-status")] == [502, 201]
+    assert len(api.statuses) == 1

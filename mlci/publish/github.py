@@ -213,7 +213,7 @@ class GitHubPublisher:
         if details_url:
             payload["details_url"] = details_url
         try:
-            run = self._create_check_run(payload)
+            run = self._post_repeatable("check-runs", payload)
         except ApiError as exc:
             if exc.status not in (403, 404):
                 raise
@@ -225,14 +225,13 @@ class GitHubPublisher:
                            "annotations": rest[start:start + ANNOTATIONS_PER_REQUEST]}})
         return CheckResult("check-run", run.get("html_url"), len(notes))
 
-    def _create_check_run(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _post_repeatable(self, path: str, payload: dict[str, Any]) -> Any:
+        """POST something a repeat does no harm with (a newer check run or status of the same
+        name supersedes the older), so an unknown outcome is simply tried again."""
         for attempt in range(CREATE_ATTEMPTS):
             try:
-                run: dict[str, Any] = self.client.call("POST", self._repo_path("check-runs"),
-                                                       json=payload)
-                return run
+                return self.client.call("POST", self._repo_path(path), json=payload)
             except UnknownOutcome:
-                # A second run with the same name on the same commit supersedes the first.
                 if attempt == CREATE_ATTEMPTS - 1:
                     raise
                 self.client.sleep(self.client.policy.delay(attempt))
@@ -247,8 +246,7 @@ class GitHubPublisher:
                                    "context": context}
         if target_url:
             payload["target_url"] = target_url
-        status = self.client.call("POST", self._repo_path(f"statuses/{head_sha}"),
-                                  json=payload)
+        status = self._post_repeatable(f"statuses/{head_sha}", payload)
         return CheckResult("status", target_url or (status or {}).get("url"))
 
     def pull_request(self, number: int) -> dict[str, Any]:
