@@ -342,7 +342,6 @@ def test_body_over_the_api_limit_is_trimmed_after_422(api: FakeApi, env: dict[st
 
 def test_body_over_the_limit_end_to_end_uses_the_reports_trimming(
         api: FakeApi, env: dict[str, str], tmp_path: Path) -> None:
-    pytest.importorskip("mlci.render", reason="mlci.render (report issue) has not landed")
     api.body_limit = 20000
     rows = "".join(f"| metric-{i} | 0.{i:04d} |\n" for i in range(3000))
     data = report_data(markdown=f"{MARKER}\n## mlci: fail\n\n| metric | value |\n"
