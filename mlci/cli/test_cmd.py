@@ -62,7 +62,7 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
         on_output=_echo)
     run = session.run
     counts = run.counts()
-    summary = ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) or "no tests"
+    summary = ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) or "no tests ran"
     where = f"shard {session.shard}: " if session.shard else ""
     click.echo(f"mlci: {where}{summary}; results in {results}"
                + (f", JUnit XML in {junit}" if junit else ""), err=True)
