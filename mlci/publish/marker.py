@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from mlci.render import marker  # the report writes the marker; publishers find it
+
+__all__ = ["KEY_PATTERN", "has_marker", "marker", "marker_key", "with_marker"]
+
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ANY_MARKER = re.compile(r"^\s*<!--\s*mlci:report\b[^>]*-->\s*$")
-
-
-def marker(key: str) -> str:
-    return f"<!-- mlci:report key={key} -->"
 
 
 def has_marker(body: str, key: str) -> bool:
