@@ -508,26 +508,48 @@ def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRu
 
 
 # -- gathering (what `mlci report` runs) -------------------------------------------------------
-def find_stale_base(repo: Repository, base: Revision) -> str | None:
-    """Say so when the base branch has moved on since ``base`` (e.g. ``origin/main`` is
-    ahead of the merge-base); None when it has not or there is no branch to ask."""
+def find_stale_base(repo: Repository, base: Revision, head: Revision | None = None
+                    ) -> str | None:
+    """Say so when the comparison's base is not the current base: the base branch moved on
+    since ``base`` (``origin/main`` is ahead of the merge-base), or ``head`` forked before
+    ``base`` (a pull request's base SHA is the branch tip, so the diff would also show the
+    base branch's newer commits, reversed). None when neither is the case."""
     names: list[str] = []
-    if not re.fullmatch(r"[0-9a-fA-F]{7,40}", base.rev) and base.rev != "workspace":
+    if base.rev != "workspace":
         names += [f"origin/{base.rev.removeprefix('origin/')}", base.rev]
     default = repo.default_branch()
     if default:
         names += [f"origin/{default.removeprefix('origin/')}", default]
     for name in dict.fromkeys(names):
-        tip = repo.resolve(name)
+        tip = _branch_tip(repo, name)
         if tip is None:
             continue
-        if tip == base.sha or repo.merge_base(base.sha, tip) != base.sha:
-            return None  # up to date, or base is not on that branch: nothing to say
-        ahead = repo.run("rev-list", "--count", f"{base.sha}..{tip}", check=False)
-        count = ahead.stdout.strip()
-        commits = f"{count} commit{'' if count == '1' else 's'}" if count.isdigit() else "commits"
-        return (f"{name} has moved {commits} ahead of the base {base.short} (now at "
-                f"{tip[:7]}); merge or rebase to compare with the current base")
+        if tip != base.sha and repo.merge_base(base.sha, tip) == base.sha:
+            return (f"{name} has moved {_commits(repo, base.sha, tip)} ahead of the base "
+                    f"{base.short} (now at {tip[:7]}); merge or rebase to compare with the "
+                    "current base")
+        break  # up to date, or base is not on that branch: ask no other
+    if head is not None:
+        fork = repo.merge_base(base.sha, head.sha)
+        if fork and fork != base.sha:
+            return (f"head forked at {fork[:7]}, {_commits(repo, fork, base.sha)} behind the "
+                    f"base {base.short}, so the changes of those commits show reversed; merge "
+                    "or rebase onto the base")
+    return None
+
+
+def _commits(repo: Repository, since: str, until: str) -> str:
+    count = repo.run("rev-list", "--count", f"{since}..{until}", check=False).stdout.strip()
+    return f"{count} commit{'' if count == '1' else 's'}" if count.isdigit() else "commits"
+
+
+def _branch_tip(repo: Repository, name: str) -> str | None:
+    """The commit of branch ``name`` (local, or remote-tracking like ``origin/main``)."""
+    for ref in (f"refs/remotes/{name}", f"refs/heads/{name}"):
+        # show-ref takes exact ref names only: "main~2" or "abc1234" are not branches.
+        shown = repo.run("show-ref", "--verify", "--quiet", ref, check=False)
+        if shown.returncode == 0:
+            return repo.resolve(ref)
     return None
 
 
@@ -562,7 +584,7 @@ def assemble_report(config: Config, comparison: Comparison, repo: Repository,
     report; its template is ``report.template`` resolved against the repository root."""
     gates, extra = _evaluate_gates(config, comparison, repo, tests)
     history = _history(config, comparison, repo, extra)
-    stale = find_stale_base(repo, comparison.base)
+    stale = find_stale_base(repo, comparison.base, comparison.head)
     if extra:
         comparison = replace(comparison, warnings=comparison.warnings + tuple(extra))
     report = build_report(comparison, gates, tests, key=config.report_key, history=history,

@@ -231,3 +231,17 @@ def test_no_stale_warning_when_up_to_date(forked: tuple[Path, str, str, str]) ->
         assert find_stale_base(opened, Revision("main", tip)) is None
         # a base that is not on the branch at all (a feature commit): nothing to say
         assert find_stale_base(opened, Revision(head, head)) is None
+
+
+def test_head_forked_before_a_base_given_as_the_branch_tip(
+        forked: tuple[Path, str, str, str]) -> None:
+    # A pull request event gives the base branch's tip; a head that forked earlier would show
+    # main's newer commits reversed.
+    repo, fork, head, tip = forked
+    with Repository(repo) as opened:
+        message = find_stale_base(opened, Revision(tip, tip), Revision(head, head))
+        assert message == (f"head forked at {fork[:7]}, 2 commits behind the base {tip[:7]}, "
+                           "so the changes of those commits show reversed; merge or rebase "
+                           "onto the base")
+        assert find_stale_base(opened, Revision(fork, fork), Revision(head, head)) is not None
+        assert find_stale_base(opened, Revision("feature", head), Revision(head, head)) is None
