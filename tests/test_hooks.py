@@ -287,3 +287,24 @@ def test_local_config_runs_every_manifest_hook(repo: Path) -> None:
     assert [h["id"] for h in config["repos"][0]["hooks"]] == HOOK_IDS
     result = pre_commit(repo, "run", "--all-files", "--color", "never")
     assert result.code == 0, result.output
+
+
+@pytest.mark.parametrize(("name", "good", "bad", "message"), [
+    ("eval/scores.csv", "step,acc\n1,0.5\n2,0.7\n", "step,acc\n1,0.5\n2,1.7\n",
+     "eval/scores.csv: acc: 1.7 is greater than the maximum of 1 (schema schemas/metrics.json)"),
+    ("eval/scores.yaml", "acc: 0.7\n", "accuracy: 0.7\n",
+     "eval/scores.yaml: (top level): 'acc' is a required property (schema schemas/metrics.json)"),
+    ("eval/scores.toml", "acc = 0.7\n", "acc = -0.5\n",
+     "eval/scores.toml: acc: -0.5 is less than the minimum of 0 (schema schemas/metrics.json)"),
+])
+def test_check_metrics_schema_for_every_format(repo: Path, name: str, good: str, bad: str,
+                                               message: str) -> None:
+    config = ("version: 1\nmetrics: ['eval/scores.*']\n"
+              "hooks:\n  schemas: {'eval/scores.*': schemas/metrics.json}\n")
+    stage(repo, {"mlci.yaml": config, name: good})
+    result = run_hook(repo, "mlci-check-metrics")
+    assert result.code == 0, result.output
+    stage(repo, {name: bad})
+    result = run_hook(repo, "mlci-check-metrics")
+    assert result.code == 1
+    assert f"mlci-check-metrics: {message}" in result.output

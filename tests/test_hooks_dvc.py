@@ -166,3 +166,26 @@ def test_not_a_dvc_repository_passes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     result = run_hook(repo, "mlci-dvc-sync")
     assert result.code == 0, result.output
     assert hook_status(result.output, HOOK) == "Passed"
+
+
+def test_dvc_2_entries_use_the_old_cache_layout_and_text_hash(repo: Path) -> None:
+    import hashlib
+
+    # DVC 2 wrote no `hash: md5` and hashed text with CRLF turned into LF.
+    content = b"id,value\r\n1,2\r\n"
+    md5 = hashlib.md5(content.replace(b"\r\n", b"\n")).hexdigest()
+    (repo / ".dvc" / "cache" / md5[:2]).mkdir(parents=True, exist_ok=True)
+    (repo / ".dvc" / "cache" / md5[:2] / md5[2:]).write_bytes(content)
+    write_files(repo, {"old.csv": content, ".gitignore": "/old.csv\n",
+                       "old.csv.dvc": f"outs:\n- md5: {md5}\n  size: {len(content)}\n"
+                                      "  path: old.csv\n"})
+    git(repo, "add", "old.csv.dvc", ".gitignore")
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 0, result.output
+    write_files(repo, {"old.csv": b"id,value\r\n1,3\r\n"})
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 1
+    assert hook_lines(result.output) == [
+        "old.csv (old.csv.dvc): changed in the workspace after it was recorded; run `dvc add "
+        "old.csv` and stage old.csv.dvc again, or `dvc checkout old.csv.dvc` to restore the "
+        "recorded version"]
