@@ -63,22 +63,22 @@ def _from_dvc(snapshot: Snapshot, root: Path, path: str) -> tuple[bytes | None, 
 
 
 def _object(root: Path, output: DvcOutput, md5: str) -> bytes | None:
+    """The object from the local cache, else from the output's DVC remote (one object, read
+    without pulling it into the user's cache)."""
     data = dvc_cache.read_object(root, md5, output.legacy_hash)
     if data is not None:
         return data
-    try:  # the remote reader lands with the artifact diff; without it, the cache is all
-        from mlci.dvc_remote import fetch_object  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    fetched: bytes | None = fetch_object(root, md5, output.legacy_hash, output.remote)
-    return fetched
+    from mlci.dvc_remote import fetch_object
+
+    return fetch_object(root, md5, output.legacy_hash, output.remote)
 
 
 def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_column: str | None,
                 gate: str) -> Scores | None:
     """The scores in ``path`` at the snapshot, or None when the file is not there.
 
-    CSV/TSV (a header row) or JSON Lines (one object per line); booleans count as 1 and 0.
+    CSV/TSV (a header row), JSON Lines (one object per line) or a JSON list of objects;
+    booleans count as 1 and 0.
     Raises InputError naming the gate, the file and the row for anything malformed.
     """
     where = f"gate {gate!r}: {path} at {_where(snapshot)}"
@@ -93,7 +93,9 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    if path.lower().endswith((".jsonl", ".ndjson", ".json")):
+    if path.lower().endswith(".json") and text.lstrip().startswith("["):
+        rows = _json_rows(text, where)
+    elif path.lower().endswith((".jsonl", ".ndjson", ".json")):
         rows = _jsonl_rows(text, where)
     else:
         delimiter = "\t" if path.lower().endswith(".tsv") else ","
@@ -126,6 +128,19 @@ def _csv_rows(text: str, delimiter: str, where: str) -> list[tuple[str, dict[str
         return [(f"line {reader.line_num}", dict(row)) for row in reader]
     except csv.Error as exc:
         raise InputError(f"{where}: line {reader.line_num}: {exc}") from exc
+
+
+def _json_rows(text: str, where: str) -> list[tuple[str, dict[str, object]]]:
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    rows = []
+    for number, row in enumerate(loaded):
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: item {number}: expected an object per row")
+        rows.append((f"item {number}", row))
+    return rows
 
 
 def _jsonl_rows(text: str, where: str) -> list[tuple[str, dict[str, object]]]:

@@ -299,3 +299,36 @@ def test_significance_over_dvc_tracked_samples(tmp_path: Path, run_mlci: Run) ->
     assert "gate 'accuracy': eval/samples.jsonl at base" in missing.err
     assert "run `dvc pull`" in missing.err
     dvc(path, "version")  # the real DVC did the tracking above
+
+
+@pytest.mark.slow
+def test_artifact_gates_on_dvc_outputs(tmp_path: Path, run_mlci: Run) -> None:
+    path = make_repo(tmp_path / "artifacts")
+    dvc_init(path)
+    config = ("gates:\n"
+              "  - artifact: models/model.pkl\n    max_growth_pct: 10\n"
+              "  - artifact: models/model.pkl\n    name: model size\n    max_size: 2KB\n"
+              "  - artifact: data/train\n    max_files_changed_pct: 30\n")
+    write_files(path, {"models/model.pkl": b"m" * 1000,
+                       **{f"data/train/{i}.txt": f"row {i}\n" for i in range(10)}})
+    dvc_add(path, "models/model.pkl", "data/train")
+    commit_files(path, {"mlci.yaml": config}, "model and data")
+    git(path, "checkout", "-q", "-b", "pr")
+    write_files(path, {"models/model.pkl": b"m" * 1500, "data/train/0.txt": "changed\n",
+                       "data/train/1.txt": "changed\n", "data/train/10.txt": "new\n"})
+    dvc_add(path, "models/model.pkl", "data/train")
+    commit_files(path, message="bigger model, some new data")
+    result = run_mlci("gate", "--repo", str(path), "--base", "main", "--head", "pr",
+                      "--format", "json")
+    assert result.code == 1, result.err
+    gates = {g["name"]: g for g in json.loads(result.out)["gates"]}
+    growth = gates["models/model.pkl"]
+    assert (growth["status"], growth["kind"], growth["base"], growth["head"],
+            growth["delta"]) == ("fail", "artifact", 1000, 1500, 500.0)
+    assert growth["reason"] == ("models/model.pkl grew 500 B (50%) from 1000 B to 1.5 KiB; a "
+                                "growth of at most 10% allowed (limit inclusive)")
+    assert gates["model size"]["status"] == "pass"
+    assert gates["model size"]["reason"].endswith("at most 2KB allowed")
+    data = gates["data/train"]
+    assert data["status"] == "pass", data["reason"]
+    assert "3 of 10 files changed (30%); at most 30% allowed" in data["reason"]

@@ -1,0 +1,102 @@
+"""Reading and pairing the per-row scores of significance gates: formats, and every malformed
+input as a clear error naming the gate, the file and the row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlci.errors import InputError
+from mlci.revisions import Revision
+from mlci.samples import Scores, pair, read_scores
+from mlci.snapshot import _glob
+
+
+class MemorySnapshot:
+    """A snapshot held in memory: the Snapshot protocol over a dict of files."""
+
+    def __init__(self, files: dict[str, str], side: str = "base") -> None:
+        self.files = files
+        self.side = side
+        self.revision = Revision(rev="main", sha="c" * 40)
+
+    def read(self, path: str) -> bytes | None:
+        text = self.files.get(path)
+        return text.encode() if text is not None else None
+
+    def paths(self) -> list[str]:
+        return sorted(self.files)
+
+    def glob(self, pattern: str) -> list[str]:
+        return _glob(self.paths(), pattern)
+
+
+def scores(text: str, path: str = "s.csv", column: str = "correct",
+           id_column: str | None = "id") -> Scores | None:
+    return read_scores(MemorySnapshot({path: text}), Path("."), path, column, id_column, "acc")
+
+
+def test_csv_tsv_jsonl_and_json() -> None:
+    assert scores("id,correct\na,1\nb,0\nc,0.5\n") == Scores(("a", "b", "c"), (1.0, 0.0, 0.5))
+    assert scores("id\tcorrect\na\ttrue\nb\tFalse\n", "s.tsv") == Scores(("a", "b"), (1.0, 0.0))
+    assert scores('{"id": 1, "correct": true}\n\n{"id": 2, "correct": 0.25}\n',
+                  "s.jsonl") == Scores(("1", "2"), (1.0, 0.25))
+    assert scores('[{"id": 1, "correct": 1}, {"id": 2, "correct": 0}]', "s.json") == Scores(
+        ("1", "2"), (1.0, 0.0))
+    assert scores("correct\n1\n0\n", id_column=None) == Scores(None, (1.0, 0.0))
+    assert read_scores(MemorySnapshot({}), Path("."), "s.csv", "c", None, "acc") is None
+
+
+@pytest.mark.parametrize(("text", "path", "message"), [
+    ("id,score\na,1\n", "s.csv", "s.csv at base (ccccccc): line 2: no column 'correct' "
+                                 "(columns: id, score)"),
+    ("id,correct\na,yes\n", "s.csv", "line 2: column 'correct': 'yes' is not a number"),
+    ("id,correct\na,nan\n", "s.csv", "'nan' is not a finite number"),
+    ("id,correct\na,1\na,0\n", "s.csv", "line 3: id 'a' appears twice"),
+    ("id,correct\n,1\n", "s.csv", "line 2: no id in column 'id'"),
+    ("id,correct\n", "s.csv", "no rows"),
+    ('{"id": 1, "correct": 1}\n{oops}\n', "s.jsonl", "line 2: invalid JSON"),
+    ("[1, 2]\n", "s.jsonl", "line 1: expected a JSON object per line"),
+    ("\xff", "s.csv", "not UTF-8"),
+])
+def test_malformed_samples_name_gate_file_and_row(text: str, path: str, message: str) -> None:
+    with pytest.raises(InputError) as error:
+        if text == "\xff":
+            read_scores(_Binary(), Path("."), path, "correct", "id", "acc")
+        else:
+            scores(text, path)
+    assert str(error.value).startswith(f"gate 'acc': {path} at base")
+    assert message in str(error.value)
+
+
+class _Binary(MemorySnapshot):
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def read(self, path: str) -> bytes | None:
+        return b"\xff\xfe\x00"
+
+
+def test_pairing_by_id_reorders_head() -> None:
+    base = Scores(("a", "b", "c"), (1.0, 0.0, 1.0))
+    head = Scores(("c", "a", "b"), (0.0, 1.0, 1.0))
+    assert pair(base, head, "s.csv", "id", "acc") == ([1.0, 0.0, 1.0], [1.0, 1.0, 0.0])
+
+
+def test_mismatched_ids_name_the_gate_and_examples() -> None:
+    base = Scores(("a", "b", "c"), (1.0, 0.0, 1.0))
+    head = Scores(("a", "b", "d", "e"), (1.0, 0.0, 1.0, 1.0))
+    with pytest.raises(InputError) as error:
+        pair(base, head, "s.csv", "id", "acc")
+    assert str(error.value) == (
+        "gate 'acc': s.csv: the ids in 'id' differ between base and head (1 only at base, "
+        "e.g. 'c', 2 only at head, e.g. 'd', 'e'); evaluate both revisions on the same rows")
+
+
+def test_pairing_by_position_needs_equal_lengths() -> None:
+    assert pair(Scores(None, (1.0,)), Scores(None, (0.0,)), "s.csv", None, "acc") == (
+        [1.0], [0.0])
+    with pytest.raises(InputError, match="2 rows at base but 1 at head; without an id "
+                                         "column rows are paired by position"):
+        pair(Scores(None, (1.0, 0.0)), Scores(None, (0.0,)), "s.csv", None, "acc")
