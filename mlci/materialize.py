@@ -7,6 +7,7 @@ is read-only and lives outside the user's working tree, which mlci never writes 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import posixpath
@@ -133,7 +134,7 @@ class Materializer:
         snapshot = self._snapshot(revision, side)
         data = snapshot.read(path)
         if data is not None:
-            self._write(target, data)
+            self._write(target, self._lfs_object(data, where))
             return
         prefix = path + "/"
         inside = [p for p in snapshot.paths() if p.startswith(prefix)]
@@ -149,6 +150,27 @@ class Materializer:
             raise ArtifactMissing(f"{where}: no such file or directory in git, and no DVC "
                                   "output (.dvc file or dvc.lock) tracks it")
         self._materialize_dvc(output, path, where, target)
+
+    def _lfs_object(self, data: bytes, where: str) -> bytes:
+        """The content a Git LFS pointer stands for (from the local LFS store), else ``data``."""
+        from mlci.lfs import parse_pointer
+
+        pointer = parse_pointer(data)
+        if pointer is None:
+            return data
+        common = Path(self.repo.gitpython.common_dir)
+        stored = common / "lfs" / "objects" / pointer.oid[:2] / pointer.oid[2:4] / pointer.oid
+        try:
+            content = stored.read_bytes()
+        except OSError:
+            raise EnvironmentFailure(
+                f"{where}: a Git LFS pointer whose object {pointer.oid[:12]} is not in "
+                f"{common / 'lfs' / 'objects'}; fetch it with `git lfs fetch` (or "
+                "actions/checkout with `lfs: true`)") from None
+        if hashlib.sha256(content).hexdigest() != pointer.oid:
+            raise EnvironmentFailure(f"{where}: the Git LFS object {stored} is corrupt "
+                                     "(its sha256 does not match the pointer)")
+        return content
 
     def _dvc_output(self, snapshot: Snapshot, path: str) -> DvcOutput | None:
         key = snapshot.revision.sha + (":workspace" if snapshot.revision.workspace else "")

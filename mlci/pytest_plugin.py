@@ -185,7 +185,9 @@ class _RunRecorder:
             counts[entry["outcome"]] = counts.get(entry["outcome"], 0) + 1
         document = {"version": RESULTS_VERSION, "tests": tests, "shards": (
             [str(self.shard)] if self.shard else []), "warnings": warnings, "counts": counts,
-            "shard": str(self.shard) if self.shard else None, "collected": self.collected}
+            "shard": str(self.shard) if self.shard else None,
+            # Under pytest-xdist the controller collects nothing itself: count what ran.
+            "collected": self.collected or sum(1 for t in tests if "::" in t["nodeid"])}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 

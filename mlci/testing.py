@@ -338,11 +338,17 @@ def _test_paths(request: TestRequest, root: Path, config_paths: tuple[str, ...],
         raise UsageError("no model tests to run: set tests.paths in mlci.yaml "
                          "(e.g. `tests: {paths: [tests/model]}`) or pass PATHS")
     source = config_file or root / "mlci.yaml"
+    paths: list[str] = []
     for configured in config_paths:
-        if not glob.has_magic(configured) and not (root / configured).exists():
-            raise ConfigError(f"{source}: tests.paths: {configured!r} does not exist in "
-                              f"{root}")
-    return list(config_paths)
+        # pytest does not expand globs, and no shell runs in between.
+        matches = (sorted(glob.glob(configured, root_dir=root, recursive=True))
+                   if glob.has_magic(configured) else
+                   [configured] if (root / configured).exists() else [])
+        if not matches:
+            problem = "matches nothing" if glob.has_magic(configured) else "does not exist"
+            raise ConfigError(f"{source}: tests.paths: {configured!r} {problem} in {root}")
+        paths.extend(m for m in matches if m not in paths)
+    return paths
 
 
 def _environment(request: TestRequest, root: Path) -> dict[str, str]:

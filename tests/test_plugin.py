@@ -316,3 +316,23 @@ def test_fixtures_see_the_revisions_mlci_test_passes(fixture_repo: tuple[Path, s
     result = run_mlci("test", "tests", "--base", "HEAD~1", "--results", "../r.json")
     assert result.code == 0, result.out + result.err
     assert result.err == "mlci: 2 passed; results in ../r.json\n"
+
+
+def test_head_workspace_reads_the_working_tree(fixture_repo: tuple[Path, str, str],
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               run_mlci: Any) -> None:
+    repo, base, head = fixture_repo
+    monkeypatch.chdir(repo)
+    write_files(repo, {"params.json": {"lr": 0.3}, "checks/test_workspace.py": f"""\
+import json
+
+
+def test_workspace(mlci_artifact, mlci_revisions):
+    assert mlci_revisions.head.workspace and mlci_revisions.head.sha == {head!r}
+    assert mlci_revisions.base.sha == {base!r}
+    assert json.loads(mlci_artifact("params.json").read_text()) == {{"lr": 0.3}}
+    assert json.loads(mlci_artifact("params.json", rev="base").read_text()) == {{"lr": 0.1}}
+"""})
+    result = run_mlci("test", "checks", "--head", "workspace", "--results", "../r.json")
+    assert result.code == 0, result.out + result.err
+    assert result.err == "mlci: 1 passed; results in ../r.json\n"

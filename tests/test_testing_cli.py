@@ -83,6 +83,8 @@ def test_no_collected_test_exits_2(repo: Path, run_mlci: Any) -> None:
      "no model tests to run: set tests.paths in mlci.yaml"),
     ({"mlci.yaml": "tests:\n  paths: [tests/gone]\n"}, (),
      "mlci.yaml: tests.paths: 'tests/gone' does not exist in "),
+    ({"mlci.yaml": "tests:\n  paths: ['suites/*']\n"}, (),
+     "mlci.yaml: tests.paths: 'suites/*' matches nothing in "),
     ({}, ("nowhere",), "test path 'nowhere' does not exist"),
     ({}, ("--shard", "0/2"), "Invalid value for '--shard': expected K/N with 1 <= K <= N"),
     ({}, ("--base", "no-such-branch"), "--base 'no-such-branch' does not name a commit"),
@@ -118,3 +120,13 @@ def test_run_tests_streams_pytest_output(repo: Path) -> None:
     assert any("2 passed" in line for line in lines)
     assert [t.nodeid for t in session.run.tests] == ["tests/model/test_ok.py::test_one",
                                                      "tests/model/test_ok.py::test_two"]
+
+
+def test_configured_globs_are_expanded(repo: Path, run_mlci: Any) -> None:
+    write_files(repo, {"mlci.yaml": "tests:\n  paths: ['suites/*/']\n",
+                       "suites/a/test_a.py": PASSING, "suites/b/test_b.py": FAILING})
+    result = run_mlci("test")
+    assert result.code == 1
+    assert [t["nodeid"] for t in results(repo / "mlci-results.json")["tests"]] == [
+        "suites/a/test_a.py::test_one", "suites/a/test_a.py::test_two",
+        "suites/b/test_b.py::test_bad"]
