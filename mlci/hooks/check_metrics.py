@@ -26,7 +26,14 @@ from typing import Any
 from mlci.config import CONFIG_NAME, Config, FileSpec, load_config
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError, InputError
 from mlci.formats import Flat, file_format, is_number, parse
-from mlci.hooks.common import WorkTreeSnapshot, git_root, read_blobs, relative_paths, run_hook
+from mlci.hooks.common import (
+    NO_COMMIT,
+    WorkTreeSnapshot,
+    git_root,
+    read_blobs,
+    relative_paths,
+    run_hook,
+)
 
 NAME = "mlci-check-metrics"
 
@@ -167,7 +174,7 @@ def check_files(root: Path, config: Config, files: list[MetricsFile],
     """The problems of the given metric and params files in the working tree."""
     snapshot = WorkTreeSnapshot(root)
     committed_blobs = read_blobs(root, [f"HEAD:{f.spec.path}" for f in files]) \
-        if snapshot.revision.sha != "0" * 40 else {}
+        if snapshot.revision.sha != NO_COMMIT else {}
     problems: list[str] = []
     for file in files:
         path = file.spec.path
@@ -214,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK  # not a repository: nothing declares metric files
         config = load_config(root, args.config)
         base = config.path.parent if config.path else root
-        schemas = {pattern: (name, load_file_schema(base, name, f"hooks.schemas.{pattern}"))
+        source = relative_paths(root, [str(config.path)])[0] if config.path else CONFIG_NAME
+        schemas = {pattern: (name, load_file_schema(base, name,
+                                                    f"{source}: hooks.schemas.{pattern}"))
                    for pattern, name in config.hooks.get("schemas", {}).items()}
         snapshot = WorkTreeSnapshot(root)
         declared = declared_files(config, snapshot)
