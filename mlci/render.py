@@ -194,7 +194,10 @@ def render_markdown(report: Report, template: Path | None = None,
     if len(text) <= limit:
         return text
     for step in TRIM_STEPS:
-        report = step(report)
+        trimmed = step(report)
+        if trimmed is report:  # nothing of that kind to trim
+            continue
+        report = trimmed
         text = _finish_markdown(report, _render_template(report, "md", template))
         if len(text) <= limit:
             return text

@@ -280,3 +280,49 @@ def test_custom_template_errors_name_the_file_and_line(tmp_path: Path) -> None:
         render(all_pass(), "md", tmp_path / "missing.j2")
     # The HTML page keeps the built-in template when report.template is Markdown.
     assert render(all_pass(), "html", template).startswith("<!DOCTYPE html>")
+
+
+def test_thousands_of_failing_gates_still_fit_and_say_so() -> None:
+    gates = tuple(GateResult(f"per_class.{i}.f1", f"per_class.{i}.f1", "fail",
+                             f"per_class.{i}.f1 fell 0.1", base=0.9, head=0.8, delta=-0.1)
+                  for i in range(5000))
+    report = build_report(Comparison(base=BASE, head=HEAD), GateReport(gates=gates), None)
+    text = render(report, "md")
+    assert len(text) <= LIMIT
+    assert text.split("\n")[1] == "## ❌ Failed: 5000 gates failed, 0 warnings, no model tests"
+    rows = _failing_rows(text)
+    assert 500 < len(rows) < 5000
+    assert [row[1] for row in rows[:3]] == ["per_class.0.f1", "per_class.1.f1",
+                                            "per_class.2.f1"]
+    assert "failing-gate rows did not fit either" in text
+    assert unsafe_findings(text) == []
+
+
+_BLOCKS = st.one_of(
+    st.text(alphabet="abc ❌|-", min_size=1, max_size=300).map(lambda t: t.strip() or "x"),
+    st.lists(st.text(alphabet="xyz ", min_size=1, max_size=80), min_size=1, max_size=40).map(
+        lambda lines: "```mermaid\n" + "\n".join(lines) + "\n```"),
+    st.lists(st.text(alphabet="pqr ", min_size=1, max_size=80), min_size=1, max_size=40).map(
+        lambda lines: "<details><summary>more</summary>\n\n" + "\n".join(
+            f"- {line}" for line in lines) + "\n\n</details>"),
+    st.integers(min_value=1, max_value=60).map(lambda n: "### Gates\n\n| | Gate |\n| --- | --- |\n"
+                                               + "\n".join(f"| ❌ fail | g{i} |"
+                                                           for i in range(n))),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks=st.lists(_BLOCKS, min_size=1, max_size=40),
+       limit=st.integers(min_value=800, max_value=8000))
+def test_trim_markdown_always_fits_and_closes_what_it_cut(blocks: list[str],
+                                                          limit: int) -> None:
+    text = f"{marker('p')}\n## ❌ Failed: 1 gate failed\n\n" + "\n\n".join(blocks) + "\n"
+    trimmed = trim_markdown(text, limit)
+    assert len(trimmed) <= limit
+    assert trimmed.startswith(f"{marker('p')}\n## ❌ Failed: 1 gate failed\n")
+    if len(text) > limit:
+        assert "✂️ **Trimmed:**" in trimmed
+    html_out = render_html(trimmed)
+    assert html_out.count("<details>") == html_out.count("</details>")
+    fences = [line for line in trimmed.split("\n") if line.startswith("```")]
+    assert len(fences) % 2 == 0
