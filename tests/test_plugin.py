@@ -46,6 +46,18 @@ def test_plugin_imported_nothing_of_mlci():
 }
 
 
+def assert_matches_schema(results: dict[str, Any]) -> None:
+    from importlib import resources
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(resources.files("mlci").joinpath("schema/test-results.schema.json")
+                        .read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    errors = [e.message for e in Draft202012Validator(schema).iter_errors(results)]
+    assert errors == []
+
+
 def pytest_run(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", *args],
                           cwd=directory, capture_output=True, text=True)
@@ -165,6 +177,7 @@ def test_results_file_records_every_outcome(tmp_path: Path) -> None:
     long = tests["test_long_message"]["message"]
     assert long.endswith("more characters)") and len(long) < 2100
     assert [t["index"] for t in results["tests"]] == [None, 0, 1, 2, 3, 4, 5, 6, 7]
+    assert_matches_schema(results)
     assert all(t["duration"] >= 0 for t in results["tests"])
 
 
@@ -212,6 +225,7 @@ def _shard_nodeids(directory: Path, shard: str, *args: str) -> list[str]:
     assert proc.returncode in (0, 5), proc.stdout + proc.stderr
     results = json.loads((directory / "s.json").read_text())
     assert results["shard"] == shard and results["collected"] == 14
+    assert_matches_schema(results)
     return [t["nodeid"] for t in results["tests"]]
 
 
