@@ -192,7 +192,7 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
             outcome.published = publish(PublishRequest(
                 context=context, environ=request.environ, report=paths["json"],
                 token=request.token, artifact_dir=output_dir / "pr-artifact",
-                comment=request.comment != "off"))
+                comment=request.comment != "off", new_comment=request.comment == "new"))
             outcome.notes.extend(outcome.published.notes)
             url = outcome.published.comment.url if outcome.published.comment else None
             timer.done("publish", started, url or "; ".join(outcome.published.notes)

@@ -36,6 +36,7 @@ class PublishRequest:
     token: str | None = None  # --token; else the context's token variables
     artifact_dir: Path = DEFAULT_ARTIFACT_DIR
     comment: bool = True
+    new_comment: bool = False  # a new comment per run instead of updating mlci's comment
     check: bool = True
     policy: RetryPolicy | None = None
     sleep: Callable[[float], None] | None = None
@@ -142,7 +143,8 @@ def _publish_github(request: PublishRequest, result: PublishResult,
         forbidden = False
         if request.comment and number is not None:
             try:
-                result.comment = publisher.upsert_comment(number, report.key, report.markdown)
+                result.comment = publisher.upsert_comment(number, report.key, report.markdown,
+                                                          sticky=not request.new_comment)
             except ApiError as exc:
                 if exc.status != 403 or artifact is not None:
                     raise

@@ -142,15 +142,17 @@ class GitHubPublisher:
         # Only GitHub can create "[bot]" logins, so a person cannot pose as one.
         return login == author if author is not None else login.endswith("[bot]")
 
+    def our_comments(self, number: int, key: str) -> list[dict[str, Any]]:
+        """mlci's comments for ``key`` on the pull request, across all pages, oldest first."""
+        return [comment for comment in self.client.paginate(
+                    self._repo_path(f"issues/{number}/comments"))
+                if isinstance(comment, dict) and self._is_ours(comment.get("user"))
+                and has_marker(comment.get("body") or "", key)]
+
     def find_comment(self, number: int, key: str) -> dict[str, Any] | None:
         """mlci's earlier comment for ``key`` on the pull request, across all pages."""
-        for comment in self.client.paginate(self._repo_path(f"issues/{number}/comments")):
-            if not isinstance(comment, dict):
-                continue
-            if self._is_ours(comment.get("user")) and has_marker(comment.get("body") or "",
-                                                                 key):
-                return comment
-        return None
+        found = self.our_comments(number, key)
+        return found[0] if found else None
 
     def _update(self, comment_id: int, body: str) -> tuple[dict[str, Any], str]:
         return send_bounded(
@@ -159,18 +161,24 @@ class GitHubPublisher:
                                           json={"body": text}),
             body, COMMENT_LIMIT, self.trim)
 
-    def upsert_comment(self, number: int, key: str, body: str) -> CommentResult:
-        """Update mlci's comment for ``key`` in place, or create it; never a duplicate."""
-        existing = self.find_comment(number, key)
-        if existing is not None:
-            updated, sent = self._update(int(existing["id"]), body)
+    def upsert_comment(self, number: int, key: str, body: str, sticky: bool = True
+                       ) -> CommentResult:
+        """Update mlci's comment for ``key`` in place, or create it; never a duplicate.
+
+        With ``sticky`` false a new comment is created on every run (earlier ones stay), still
+        never two for one run."""
+        before = self.our_comments(number, key)
+        if sticky and before:
+            updated, sent = self._update(int(before[0]["id"]), body)
             return CommentResult(int(updated["id"]), str(updated.get("html_url", "")),
                                  "updated", trimmed=sent != body)
+        known = {comment.get("id") for comment in before}
         problem: UnknownOutcome | None = None
         for attempt in range(CREATE_ATTEMPTS):
             if problem is not None:
                 # The last create may have landed: look before creating again.
-                existing = self.find_comment(number, key)
+                existing = next((c for c in self.our_comments(number, key)
+                                 if c.get("id") not in known), None)
                 if existing is not None:
                     if existing.get("body") != body:  # it landed, perhaps trimmed: refresh
                         existing, _ = self._update(int(existing["id"]), body)
