@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from mlci.comparison import ArtifactChange, Comparison, MetricChange
 from mlci.config import Config, load_config
@@ -61,14 +62,24 @@ def evaluate(config: Config, comparison: Comparison, repo: Repository,
     gates = parse_gates(config)
     metrics = _metric_table(comparison, tests)
     results: list[GateResult] = []
-    warnings: list[str] = []
+    run = _Run(config, comparison, repo)
     for index, gate in enumerate(gates):
         if isinstance(gate, MetricGate):
-            results.extend(_metric_gate(config, index, gate, metrics, comparison, repo,
-                                        warnings))
+            results.extend(_metric_gate(run, index, gate, metrics))
         else:
             results.extend(_artifact_gate(config, index, gate, comparison))
-    return GateReport(gates=tuple(results), warnings=tuple(warnings))
+    return GateReport(gates=tuple(results), warnings=tuple(run.warnings))
+
+
+@dataclass
+class _Run:
+    """What every gate of one evaluation shares."""
+
+    config: Config
+    comparison: Comparison
+    repo: Repository
+    warnings: list[str] = field(default_factory=list)
+    history_cache: dict[str, Any] = field(default_factory=dict)  # metric values per commit
 
 
 def _metric_table(comparison: Comparison, tests: TestRun | None
@@ -85,17 +96,16 @@ def _gate_error(config: Config, index: int, name: str, message: str) -> str:
     return f"{source}: gates.{index} ({name!r}): {message}"
 
 
-def _metric_gate(config: Config, index: int, gate: MetricGate,
-                 metrics: dict[tuple[str, str], MetricChange], comparison: Comparison,
-                 repo: Repository, warnings: list[str]) -> list[GateResult]:
+def _metric_gate(run: _Run, index: int, gate: MetricGate,
+                 metrics: dict[tuple[str, str], MetricChange]) -> list[GateResult]:
+    config = run.config
     try:
         matches = select(gate.selector, metrics)
     except InputError as exc:
         raise ConfigError(_gate_error(config, index, gate.name, str(exc))) from None
     if not matches and gate.significance is not None and not is_glob(gate.selector):
         # The metric can be the mean of the samples alone.
-        return [_judge(config, gate, gate.name, gate.selector, None, comparison, repo,
-                       warnings)]
+        return [_judge(run, gate, gate.name, gate.selector, None)]
     if not matches:
         known = sorted({k for _, k in metrics})
         hint = f" (known metrics: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" \
@@ -107,8 +117,7 @@ def _metric_gate(config: Config, index: int, gate: MetricGate,
     results = []
     for file, key in matches:
         name = (f"{gate.name}: {key}" if gate.named else key) if several else gate.name
-        results.append(_judge(config, gate, name, label(file, key), metrics[(file, key)],
-                              comparison, repo, warnings))
+        results.append(_judge(run, gate, name, label(file, key), metrics[(file, key)]))
     return results
 
 
@@ -122,18 +131,17 @@ def _plain(value: Scalar) -> float | int | str | None:
     return value
 
 
-def _judge(config: Config, gate: MetricGate, name: str, metric: str,
-           change: MetricChange | None, comparison: Comparison, repo: Repository,
-           warnings: list[str]) -> GateResult:
+def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
+           change: MetricChange | None) -> GateResult:
     """One metric through every rule of the gate."""
     key = metric.split(":", 1)[-1] if change is not None else metric
     interval: BootstrapInterval | None = None
     base_mean: float | None = None
     findings: list[Finding] = []
     if gate.significance is not None:
-        interval, base_mean, note = _bootstrap(gate, comparison, repo)
+        interval, base_mean, note = _bootstrap(gate, run.comparison, run.repo)
         if note:
-            warnings.append(f"gate {name!r}: {note}")
+            run.warnings.append(f"gate {name!r}: {note}")
             findings.append(Finding("warn", note, "note"))
     if change is None:  # a significance gate on the samples alone
         assert interval is not None or findings
@@ -182,8 +190,8 @@ def _judge(config: Config, gate: MetricGate, name: str, metric: str,
     if gate.history is not None and interval is None:
         from mlci.history import metric_history, noise_band
 
-        points = metric_history(repo, metric if change is not None else key,
-                                comparison.base.sha, gate.history.commits, config)
+        points = metric_history(run.repo, metric, run.comparison.base.sha,
+                                gate.history.commits, run.config, cache=run.history_cache)
         band = noise_band(points, gate.history.k)
         values = sum(1 for p in points if p.value is not None)
         findings = noise_band_findings(gate, base, head, band, values, findings)

@@ -7,6 +7,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlci.config import Config
 from mlci.errors import InputError, RevisionError
@@ -31,16 +32,22 @@ class HistoryPoint:
                 "subject": self.subject}
 
 
-def _value_at(snapshot: Snapshot, root: Path, key: str, config: Config) -> float | None:
+def metric_values(snapshot: Snapshot, root: Path, config: Config
+                  ) -> dict[tuple[str, str], Scalar]:
+    """Every metric at the snapshot: ``{(file, key): value}`` (unreadable files left out)."""
     from mlci.metrics import _Reader, discover
 
     specs, _ = discover(config, (snapshot,))
     reader = _Reader(snapshot, root)
-    candidates: dict[tuple[str, str], Scalar] = {}
+    values: dict[tuple[str, str], Scalar] = {}
     for spec in specs:
-        values, _error = reader.read(spec, [])
-        for name, value in (values or {}).items():
-            candidates[(spec.path, name)] = value
+        flat, _error = reader.read(spec, [])
+        for name, value in (flat or {}).items():
+            values[(spec.path, name)] = value
+    return values
+
+
+def _value_of(candidates: dict[tuple[str, str], Scalar], key: str) -> float | None:
     matches = select(key, candidates)
     if not matches:
         return None
@@ -50,11 +57,14 @@ def _value_at(snapshot: Snapshot, root: Path, key: str, config: Config) -> float
     return None
 
 
-def metric_history(repo: Repository, key: str, rev: str, count: int, config: Config
-                   ) -> list[HistoryPoint]:
+def metric_history(repo: Repository, key: str, rev: str, count: int, config: Config, *,
+                   cache: dict[str, Any] | None = None) -> list[HistoryPoint]:
     """The metric ``key`` (a dotted key or ``file:key``) at the last ``count`` first-parent
     commits of ``rev``, oldest first (the order a chart reads); a commit without the metric
-    has value None. Raises InputError when the key is a glob or is ambiguous at a commit."""
+    has value None. Raises InputError when the key is a glob or is ambiguous at a commit.
+
+    ``cache`` (any dict, reused across calls with the same repository and configuration)
+    keeps each commit's metrics, so the history of many keys reads every commit once."""
     if is_glob(key):
         raise InputError(f"history needs one metric, not a pattern: {key!r}")
     sha = repo.resolve(rev)
@@ -63,12 +73,17 @@ def metric_history(repo: Repository, key: str, rev: str, count: int, config: Con
     points = []
     for commit in reversed(repo.log(sha, count)):
         snapshot = CommitSnapshot(repo, Revision(rev=commit, sha=commit), "base")
+        entry = cache.get(commit) if cache is not None else None
+        if entry is None:
+            entry = (metric_values(snapshot, repo.root, config), repo.commit_subject(commit))
+            if cache is not None:
+                cache[commit] = entry
+        candidates, subject = entry
         try:
-            value = _value_at(snapshot, repo.root, key, config)
+            value = _value_of(candidates, key)
         except InputError as exc:
             raise InputError(f"{exc} (at commit {commit[:7]})") from None
-        points.append(HistoryPoint(sha=commit, short=commit[:7], value=value,
-                                   subject=repo.commit_subject(commit)))
+        points.append(HistoryPoint(sha=commit, short=commit[:7], value=value, subject=subject))
     return points
 
 

@@ -18,10 +18,12 @@ from mlci.comparison import ArtifactChange, ArtifactState, Comparison, FileChang
 from mlci.config import Config, load_config_file
 from mlci.errors import ConfigError
 from mlci.formats import Scalar
+from mlci.gate_rules import MetricGate, Significance, significance_findings, worst
 from mlci.gates import evaluate
 from mlci.git import Repository
 from mlci.outcomes import GateReport, GateResult, TestResult, TestRun
 from mlci.revisions import Revision
+from mlci.stats import BootstrapInterval, numpy_available, paired_bootstrap
 
 BASE = Revision(rev="main", sha="a" * 40)
 HEAD = Revision(rev="HEAD", sha="b" * 40)
@@ -362,3 +364,81 @@ def test_artifact_glob_and_unknown_artifact(repo: Repository) -> None:
     assert "artifact 'model.pkl' is not found at base or head" in str(error.value)
     with pytest.raises(ConfigError, match="lists no artifacts at all"):
         run(repo, [{"artifact": "model.pkl", "max_size": 1}])
+
+
+# -- significance --------------------------------------------------------------------------
+def interval(low: float, high: float, difference: float | None = None) -> BootstrapInterval:
+    return BootstrapInterval(difference=(low + high) / 2 if difference is None else difference,
+                             low=low, high=high, confidence=0.95, resamples=1000, rows=500,
+                             method="grouped", engine="python")
+
+
+def significance_gate(**rules: Any) -> MetricGate:
+    return MetricGate(name="acc", selector="acc",
+                      significance=Significance(samples="s.csv", column="c"), **rules)
+
+
+@pytest.mark.parametrize(("rules", "low", "high", "status"), [
+    # interval of head - base; direction higher: the drop interval is [-high, -low]
+    ({"direction": "higher", "max_drop": 0.01}, -0.03, -0.02, "fail"),
+    ({"direction": "higher", "max_drop": 0.01}, -0.03, -0.005, "inconclusive"),
+    ({"direction": "higher", "max_drop": 0.01}, -0.009, 0.02, "pass"),
+    # ties: an interval ending exactly at the tolerance is within it (inclusive)
+    ({"direction": "higher", "max_drop": 0.01}, -0.01, 0.0, "pass"),
+    ({"direction": "higher", "max_drop": 0.01}, -0.02, -0.01, "inconclusive"),
+    # no tolerance configured: any significant drop fails
+    ({"direction": "higher"}, -0.02, -0.001, "fail"),
+    ({"direction": "higher"}, -0.02, 0.001, "inconclusive"),
+    ({"direction": "higher"}, 0.0, 0.01, "pass"),
+    # direction lower: a rise is the regression
+    ({"direction": "lower", "max_drop": 0.01}, 0.02, 0.03, "fail"),
+    ({"direction": "lower", "max_drop": 0.01}, -0.03, -0.02, "pass"),
+    # max_drop_pct against the base mean (0.5 here): 2% is 0.01
+    ({"direction": "higher", "max_drop_pct": 2}, -0.03, -0.011, "fail"),
+    # promotion: min_gain needs the whole interval at or above the gain
+    ({"direction": "higher", "min_gain": 0.01}, 0.01, 0.03, "pass"),
+    ({"direction": "higher", "min_gain": 0.01}, 0.005, 0.03, "inconclusive"),
+    ({"direction": "higher", "min_gain": 0.01}, -0.01, 0.009, "fail"),
+])
+def test_significance_decision(rules: dict[str, Any], low: float, high: float,
+                               status: str) -> None:
+    findings = significance_findings(significance_gate(**rules), interval(low, high), 0.5)
+    assert worst(findings) == status, findings
+
+
+def test_significance_reasons() -> None:
+    gate = significance_gate(direction="higher", max_drop=0.01)
+    assert [f.text for f in significance_findings(gate, interval(-0.03, -0.02), 0.5)] == [
+        "the 95% interval of the drop is [0.02, 0.03] over 500 paired rows, wholly beyond the "
+        "0.01 allowed"]
+    assert significance_findings(gate, interval(-0.03, 0.0), 0.5)[0].text.endswith(
+        "straddling the 0.01 allowed: not distinguishable from noise")
+
+
+def test_bootstrap_tells_a_noisy_small_drop_from_a_real_one() -> None:
+    """Synthetic paired evaluations: the same 1000 rows, 90% correct at base. A net drop of
+    0.4 points among churn is inconclusive against a 0.5-point tolerance; a 5-point drop
+    fails; a gain passes."""
+    import random
+
+    rng = random.Random(0)
+    base = [1.0 if rng.random() < 0.9 else 0.0 for _ in range(1000)]
+
+    def head(down: int, up: int) -> list[float]:
+        right = [i for i, v in enumerate(base) if v]
+        wrong = [i for i, v in enumerate(base) if not v]
+        out = list(base)
+        for i in rng.sample(right, down):
+            out[i] = 0.0
+        for i in rng.sample(wrong, up):
+            out[i] = 1.0
+        return out
+
+    gate = significance_gate(direction="higher", max_drop=0.005)
+    mean = sum(base) / len(base)
+    for (down, up), expected in (((20, 16), "inconclusive"), ((60, 10), "fail"),
+                                 ((5, 30), "pass")):
+        for engine in ("python", "numpy") if numpy_available() else ("python",):
+            result = paired_bootstrap(base, head(down, up), seed=1, engine=engine)  # type: ignore[arg-type]
+            assert worst(significance_findings(gate, result, mean)) == expected, (
+                down, up, engine, result)

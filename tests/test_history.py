@@ -129,3 +129,17 @@ def test_mermaid_labels_are_escaped(title: str) -> None:
     assert "<" not in body and ">" not in body.replace("-->", "")
     assert "%%" not in body
     assert not re.search(r"#(?!\d+;|quot;|lt;|gt;)", body)
+
+
+def test_cache_reads_each_commit_once(repo: Path) -> None:
+    from mlci.config import load_config
+
+    with Repository(repo) as repository:
+        config = load_config(repository.root)
+        cache: dict[str, object] = {}
+        first = metric_history(repository, "acc", "main", 4, config, cache=cache)
+        assert set(cache) == {p.sha for p in first}
+        cache[first[-1].sha] = ({("eval/m.json", "acc"): 0.5}, "cached")
+        again = metric_history(repository, "acc", "main", 4, config, cache=cache)
+        assert again[-1] == HistoryPoint(first[-1].sha, first[-1].short, 0.5, "cached")
+        assert again[:-1] == first[:-1]
