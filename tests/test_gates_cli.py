@@ -332,3 +332,38 @@ def test_artifact_gates_on_dvc_outputs(tmp_path: Path, run_mlci: Run) -> None:
     data = gates["data/train"]
     assert data["status"] == "pass", data["reason"]
     assert "3 of 10 files changed (30%); at most 30% allowed" in data["reason"]
+
+
+def test_gates_on_metrics_recorded_by_model_tests(tmp_path: Path, run_mlci: Run) -> None:
+    from mlci.outcomes import TestResult, TestRun
+
+    path = make_repo(tmp_path / "recorded")
+    base = commit_files(path, {"mlci.yaml": "metrics: [m.json]\ngates:\n"
+                                            "  - metric: latency_ms\n    max: 40\n",
+                               "m.json": {"acc": 0.9}})
+    run = TestRun(tests=(TestResult("tests/model/test_speed.py::test_latency", "passed", 0.2,
+                                    metrics={"latency_ms": 45.5}),))
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({**run.to_json(), "shard": None}))
+    result = run_mlci("gate", "--repo", str(path), "--base", base, "--head", base,
+                      "--results", str(results), "--format", "json")
+    assert result.code == 1, result.err
+    entry = json.loads(result.out)["gates"][0]
+    assert (entry["metric"], entry["status"], entry["head"]) == ("tests:latency_ms", "fail",
+                                                                 45.5)
+    assert entry["reason"] == "latency_ms is 45.5; 45.5 is above the maximum 40 (limit inclusive)"
+    # without the results the metric is unknown: a configuration error naming the gate
+    missing = run_mlci("gate", "--repo", str(path), "--base", base, "--head", base)
+    assert missing.code == 2 and "gates.0 ('latency_ms')" in missing.err
+
+
+def test_unreadable_metrics_at_head_exit_2(tmp_path: Path, run_mlci: Run) -> None:
+    path = make_repo(tmp_path / "broken")
+    base = commit_files(path, {"mlci.yaml": "metrics: [m.json]\ngates:\n"
+                                            "  - metric: acc\n    min: 0.5\n",
+                               "m.json": {"acc": 0.9}})
+    commit_files(path, {"m.json": "{not json"})
+    result = run_mlci("gate", "--repo", str(path), "--base", base)
+    assert result.code == 2
+    assert "m.json: invalid JSON" in result.err
+    assert "acc is missing at head (0.9 at base) (on_missing: warn)" in result.out

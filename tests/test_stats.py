@@ -137,3 +137,14 @@ def test_quantile_matches_numpy_definition() -> None:
     values = sorted(random.Random(4).random() for _ in range(101))
     for q in (0.0, 0.025, 0.5, 0.975, 1.0):
         assert stats._quantile(values, q) == pytest.approx(float(numpy.quantile(values, q)))
+
+
+def test_falls_back_to_pure_python_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numpy", None)  # `import numpy` now raises ImportError
+    assert not stats.numpy_available()
+    base, head = binary_pair(random.Random(9), 300, 0.9, 0.8)
+    result = paired_bootstrap(base, head, resamples=2000)
+    assert result.engine == "python"
+    assert result.low < result.difference < result.high < 0

@@ -43,6 +43,8 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         click.echo(render_json(comparison, report))
     else:
         click.echo(render_text(comparison, report, markdown=output_format == "md"), nl=False)
+    for message in tests.warnings if tests else ():
+        click.echo(f"mlci: warning: {message}", err=True)
     for message in comparison.errors:
         click.echo(f"mlci: error: {message}", err=True)
     if report.verdict == "fail":
