@@ -41,13 +41,11 @@ def dvc(cwd: Path, *args: str) -> str:
 
 
 def timed(cwd: Path, *args: str) -> tuple[float, int, str]:
-    """Run a command; return (seconds, peak RSS in bytes, stdout)."""
+    """Run a command under ``_WRAPPER``; return (seconds, peak RSS in bytes, stdout)."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()
     elapsed = time.perf_counter() - start
-    # os.wait4 would race with communicate(); ru_maxrss of RUSAGE_CHILDREN is a running max,
-    # so each measured command runs under a tiny wrapper that reports its own child's peak.
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err.decode()}")
     text = out.decode()
@@ -55,7 +53,8 @@ def timed(cwd: Path, *args: str) -> tuple[float, int, str]:
     return elapsed, int(peak_line), rest
 
 
-# Runs argv[1:] as a child, then prints the child's peak RSS (bytes) before its stdout.
+# Runs argv[1:] as a child, then prints that child's own peak RSS (bytes) before its stdout:
+# RUSAGE_CHILDREN would be a running maximum over every command the benchmark ran.
 _WRAPPER = """
 import os, subprocess, sys
 proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)
@@ -181,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, default=1_000_000,
                         help="files in the in-process manifest diff (0 skips it)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run")
-    parser.add_argument("--keep", type=Path, default=None, help="build in this directory")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build in this directory and keep it (reused when it exists)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.files, args.changed, args.repeat, args.synthetic = 200, 40, 1, 2_000
@@ -200,9 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     try:
         start = time.perf_counter()
-        repo, _remote, base, head = build(root, args.files, args.changed)
-        print(f"built {args.files} files, {args.changed} changed, in "
-              f"{time.perf_counter() - start:.0f} s")
+        if (root / "repo").is_dir():  # --keep DIR from an earlier run: time it again
+            repo = root / "repo"
+            base, head = sh(repo, "git", "rev-parse", "HEAD~", "HEAD").split()
+            shutil.rmtree(root / "clone", ignore_errors=True)
+            print(f"reusing {repo}")
+        else:
+            repo, _remote, base, head = build(root, args.files, args.changed)
+            print(f"built {args.files} files, {args.changed} changed, in "
+                  f"{time.perf_counter() - start:.0f} s")
         results = {"warm cache": run_pair(repo, base, head, args.repeat, reset_cache=False)}
         clone = root / "clone"
         sh(root, "git", "clone", "-q", str(repo), str(clone))

@@ -114,6 +114,101 @@ def _merge(base: Iterable[Entry], head: Iterable[Entry], diff: ManifestDiff,
             b, h = next(b_iter, missing), next(h_iter, missing)
 
 
+_BOUNDARY = b"}, {"
+_PROBE = 32  # bytes: an entry starts with its md5, so differing entries differ this early
+_LEAP = 1 << 16
+
+
+def _common_run(a: bytes, pa: int, b: bytes, pb: int, limit: int) -> int:
+    """Length of the identical byte run at ``a[pa:]`` and ``b[pb:]`` (in steps of
+    ``_PROBE``): memcmp over big strides, halving near the first difference."""
+    if a[pa:pa + _PROBE] != b[pb:pb + _PROBE]:
+        return 0
+    run, step = _PROBE, _LEAP
+    while step >= _PROBE:
+        if run + step <= limit and a[pa + run:pa + run + step] == b[pb + run:pb + run + step]:
+            run += step
+        else:
+            step >>= 1
+    return run
+
+
+class _Cursor:
+    """Walks the entries of one canonical manifest, checking its form and order."""
+
+    def __init__(self, data: bytes) -> None:
+        if not (data.startswith(b"[") and data.endswith(b"]")):
+            raise _Irregular
+        self.data = data
+        self.end = len(data) - 1
+        self.position = 1
+        self.previous = b""
+        self.entry: Entry | None = None
+        self._read()
+
+    def _read(self) -> None:
+        if self.position >= self.end:
+            if self.position != self.end and self.end != 1:
+                raise _Irregular
+            self.entry = None
+            return
+        match = _ENTRY.match(self.data, self.position, self.end)
+        if match is None:
+            raise _Irregular
+        relpath = match.group(2)
+        # Escaped characters sort differently from what they stand for: slow path.
+        if b"\\" in relpath or relpath <= self.previous:
+            raise _Irregular
+        self.previous = relpath
+        self.entry = (relpath, match.group(1))
+        after = match.end()
+        if self.data.startswith(_SEPARATOR, after):
+            after += len(_SEPARATOR)
+        elif after != self.end:
+            raise _Irregular
+        self.next_position = after
+
+    def advance(self) -> None:
+        self.position = self.next_position
+        self._read()
+
+    def jump(self, position: int) -> None:
+        self.position = position
+        self.previous = b""  # the skipped entries were checked in the other manifest's order
+        self._read()
+
+
+def _fast_merge(base: bytes, head: bytes, diff: ManifestDiff,
+                gone: dict[bytes, list[bytes]], new: list[Entry]) -> None:
+    """The merge straight over the raw bytes: identical runs (almost all of a manifest
+    when few files changed) are skipped by comparing memory, not entries."""
+    b, h = _Cursor(base), _Cursor(head)
+    while b.entry is not None or h.entry is not None:
+        if b.entry is not None and h.entry is not None:
+            run = _common_run(base, b.position, head, h.position,
+                              min(b.end - b.position, h.end - h.position))
+            if run:
+                # Skip to the start of the last entry that begins inside the identical run.
+                cut = base.rfind(_BOUNDARY, b.position, b.position + run)
+                if cut >= 0:
+                    offset = cut + len(_BOUNDARY) - 1 - b.position
+                    b.jump(b.position + offset)
+                    h.jump(h.position + offset)
+                    continue
+        if h.entry is None or (b.entry is not None and b.entry[0] < h.entry[0]):
+            assert b.entry is not None
+            gone.setdefault(b.entry[1], []).append(b.entry[0])
+            b.advance()
+        elif b.entry is None or h.entry[0] < b.entry[0]:
+            new.append(h.entry)
+            h.advance()
+        else:
+            if b.entry[1] != h.entry[1]:
+                diff.modified.append(b.entry[0].decode("utf-8", "replace"))
+            b.advance()
+            h.advance()
+
+
 def diff_manifests(base: bytes, head: bytes, where: str) -> ManifestDiff:
     """Files added, deleted, modified and renamed (same md5 at a new relpath) between two
     manifests. ``where`` names the output in error messages."""
@@ -121,7 +216,7 @@ def diff_manifests(base: bytes, head: bytes, where: str) -> ManifestDiff:
     gone: dict[bytes, list[bytes]] = {}
     new: list[Entry] = []
     try:
-        _merge(_fast_entries(base), _fast_entries(head), diff, gone, new)
+        _fast_merge(base, head, diff, gone, new)
     except _Irregular:
         diff, gone, new = ManifestDiff(), {}, []
         _merge(_slow_entries(base, f"{where} (base)"), _slow_entries(head, f"{where} (head)"),

@@ -277,6 +277,24 @@ def test_dvc2_entries_from_cache_and_remote(legacy: dict[str, Any], run_mlci: An
         assert not (repo / ".dvc" / "cache").exists()
 
 
+def test_configured_remote_is_used_and_a_corrupted_manifest_is_not_trusted(
+        legacy: dict[str, Any], run_mlci: Any, tmp_path: Path) -> None:
+    repo = copy_repo(legacy["repo"], tmp_path / "repo")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    other = shutil.copytree(legacy["remote"], tmp_path / "other")
+    dvc(repo, "remote", "modify", "--local", "local", "url", str(tmp_path / "nowhere"))
+    dvc(repo, "remote", "add", "--local", "other", str(other))
+    write_files(repo, {"mlci.yaml": "diff:\n  remote: other\n"})
+    entry = by_path(diff_json(run_mlci, legacy, repo=repo))["legacy"]
+    assert entry["complete"] is True and entry["files"]["added"] == 1
+
+    head_md5 = entry["head"]["hash"]
+    (other / head_md5[:2] / head_md5[2:]).write_bytes(b'[{"md5": "0", "relpath": "x"}]')
+    out = diff_json(run_mlci, legacy, repo=repo)
+    assert by_path(out)["legacy"]["complete"] is False
+    assert any("does not match its hash" in w for w in out["warnings"])
+
+
 def test_workspace_head(project: dict[str, Any], run_mlci: Any, tmp_path: Path) -> None:
     repo = copy_repo(project["repo"], tmp_path / "repo")
     write_files(repo, {"models/small.onnx": b"onnx-v3", "models/extra.onnx": b"new"})

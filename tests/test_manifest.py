@@ -52,6 +52,18 @@ def test_deleted_paths_are_sorted() -> None:
     assert diff.deleted == ["a", "m", "z"]
 
 
+def test_long_identical_runs_are_skipped_correctly() -> None:
+    files = {f"dir/file{i:06d}.bin": str(i) for i in range(5000)}
+    changed = {**files, "dir/file000100.bin": "x", "dir/file004999.bin": "y",
+               "dir/zz": "new"}
+    del changed["dir/file002500.bin"]
+    diff = diff_manifests(manifest(files), manifest(changed), "data")
+    assert diff.modified == ["dir/file000100.bin", "dir/file004999.bin"]
+    assert diff.deleted == ["dir/file002500.bin"] and diff.added == ["dir/zz"]
+    same = diff_manifests(manifest(files), manifest(files), "data")
+    assert counts(same) == (0, 0, 0, 0)
+
+
 def test_file_changes_keeps_counts_and_limits_paths() -> None:
     base = manifest({f"f{i:03d}": str(i) for i in range(50)})
     head = manifest({f"f{i:03d}": f"{i}!" for i in range(50)})
@@ -93,15 +105,26 @@ def test_verify_checks_the_name() -> None:
     assert not verify(data + b" ", name)
 
 
-paths = st.text(alphabet="ab/._-é", min_size=1, max_size=6).filter(
-    lambda p: not p.startswith("/") and not p.endswith("/"))
-trees = st.dictionaries(paths, st.sampled_from("0123"), max_size=12)
+def _trees(alphabet: str) -> st.SearchStrategy[dict[str, str]]:
+    paths = st.text(alphabet=alphabet, min_size=1, max_size=6).filter(
+        lambda p: not p.startswith("/") and not p.endswith("/"))
+    return st.dictionaries(paths, st.sampled_from("0123"), max_size=30)
 
 
-@settings(max_examples=200, deadline=None)
-@given(trees, trees)
-def test_counts_match_the_set_based_reference(base: dict[str, str],
-                                              head: dict[str, str]) -> None:
+@settings(max_examples=150, deadline=None)
+@given(_trees("ab/._-"), _trees("ab/._-"))
+def test_fast_path_counts_match_the_set_based_reference(base: dict[str, str],
+                                                        head: dict[str, str]) -> None:
+    diff = diff_manifests(manifest(base), manifest(head), "data")
+    assert counts(diff) == reference(base, head)
+    assert sorted(diff.modified) == sorted(p for p in base.keys() & head.keys()
+                                           if base[p] != head[p])
+
+
+@settings(max_examples=100, deadline=None)
+@given(_trees("ab/é"), _trees("ab/é"))
+def test_escaped_counts_match_the_set_based_reference(base: dict[str, str],
+                                                      head: dict[str, str]) -> None:
     diff = diff_manifests(manifest(base), manifest(head), "data")
     assert counts(diff) == reference(base, head)
     assert count_files(manifest(head), "data") == len(head)
