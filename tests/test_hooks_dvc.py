@@ -189,3 +189,23 @@ def test_dvc_2_entries_use_the_old_cache_layout_and_text_hash(repo: Path) -> Non
         "old.csv (old.csv.dvc): changed in the workspace after it was recorded; run `dvc add "
         "old.csv` and stage old.csv.dvc again, or `dvc checkout old.csv.dvc` to restore the "
         "recorded version"]
+
+
+def test_dvcignored_files_are_not_changes(repo: Path) -> None:
+    # (DVC refuses a .dvcignore inside a tracked directory)
+    write_files(repo, {".dvcignore": "# scratch files\n*.tmp\n/data/scratch/\n",
+                       "data/run.tmp": "x\n", "data/scratch/notes.txt": "x\n",
+                       "data/b.csv": "x,y\n5,6\n7,8\n"})
+    dvc_add(repo, "data")
+    git(repo, "add", ".dvcignore")
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 0, result.output
+    write_files(repo, {"data/other.tmp": "y\n", "data/scratch/more.txt": "y\n",
+                       "data/sub/later.tmp": "z\n"})
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 0, result.output
+    write_files(repo, {"data/sub/new.csv": "x\n"})
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 1
+    assert "changed in the workspace after it was recorded (1 file(s) added (sub/new.csv))" in (
+        result.output)

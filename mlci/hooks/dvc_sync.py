@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -108,12 +108,45 @@ def _dir_manifest(root: Path, md5: str, legacy: bool) -> list[dict[str, Any]] | 
     return [e for e in entries if isinstance(e, dict) and "relpath" in e and "md5" in e]
 
 
-def _walk(directory: Path) -> Iterator[str]:
+_ALWAYS_IGNORED_DIRS = frozenset({".git", ".hg", ".dvc"})  # DVC's default ignores
+
+
+def _ignore_spec(lines: list[str]) -> Callable[[str], bool]:
+    import pathspec
+
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines).match_file
+
+
+def _walk(root: Path, directory: Path) -> Iterator[str]:
+    """Files under ``directory`` (relative to it) that DVC hashes: without its default
+    ignores and what ``.dvcignore`` files at the root, above and inside exclude."""
+    specs: list[tuple[Path, Callable[[str], bool]]] = []
+
+    def load(folder: Path) -> None:
+        try:
+            lines = (folder / ".dvcignore").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        if any(line.strip() and not line.startswith("#") for line in lines):
+            specs.append((folder, _ignore_spec(lines)))
+
+    def ignored(path: Path, is_dir: bool) -> bool:
+        return any(path.is_relative_to(folder) and match(
+            path.relative_to(folder).as_posix() + ("/" if is_dir else ""))
+            for folder, match in specs)
+
+    relative = directory.relative_to(root)
+    for folder in (root, *(root / p for p in reversed(relative.parents[:-1])), directory):
+        load(folder)
     for base, dirs, files in os.walk(directory):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        rel = Path(base).relative_to(directory).as_posix()
+        here = Path(base)
+        if here != directory:
+            load(here)
+        dirs[:] = [d for d in dirs
+                   if d not in _ALWAYS_IGNORED_DIRS and not ignored(here / d, True)]
         for name in files:
-            yield name if rel == "." else f"{rel}/{name}"
+            if name != ".git" and not ignored(here / name, False):
+                yield (here / name).relative_to(directory).as_posix()
 
 
 @dataclass(frozen=True)
@@ -148,7 +181,7 @@ def output_state(root: Path, output: DvcOutput) -> OutputState:
         return OutputState(in_cache, "absent")
     if not target.is_dir():
         return OutputState(in_cache, "changed", "a file in the workspace")
-    present = set(_walk(target))
+    present = set(_walk(root, target))
     added = sorted(present - objects.keys())
     deleted = sorted(objects.keys() - present)
     if added or deleted:
