@@ -308,3 +308,30 @@ def test_check_metrics_schema_for_every_format(repo: Path, name: str, good: str,
     result = run_hook(repo, "mlci-check-metrics")
     assert result.code == 1
     assert f"mlci-check-metrics: {message}" in result.output
+
+
+def test_check_metrics_gated_key_missing_and_no_numbers(repo: Path) -> None:
+    stage(repo, {"mlci.yaml": "version: 1\nmetrics: [eval/metrics.json, eval/labels.json]\n"
+                              "gates:\n  - metric: 'eval/metrics.json:f1'\n    min: 0.5\n",
+                 "eval/labels.json": {"model": "resnet", "dataset": "v2"}})
+    result = run_hook(repo, "mlci-check-metrics")
+    assert result.code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("mlci-check")]
+    assert lines == [
+        "mlci-check-metrics: eval/metrics.json: gate 'eval/metrics.json:f1' expects the key "
+        "f1, which is missing",
+        "mlci-check-metrics: eval/labels.json: holds no number at all (a metrics file maps "
+        "keys to numbers)",
+    ]
+
+
+def test_large_files_enforce_all_checks_files_already_in_git(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlci.hooks.large_files import main
+
+    commit_files(repo, {"legacy.pkl": b"old"}, "before the hook")
+    assert main(["legacy.pkl", "README.md"]) == 0
+    assert main(["--enforce-all", "legacy.pkl", "README.md"]) == 1
+    out = capsys.readouterr().out
+    assert "mlci-large-files: legacy.pkl (a .pkl file) is added to git" in out
+    assert "README.md" not in out
