@@ -61,7 +61,10 @@ class _DvcSide:
                 outs = tuple(replace(o, stage=name) for o in stage.outs)
                 stages[name] = replace(stage, name=name, outs=outs)
                 outputs.update((o.path, o) for o in outs)
-        return cls(outputs=outputs, stages=stages)
+        # A `cache: false` output is a plain git file (a metric, a plot): not DVC data.
+        in_git = set(paths)
+        return cls(outputs={p: o for p, o in outputs.items() if p not in in_git},
+                   stages=stages)
 
 
 def _state(output: DvcOutput | None, nfiles: int | None = None) -> ArtifactState | None:

@@ -20,8 +20,11 @@ from repo_helpers import (
     write_files,
 )
 
-STAGE_CMD = ("python -c \"import shutil; shutil.copy('data/features.csv', "
-             "'models/model.bin')\"")
+TRAIN = """import json, pathlib, shutil
+shutil.copy("data/features.csv", "models/model.bin")
+rows = pathlib.Path("data/features.csv").read_text().count("\\n")
+pathlib.Path("metrics.json").write_text(json.dumps({"rows": rows}))
+"""
 POINTER = ("version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {size}\n")
 
 
@@ -46,9 +49,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "data/old_place.csv": "x,y\n1,2\n",
             "data/features.csv": "f\n1\n",
             "params.yaml": "train:\n  lr: 0.01\n  epochs: 3\n",
-            "dvc.yaml": ("stages:\n  train:\n    cmd: " + json.dumps(STAGE_CMD) + "\n"
-                         "    deps: [data/features.csv]\n    params: [train.lr]\n"
-                         "    outs: [models/model.bin]\n"),
+            "train.py": TRAIN,
+            "dvc.yaml": ("stages:\n  train:\n    cmd: python train.py\n"
+                         "    deps: [data/features.csv, train.py]\n    params: [train.lr]\n"
+                         "    outs: [models/model.bin]\n"
+                         "    metrics: [{metrics.json: {cache: false}}]\n"),
             "weights/big.bin": _pointer("a", 5_000_000),
             "models/small.onnx": b"onnx-v1",
             "notes/readme.txt": "not an artifact",
@@ -143,6 +148,7 @@ def test_lfs_pointer_and_plain_git_model_file(project: dict[str, Any], run_mlci:
     assert onnx["source"] == "git" and onnx["status"] == "modified"
     assert onnx["head"] == {"hash": head_blob, "size": len(b"onnx-v2-larger"), "nfiles": None}
     assert "notes/readme.txt" not in artifacts  # changed, but neither LFS nor configured
+    assert "metrics.json" not in artifacts  # a `cache: false` output lives in git
 
 
 def test_unchanged_only_with_all(project: dict[str, Any], run_mlci: Any, tmp_path: Path
