@@ -350,3 +350,14 @@ def test_workspace(mlci_artifact, mlci_revisions):
     result = run_mlci("test", "checks", "--head", "workspace", "--results", "../r.json")
     assert result.code == 0, result.out + result.err
     assert result.err == "mlci: 1 passed; results in ../r.json\n"
+
+
+def test_benchmark_smoke_mode_runs() -> None:
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_plugin.py"
+    proc = subprocess.run([sys.executable, str(bench), "--smoke"], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "20 tests in 2 files, median of 1:"
+    assert any(line.startswith("unused plugin / blocked plugin: ") for line in lines)
+    assert any(line.startswith("mlci test / plain pytest: ") for line in lines)
