@@ -6,7 +6,9 @@ and judges them with its rules: absolute bounds (``min``/``max``), tolerated reg
 (``max_drop``/``max_drop_pct``), required improvement (``min_gain``/``min_gain_pct``), and the
 noise-aware ``significance`` (paired bootstrap over per-row scores, which then decides the
 drop and gain rules) and ``history`` (a noise band from the base branch's recent values that
-turns a failing drop inside the usual spread into a warning). Artifact gates judge sizes,
+turns a failing drop inside the usual spread into a warning; not applied when a bootstrap
+interval decided, since that already accounts for noise). A significance gate may name a
+metric that exists only as the mean of its samples. Artifact gates judge sizes,
 growth and the share of files changed inside a data directory.
 
 Every limit is inclusive: a value exactly at a limit passes, only going strictly beyond it

@@ -367,3 +367,21 @@ def test_unreadable_metrics_at_head_exit_2(tmp_path: Path, run_mlci: Run) -> Non
     assert result.code == 2
     assert "m.json: invalid JSON" in result.err
     assert "acc is missing at head (0.9 at base) (on_missing: warn)" in result.out
+
+
+def test_significance_gate_on_samples_alone(repo: Path, tmp_path: Path,
+                                            run_mlci: Run) -> None:
+    """A gate may name a metric that exists only as the mean of its samples."""
+    target = copy_with_config(repo, tmp_path, (
+        "metrics: [eval/metrics.json]\ngates:\n  - metric: row_accuracy\n"
+        "    direction: higher\n    max_drop_pct: 1\n"
+        "    significance: {samples: eval/samples.csv, column: correct, id: row_id,"
+        " confidence: 0.99, resamples: 2000}\n"))
+    result = run_mlci("gate", "--repo", str(target), "--base", "main", "--head", "workspace",
+                      "--format", "json")
+    assert result.code == 1, result.err
+    entry = json.loads(result.out)["gates"][0]
+    assert entry["metric"] == "row_accuracy" and entry["status"] == "fail"
+    assert entry["base"] == pytest.approx(0.902) and entry["head"] == pytest.approx(0.852)
+    assert entry["reason"].startswith("row_accuracy fell 0.05 (5.54%) from 0.902 to 0.852; "
+                                      "the 99% interval of the drop is [")
