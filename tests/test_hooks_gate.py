@@ -103,3 +103,18 @@ def test_workspace_head_and_no_gates(repo: Path, capsys: pytest.CaptureFixture[s
     write_files(repo, {"mlci.yaml": "version: 1\n"})
     assert main(["--head", "workspace"]) == 0  # no gates: nothing to decide
     assert capsys.readouterr().out == ""
+
+
+def test_artifact_gates_diff_the_artifacts(repo: Path, capsys: pytest.CaptureFixture[str]
+                                           ) -> None:
+    from mlci.hooks.gate import main
+
+    base = commit_files(repo, {"mlci.yaml": "version: 1\nartifacts: ['models/*.bin']\n"
+                                            "gates:\n  - artifact: models/model.bin\n"
+                                            "    max_size: 1KB\n",
+                               "models/model.bin": b"\0" * 500}, "small model")
+    commit_files(repo, {"models/model.bin": b"\0" * 5000}, "big model")
+    assert main(["--base", base]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("mlci-gate: FAIL models/model.bin: models/model.bin grew ")
+    assert "over the 1KB allowed" in out

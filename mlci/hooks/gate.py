@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mlci.config import load_config
-from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, EnvironmentFailure
+from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from mlci.hooks.common import NO_COMMIT, git_root, run_hook
 from mlci.outcomes import GateReport
 
@@ -90,17 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             label = f"{tracked} (merge-base {base[:7]})" if base else None
 
         from mlci.compare import CompareRequest, compare
+        from mlci.gates import evaluate
         from mlci.git import Repository
 
+        # Data and models are diffed only for artifact gates: that may reach the DVC remote.
+        parts = ["metrics", "params"] + (
+            ["artifacts"] if any("artifact" in gate for gate in config.gates) else [])
         comparison = compare(CompareRequest(repo=root, base=base, head=head,
-                                            config=args.config), config)
-        try:
-            from mlci.gates import evaluate
-        except ModuleNotFoundError as exc:
-            if exc.name != "mlci.gates":
-                raise
-            raise EnvironmentFailure("this mlci has no gates (mlci.gates is missing); "
-                                     "upgrade mlci") from exc
+                                            config=args.config, only=parts), config)
         with Repository(root) as repo:
             report = evaluate(config, comparison, repo)
         for message in comparison.errors:
