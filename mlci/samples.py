@@ -99,7 +99,7 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
         rows = _jsonl_rows(text, where)
     else:
         delimiter = "\t" if path.lower().endswith(".tsv") else ","
-        rows = _csv_rows(text, delimiter, where)
+        return _csv_scores(text, delimiter, column, id_column, where)
     ids: list[str] = []
     values: list[float] = []
     seen: set[str] = set()
@@ -122,12 +122,53 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
     return Scores(ids=tuple(ids) if id_column is not None else None, values=tuple(values))
 
 
-def _csv_rows(text: str, delimiter: str, where: str) -> list[tuple[str, dict[str, object]]]:
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+def _csv_scores(text: str, delimiter: str, column: str, id_column: str | None, where: str
+                ) -> Scores:
+    """CSV/TSV scores, by column position (100,000 rows read in a fraction of a second)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        return [(f"line {reader.line_num}", dict(row)) for row in reader]
+        header = next(reader, None)
+        if header is None:
+            raise InputError(f"{where}: empty file (expected a header row)")
+        for name in (column, id_column):
+            if name is not None and name not in header:
+                raise InputError(f"{where}: line 1: no column {name!r} (columns: "
+                                 f"{', '.join(header) or 'none'})")
+        col = header.index(column)
+        id_col = header.index(id_column) if id_column is not None else None
+        values: list[float] = []
+        ids: list[str] = []
+        for row in reader:
+            if not row:
+                continue
+            line = f"line {reader.line_num}"
+            try:
+                value = float(row[col])
+            except (ValueError, IndexError):
+                value = _score(row[col] if col < len(row) else "",
+                               f"{where}: {line}: column {column!r}")
+            if not math.isfinite(value):
+                raise InputError(f"{where}: {line}: column {column!r}: {row[col]!r} is not a "
+                                 "finite number")
+            values.append(value)
+            if id_col is not None:
+                ident = row[id_col] if id_col < len(row) else ""
+                if not ident:
+                    raise InputError(f"{where}: {line}: no id in column {id_column!r}")
+                ids.append(ident)
     except csv.Error as exc:
         raise InputError(f"{where}: line {reader.line_num}: {exc}") from exc
+    if not values:
+        raise InputError(f"{where}: no rows")
+    if id_col is not None and len(set(ids)) != len(ids):
+        first: dict[str, int] = {}
+        for index, ident in enumerate(ids):
+            if ident in first:
+                raise InputError(f"{where}: id {ident!r} appears twice (data rows "
+                                 f"{first[ident] + 1} and {index + 1}); ids in {id_column!r} "
+                                 "must be unique")
+            first[ident] = index
+    return Scores(ids=tuple(ids) if id_col is not None else None, values=tuple(values))
 
 
 def _json_rows(text: str, where: str) -> list[tuple[str, dict[str, object]]]:

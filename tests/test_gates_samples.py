@@ -49,11 +49,16 @@ def test_csv_tsv_jsonl_and_json() -> None:
 
 
 @pytest.mark.parametrize(("text", "path", "message"), [
-    ("id,score\na,1\n", "s.csv", "s.csv at base (ccccccc): line 2: no column 'correct' "
+    ("id,score\na,1\n", "s.csv", "s.csv at base (ccccccc): line 1: no column 'correct' "
                                  "(columns: id, score)"),
+    ('{"id": 1, "score": 1}\n', "s.jsonl", "line 1: no column 'correct' (columns: id, score)"),
+    ("correct,id\n1,a\n2\n", "s.csv", "line 3: no id in column 'id'"),
+    ("id,correct\na,1\nb\n", "s.csv", "line 3: column 'correct': '' is not a number"),
     ("id,correct\na,yes\n", "s.csv", "line 2: column 'correct': 'yes' is not a number"),
     ("id,correct\na,nan\n", "s.csv", "'nan' is not a finite number"),
-    ("id,correct\na,1\na,0\n", "s.csv", "line 3: id 'a' appears twice"),
+    ("id,correct\na,1\nb,1\na,0\n", "s.csv", "id 'a' appears twice (data rows 1 and 3)"),
+    ('{"id": 1, "correct": 1}\n{"id": 1, "correct": 0}\n', "s.jsonl",
+     "line 2: id '1' appears twice"),
     ("id,correct\n,1\n", "s.csv", "line 2: no id in column 'id'"),
     ("id,correct\n", "s.csv", "no rows"),
     ('{"id": 1, "correct": 1}\n{oops}\n', "s.jsonl", "line 2: invalid JSON"),
