@@ -237,35 +237,40 @@ def load_results(paths: Sequence[Path]) -> TestRun:
                         "one run")
     if sharded and len(sharded) != len(kept):
         warnings.append("results mix sharded and unsharded runs")
+    complete = True
     for total in totals:
         present = {f.shard.index for f in sharded if f.shard and f.shard.total == total}
         missing = [f"{k}/{total}" for k in range(1, total + 1) if k not in present]
         if missing:
+            complete = False
             warnings.append(f"shard{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                             f"missing: the results cover {len(present)} of {total} shards")
 
-    merged: dict[str, tuple[int, int, TestResult]] = {}
+    # (index in the full collection, file, position in file) -> result; un-indexed entries
+    # (collection errors) come first, as pytest reports them.
+    merged: dict[str, tuple[tuple[int, int, int], TestResult]] = {}
     origin: dict[str, ResultsFile] = {}
     for position, file in enumerate(kept):
         for order, (index, result) in enumerate(file.tests):
             if result.nodeid in merged:
-                first = origin[result.nodeid]
-                warnings.append(f"{result.nodeid} is reported by both {first.path} and "
-                                f"{file.path}; only the first is counted")
+                # Every shard collects every file, so each reports the same collection error.
+                if index is not None or merged[result.nodeid][0][0] >= 0:
+                    warnings.append(f"{result.nodeid} is reported by both "
+                                    f"{origin[result.nodeid].path} and {file.path}; only the "
+                                    "first is counted")
                 continue
-            # Un-indexed entries (collection errors) come first, as pytest reports them.
-            sort_key = (index if index is not None else -1, position * 1_000_000 + order)
-            merged[result.nodeid] = (*sort_key, result)
+            merged[result.nodeid] = ((index if index is not None else -1, position, order),
+                                     result)
             origin[result.nodeid] = file
 
-    if len(totals) == 1 and not any("missing" in w for w in warnings):
+    if len(totals) == 1 and complete:
         counts = {f.collected for f in sharded}
-        ran = sum(1 for index, _o, _r in merged.values() if index >= 0)
+        ran = sum(1 for key, _result in merged.values() if key[0] >= 0)
         if len(counts) == 1 and None not in counts and counts != {ran}:
             warnings.append(f"the shards collected {counts.pop()} tests but report {ran}; "
                             "did every job run the same tests?")
 
-    tests = tuple(r for _i, _o, r in sorted(merged.values(), key=lambda e: (e[0], e[1])))
+    tests = tuple(result for _key, result in sorted(merged.values(), key=lambda e: e[0]))
     shards = tuple(str(f.shard) for f in sorted(sharded, key=lambda f: (
         f.shard.total if f.shard else 0, f.shard.index if f.shard else 0)))
     return TestRun(tests=tests, shards=shards, warnings=tuple(dict.fromkeys(warnings)))

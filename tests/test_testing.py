@@ -193,3 +193,16 @@ def test_trim_message() -> None:
     assert trim_message("  short\n") == "short"
     trimmed = trim_message("x" * 50, limit=20)
     assert trimmed == "x" * 20 + "\n... (30 more characters)"
+
+
+def test_a_collection_error_reported_by_every_shard_counts_once(tmp_path: Path) -> None:
+    broken = entry("tests/test_broken.py", "error", message="SyntaxError")
+    a = write_results(tmp_path / "a.json", [broken, entry("t::a", index=0)], shard="1/2",
+                      collected=2)
+    b = write_results(tmp_path / "b.json", [broken, entry("t::b", index=1)], shard="2/2",
+                      collected=2)
+    run = load_results([a, b])
+    assert [(t.nodeid, t.outcome) for t in run.tests] == [("tests/test_broken.py", "error"),
+                                                          ("t::a", "passed"),
+                                                          ("t::b", "passed")]
+    assert run.warnings == ()
