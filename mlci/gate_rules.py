@@ -318,14 +318,16 @@ def noise_band_findings(gate: MetricGate, base: float, head: float, band: float 
     """Apply the history noise band: a failing drop rule whose drop lies inside the usual
     run-to-run spread becomes a warning; with no drop rule, a drop beyond the band fails."""
     assert gate.direction is not None and gate.history is not None
+    drop_rules = gate.max_drop is not None or gate.max_drop_pct is not None
     if band is None:
-        return [*findings, Finding("warn", f"not enough history for a noise band ({values} "
-                                           f"value{'s' if values != 1 else ''} in the last "
-                                           f"{gate.history.commits} commits, 2 needed)")]
+        # With drop rules they still decide; without, nothing can judge the drop.
+        return [*findings, Finding("pass" if drop_rules else "warn",
+                                   f"not enough history for a noise band ({values} "
+                                   f"value{'s' if values != 1 else ''} in the last "
+                                   f"{gate.history.commits} commits, 2 needed)", "note")]
     drop = drop_of(gate.direction, base, head)
     spread = (f"the usual run-to-run spread of {fmt(band)} ({gate.history.k:g} standard "
               f"deviations over {values} commits)")
-    drop_rules = gate.max_drop is not None or gate.max_drop_pct is not None
     if not drop_rules:
         if beyond(drop, band, base, head):
             return [*findings, Finding("fail", f"the drop is beyond {spread}")]

@@ -385,3 +385,22 @@ def test_significance_gate_on_samples_alone(repo: Path, tmp_path: Path,
     assert entry["base"] == pytest.approx(0.902) and entry["head"] == pytest.approx(0.852)
     assert entry["reason"].startswith("row_accuracy fell 0.05 (5.54%) from 0.902 to 0.852; "
                                       "the 99% interval of the drop is [")
+
+
+def test_history_band_without_enough_history(tmp_path: Path, run_mlci: Run) -> None:
+    path = make_repo(tmp_path / "young")
+    config = ("metrics: [m.json]\ngates:\n  - metric: acc\n    direction: higher\n"
+              "    max_drop: 0.005\n    history: {commits: 5}\n"
+              "  - name: band only\n    metric: acc\n    direction: higher\n"
+              "    history: {commits: 5}\n")
+    base = commit_files(path, {"mlci.yaml": config, "m.json": {"acc": 0.9}})
+    commit_files(path, {"m.json": {"acc": 0.8}})
+    out = json.loads(run_mlci("gate", "--repo", str(path), "--base", base, "--format",
+                              "json").out)
+    with_rule, band_only = out["gates"]
+    # the drop rule still decides, and the reason says the band could not be made
+    assert with_rule["status"] == "fail"
+    assert with_rule["reason"] == (
+        "acc fell 0.1 (11.1%) from 0.9 to 0.8; at most 0.005 allowed (limit inclusive); not "
+        "enough history for a noise band (1 value in the last 5 commits, 2 needed)")
+    assert band_only["status"] == "warn"
