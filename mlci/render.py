@@ -148,7 +148,7 @@ def render(report: Report, fmt: Format, template: Path | None = None,
     if fmt == "md":
         return render_markdown(report, template, limit)
     if fmt == "json":
-        data = report.to_json()
+        data = _finite(report.to_json())
         data["markdown"] = render_markdown(report, template, limit)
         return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False, default=str) + "\n"
     if fmt == "html":
@@ -156,6 +156,17 @@ def render(report: Report, fmt: Format, template: Path | None = None,
         custom = template if template and ".htm" in template.name else None
         return _render_template(report, "html", custom)
     raise UsageError(f"unknown report format {fmt!r}: expected md, json or html")
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: those travel as "nan", "inf", "-inf" (as in mlci diff)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _finish_markdown(report: Report, body: str) -> str:

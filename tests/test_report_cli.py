@@ -138,6 +138,13 @@ def test_json_and_html_to_files(repo: Path, run_mlci: Run) -> None:
     assert data["markdown"].startswith(marker("default") + "\n")
     assert data["head"]["sha"] == git(repo, "rev-parse", "HEAD")
     assert [g["status"] for g in data["gates"]] == ["fail", "pass"]
+    from importlib import resources
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(resources.files("mlci").joinpath("schema/report.schema.json")
+                        .read_text("utf-8"))
+    assert [e.message for e in Draft202012Validator(schema).iter_errors(data)] == []
 
     assert run_mlci("report", "--format", "html", "--output", "report.html").code == 1
     page = (repo / "report.html").read_text()

@@ -326,3 +326,26 @@ def test_trim_markdown_always_fits_and_closes_what_it_cut(blocks: list[str],
     assert html_out.count("<details>") == html_out.count("</details>")
     fences = [line for line in trimmed.split("\n") if line.startswith("```")]
     assert len(fences) % 2 == 0
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_json_matches_the_shipped_schema(name: str) -> None:
+    from importlib import resources
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(resources.files("mlci").joinpath("schema/report.schema.json")
+                        .read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    data = json.loads(render(GOLDEN[name](), "json"))
+    assert sorted(e.message for e in Draft202012Validator(schema).iter_errors(data)) == []
+
+
+def test_json_carries_non_finite_values_as_strings() -> None:
+    gates = GateReport(gates=(GateResult("acc", "acc", "fail", "NaN at head", base=0.9,
+                                         head=float("nan")),))
+    comparison = Comparison(base=BASE, head=HEAD, metrics=(
+        MetricChange(METRICS, "acc", 0.9, float("nan")),))
+    data = json.loads(render(build_report(comparison, gates, None), "json"))
+    assert data["gates"][0]["head"] == "nan"
+    assert data["comparison"]["metrics"][0]["head"] == "nan"
