@@ -40,8 +40,9 @@ def dvc(cwd: Path, *args: str) -> str:
     return sh(cwd, sys.executable, "-m", "dvc", *args)
 
 
-def timed(cwd: Path, *args: str) -> tuple[float, int, str]:
-    """Run a command under ``_WRAPPER``; return (seconds, peak RSS in bytes, stdout)."""
+def timed(cwd: Path, *args: str) -> tuple[float, float, int, str]:
+    """Run a command under ``_WRAPPER``; return (wall seconds, CPU seconds, peak RSS in bytes,
+    stdout). CPU time is the steadier figure on a shared, loaded machine."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = proc.communicate()
@@ -49,8 +50,9 @@ def timed(cwd: Path, *args: str) -> tuple[float, int, str]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err.decode()}")
     text = out.decode()
-    peak_line, _, rest = text.partition("\n")
-    return elapsed, int(peak_line), rest
+    usage_line, _, rest = text.partition("\n")
+    peak, cpu = usage_line.split()
+    return elapsed, float(cpu), int(peak), rest
 
 
 # Runs argv[1:] as a child, then prints that child's own peak RSS (bytes) before its stdout:
@@ -61,13 +63,13 @@ proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)
 out = proc.stdout.read()
 _, status, usage = os.wait4(proc.pid, 0)
 code = os.waitstatus_to_exitcode(status)
-sys.stdout.write(str(usage.ru_maxrss * 1024) + "\\n")
+sys.stdout.write(f"{usage.ru_maxrss * 1024} {usage.ru_utime + usage.ru_stime}\\n")
 sys.stdout.write(out.decode())
 sys.exit(code)
 """
 
 
-def measured(cwd: Path, *args: str) -> tuple[float, int, str]:
+def measured(cwd: Path, *args: str) -> tuple[float, float, int, str]:
     return timed(cwd, sys.executable, "-c", _WRAPPER, *args)
 
 
@@ -111,6 +113,7 @@ def run_pair(repo: Path, base: str, head: str, repeat: int, reset_cache: bool
                  "--format", "json")
     dvc_args = (sys.executable, "-m", "dvc", "diff", "--json", base, head)
     times: dict[str, list[float]] = {"mlci": [], "dvc": []}
+    cpu: dict[str, list[float]] = {"mlci": [], "dvc": []}
     peaks: dict[str, int] = {"mlci": 0, "dvc": 0}
     outputs: dict[str, str] = {}
     for _ in range(repeat):
@@ -118,8 +121,9 @@ def run_pair(repo: Path, base: str, head: str, repeat: int, reset_cache: bool
             if reset_cache:
                 for leftover in (repo / ".dvc" / "cache", repo / ".dvc" / "tmp"):
                     shutil.rmtree(leftover, ignore_errors=True)
-            elapsed, peak, out = measured(repo, *args)
+            elapsed, seconds, peak, out = measured(repo, *args)
             times[tool].append(elapsed)
+            cpu[tool].append(seconds)
             peaks[tool] = max(peaks[tool], peak)
             outputs[tool] = out
     mlci_out = json.loads(outputs["mlci"])
@@ -128,6 +132,7 @@ def run_pair(repo: Path, base: str, head: str, repeat: int, reset_cache: bool
     files = data["files"] or {}
     return {
         "mlci": statistics.median(times["mlci"]), "dvc": statistics.median(times["dvc"]),
+        "mlci_cpu": statistics.median(cpu["mlci"]), "dvc_cpu": statistics.median(cpu["dvc"]),
         "mlci_peak": peaks["mlci"], "dvc_peak": peaks["dvc"],
         "mlci_counts": {k: files.get(k) for k in ("added", "deleted", "modified", "renamed")},
         "mlci_complete": data["complete"], "mlci_warnings": mlci_out["warnings"],
@@ -216,9 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                                                          reset_cache=True)
         for name, r in results.items():
             ratio = float(r["dvc"]) / float(r["mlci"])  # type: ignore[arg-type]
+            cpu_ratio = float(r["dvc_cpu"]) / float(r["mlci_cpu"])  # type: ignore[arg-type]
             print(f"{name}: mlci diff {r['mlci']:.2f} s, dvc diff {r['dvc']:.2f} s "
                   f"-> mlci {ratio:.1f}x faster; peak RSS mlci "
                   f"{mib(r['mlci_peak'])}, dvc {mib(r['dvc_peak'])}")  # type: ignore[arg-type]
+            print(f"  CPU time: mlci {r['mlci_cpu']:.2f} s, dvc {r['dvc_cpu']:.2f} s "
+                  f"-> {cpu_ratio:.1f}x")
             print(f"  files inside: mlci {r['mlci_counts']} (complete: "
                   f"{r['mlci_complete']}), dvc {r['dvc_counts']}")
             if r["mlci_warnings"]:
