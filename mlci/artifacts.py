@@ -100,44 +100,44 @@ class _Manifests:
         self.root = root
         self.warnings = warnings
 
-    def load(self, output: DvcOutput, side: str) -> bytes | None:
+    def load(self, output: DvcOutput, side: str, problems: list[str]) -> bytes | None:
+        """The manifest's bytes, or None with the reason appended to ``problems``."""
         md5 = output.md5
         assert md5 is not None
         data = dvc_cache.read_object(self.root, md5, output.legacy_hash)
         if data is None:
-            problems: list[str] = []
+            reasons: list[str] = []
             remote = output.remote or self.config.dvc_remote
-            data = dvc_remote.fetch_object(self.root, md5, output.legacy_hash, remote, problems)
+            data = dvc_remote.fetch_object(self.root, md5, output.legacy_hash, remote, reasons)
             if data is None:
-                self.warnings.append(
-                    f"{output.path}: the directory manifest at {side} ({md5}) is not in the "
-                    f"local cache and could not be read from the remote: "
-                    f"{'; '.join(problems)}. Files inside it are not compared "
-                    "(complete: false); run `dvc fetch` or configure the remote.")
+                problems.append(f"the manifest at {side} ({md5}) is not in the local cache "
+                                f"and could not be read from the remote: {'; '.join(reasons)}")
                 return None
             # What crossed a network is checked against its name; DVC trusts its own cache.
             if not manifest.verify(data, md5):
-                self.warnings.append(
-                    f"{output.path}: the directory manifest {md5} read from the DVC remote "
-                    "does not match its hash (corrupted?); files inside it are not compared "
-                    "(complete: false)")
+                problems.append(f"the manifest at {side} ({md5}) read from the DVC remote "
+                                "does not match its hash (corrupted?)")
                 return None
         return data
 
 
 def _diff_directory(path: str, base: DvcOutput, head: DvcOutput, loader: _Manifests,
                     max_paths: int, sides: tuple[str, str]) -> ArtifactChange:
-    base_data = loader.load(base, sides[0])
-    head_data = loader.load(head, sides[1])
+    problems: list[str] = []
+    base_data = loader.load(base, sides[0], problems)
+    head_data = loader.load(head, sides[1], problems)
     files = None
-    counts: list[int | None] = [None, None]
     if base_data is not None and head_data is not None:
         try:
-            diff = manifest.diff_manifests(base_data, head_data, path)
+            files = manifest.diff_manifests(base_data, head_data, path).file_changes(max_paths)
         except InputError as exc:
-            loader.warnings.append(f"{exc}; files inside it are not compared")
-        else:
-            files = diff.file_changes(max_paths)
+            problems.append(str(exc))
+    if problems:
+        loader.warnings.append(
+            f"{path}: files inside the directory are not compared (complete: false): "
+            + "; ".join(problems) + ". Run `dvc push` from where the data was added, or "
+            "configure the remote (diff.remote in mlci.yaml).")
+    counts: list[int | None] = [None, None]
     for i, (output, data) in enumerate(((base, base_data), (head, head_data))):
         if output.nfiles is None and data is not None:
             try:

@@ -187,8 +187,10 @@ def test_remote_gone_gives_a_partial_result_with_a_warning(
     images = by_path(out)["data/images"]
     assert images["complete"] is False and images["files"] is None
     assert images["status"] == "modified"
-    assert any("data/images" in w and "remote" in w and "complete: false" in w
-               for w in out["warnings"])
+    about = [w for w in out["warnings"] if w.startswith("data/images:")]
+    assert len(about) == 1  # one warning per output, naming both sides
+    assert "complete: false" in about[0] and "at base" in about[0] and "at head" in about[0]
+    assert "does not have it" in about[0]
     assert "mlci: warning: data/images" in result.err
     table = run_mlci("diff", "-C", str(clone), "--base", project["base"], "--head",
                      project["head"], "--only", "artifacts")
@@ -201,6 +203,15 @@ def test_no_remote_configured_says_so(project: dict[str, Any], clone: Path,
     out = diff_json(run_mlci, project, "--only", "artifacts", repo=clone)
     assert by_path(out)["data/images"]["complete"] is False
     assert any("no DVC remote is configured" in w for w in out["warnings"])
+
+
+def test_unusable_cloud_remote_says_why(project: dict[str, Any], clone: Path,
+                                        run_mlci: Any) -> None:
+    # No dvc-s3 plugin (or, with it, no credentials and no network): never a clean result.
+    dvc(clone, "remote", "modify", "--local", "local", "url", "s3://mlci-test-bucket/store")
+    out = diff_json(run_mlci, project, "--only", "artifacts", repo=clone)
+    assert by_path(out)["data/images"]["complete"] is False
+    assert any("data/images" in w and "'local'" in w for w in out["warnings"])
 
 
 def test_max_paths_limits_listed_paths_but_not_counts(project: dict[str, Any], clone: Path,
