@@ -312,6 +312,23 @@ def test_configured_remote_is_used_and_a_corrupted_manifest_is_not_trusted(
     assert any("does not match its hash" in w for w in out["warnings"])
 
 
+def test_an_outputs_own_remote_is_used(legacy: dict[str, Any], run_mlci: Any,
+                                       tmp_path: Path) -> None:
+    repo = copy_repo(legacy["repo"], tmp_path / "repo")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    other = shutil.copytree(legacy["remote"], tmp_path / "other")
+    dvc(repo, "remote", "modify", "--local", "local", "url", str(tmp_path / "nowhere"))
+    dvc(repo, "remote", "add", "--local", "other", str(other))
+    old = by_path(diff_json(run_mlci, legacy, repo=repo))["legacy"]
+    assert old["complete"] is False  # the default remote is gone
+    own = {"base": "", "head": ""}
+    for side in own:
+        text = _legacy_dvc_file(old[side]["hash"], old[side]["nfiles"]) + "  remote: other\n"
+        own[side] = commit_files(repo, {"legacy.dvc": text})
+    entry = by_path(diff_json(run_mlci, own, repo=repo))["legacy"]
+    assert entry["complete"] is True and entry["files"]["modified"] == 1
+
+
 def test_workspace_head(project: dict[str, Any], run_mlci: Any, tmp_path: Path) -> None:
     repo = copy_repo(project["repo"], tmp_path / "repo")
     write_files(repo, {"models/small.onnx": b"onnx-v3", "models/extra.onnx": b"new"})
