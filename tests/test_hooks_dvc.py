@@ -209,3 +209,40 @@ def test_dvcignored_files_are_not_changes(repo: Path) -> None:
     assert result.code == 1
     assert "changed in the workspace after it was recorded (1 file(s) added (sub/new.csv))" in (
         result.output)
+
+
+def test_stage_definition_changed_without_repro_fails(repo: Path) -> None:
+    dvc_yaml = (repo / "dvc.yaml").read_text()
+    assert "- train.py\n" in dvc_yaml
+    edited = dvc_yaml.replace("train.py", "train.py --fast", 1).replace(
+        "- train.py\n", "- train.py\n    - params.yaml\n", 1)
+    write_files(repo, {"dvc.yaml": edited})
+    git(repo, "add", "dvc.yaml")
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 1
+    assert hook_lines(result.output) == [
+        "dvc.yaml (stage train): its command, deps (added params.yaml) changed since dvc.lock "
+        "recorded it; run `dvc repro train`"]
+    write_files(repo, {"dvc.yaml": dvc_yaml.replace("train.py", "train.py --fast", 1)})
+    dvc(repo, "repro", "-q")  # the same pipeline, reproduced: in sync again
+    git(repo, "add", "dvc.yaml", "dvc.lock", "metrics.json")
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 0, result.output
+    assert hook_status(result.output, HOOK) == "Passed"
+
+
+def test_stage_with_a_working_directory(repo: Path) -> None:
+    write_files(repo, {"report/.keep": ""})
+    dvc(repo, "stage", "add", "-q", "-n", "report", "-w", "report", "-d", "../metrics.json",
+        "-o", "summary.txt", f"{sys.executable} -c \"open('summary.txt', 'w').write('ok')\"")
+    dvc(repo, "repro", "-q", "report")
+    git(repo, "add", "dvc.yaml", "dvc.lock", "report/.gitignore")
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 0, result.output
+    write_files(repo, {"report/summary.txt": "edited"})
+    result = run_hook(repo, "mlci-dvc-sync")
+    assert result.code == 1
+    assert hook_lines(result.output) == [
+        "report/summary.txt (stage report in dvc.lock): changed in the workspace after it was "
+        "recorded; run `dvc repro report` (or `dvc commit report` to record the workspace "
+        "version)"]

@@ -1,12 +1,14 @@
-"""``mlci-dvc-sync``: a staged ``.dvc`` or ``dvc.lock`` change must match the local DVC
-cache and the workspace, as ``dvc status`` would say, limited to what is staged.
+"""``mlci-dvc-sync``: a staged ``.dvc``, ``dvc.lock`` or ``dvc.yaml`` change must match the
+local DVC cache and the workspace, as ``dvc status`` would say, limited to what is staged.
 
 For each staged ``.dvc`` file, and each stage of a staged ``dvc.lock`` that differs from
 HEAD's, the hook reports an output that is in neither the cache nor the workspace (nothing
 ``dvc push`` could send), an output that is in the workspace but not the cache, an output
-changed in the workspace after it was recorded (not re-added), and, for a stage, a file
-dependency or param changed after the stage ran. It reads the staged metadata and the cache
-directly (no DVC import) and hashes a workspace file only when its size cannot tell.
+changed in the workspace after it was recorded (not re-added), and, for a stage, a dependency
+or param changed after the stage ran. For each stage of a staged ``dvc.yaml`` whose definition
+changed, it reports a command, deps, outs or params that ``dvc.lock`` does not record yet.
+It reads the staged metadata and the cache directly (no DVC import) and hashes a workspace
+file only when its size cannot tell.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import os
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -248,14 +250,15 @@ def _stage_target(lock: str, name: str) -> str:
     return f"{directory}/dvc.yaml:{name}" if directory else name
 
 
-def _params_problems(root: Path, stage: LockedStage, recorded_in: str, target: str
-                     ) -> list[SyncProblem]:
+def _params_problems(root: Path, stage: LockedStage, recorded_in: str, target: str,
+                     stage_dir: str) -> list[SyncProblem]:
     by_file: dict[str, dict[str, Any]] = {}
     for name, value in stage.params.items():
         file, _, key = name.partition(":")
         by_file.setdefault(file, {})[key] = value
     problems = []
-    for file, recorded in sorted(by_file.items()):
+    for name, recorded in sorted(by_file.items()):
+        file = posixpath.normpath(posixpath.join(stage_dir, name))
         try:
             current = parse(file, (root / file).read_bytes())
         except (OSError, InputError):
@@ -279,19 +282,50 @@ def _params_problems(root: Path, stage: LockedStage, recorded_in: str, target: s
 _MISSING: Any = object()
 
 
+def _raw_stages(snapshot: BlobSnapshot | None, path: str) -> dict[str, dict[str, Any]]:
+    """The stage mappings of a ``dvc.yaml`` or ``dvc.lock`` as written (empty when absent
+    or unreadable: DVC itself reports a broken file)."""
+    import yaml
+
+    data = snapshot.read(path) if snapshot is not None else None
+    if data is None:
+        return {}
+    try:
+        loaded = yaml.safe_load(data.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    stages = loaded.get("stages") if isinstance(loaded, dict) else None
+    if not isinstance(stages, dict):
+        return {}
+    return {str(name): stage for name, stage in stages.items() if isinstance(stage, dict)}
+
+
+def _rebase(path: str, lock_dir: str, wdir: str) -> str:
+    """A dvc.lock path (relative to the stage's ``wdir``, which dvc.lock does not record)
+    relative to the repository root."""
+    if not wdir or wdir == ".":
+        return path
+    raw = posixpath.relpath(path, lock_dir) if lock_dir else path
+    return posixpath.normpath(posixpath.join(lock_dir, wdir, raw))
+
+
 def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path: str
                ) -> list[SyncProblem]:
     """Problems of the stages of a staged ``dvc.lock`` that differ from HEAD's."""
     before = {s.name: s for s in read_dvc_lock(head, path)} if head is not None else {}
+    lock_dir = posixpath.dirname(path)
+    yaml_path = posixpath.join(lock_dir, "dvc.yaml")
     try:
-        declared = read_dvc_yaml(index, posixpath.join(posixpath.dirname(path), "dvc.yaml"))
+        declared = read_dvc_yaml(index, yaml_path)
     except InputError:
         declared = None  # DVC itself reports a broken dvc.yaml
     in_git = declared.uncached if declared else frozenset()
+    definitions = _raw_stages(index, yaml_path)
     problems = []
     for stage in read_dvc_lock(index, path):
         if before.get(stage.name) == stage:
             continue  # unchanged by this commit: not what is being staged
+        wdir = str(definitions.get(stage.name, {}).get("wdir") or "")
         recorded_in = f"stage {stage.name} in {path}"
         target = _stage_target(path, stage.name)
         fixes = {
@@ -301,9 +335,11 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
             "uncached": f"run `dvc commit {target}`",
         }
         for output in stage.outs:
+            output = replace(output, path=_rebase(output.path, lock_dir, wdir))
             problems += _output_problems(root, output, recorded_in, fixes,
                                          in_git=output.path in in_git)
         for dep, md5 in sorted(stage.deps.items()):
+            dep = _rebase(dep, lock_dir, wdir)
             if md5 is None or not (root / dep).exists():
                 continue  # not recorded, or not in this workspace: nothing to compare
             # dvc.lock keeps no hash kind per dep: legacy accepts both md5 flavours.
@@ -314,12 +350,89 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
                 problems.append(SyncProblem(dep, recorded_in,
                                             f"dependency changed after the stage ran{detail}",
                                             f"run `dvc repro {target}`"))
-        problems += _params_problems(root, stage, recorded_in, target)
+        problems += _params_problems(root, stage, recorded_in, target,
+                                     posixpath.join(lock_dir, wdir))
+    return problems
+
+
+def _paths(entries: Any) -> set[str]:
+    """Paths of dvc.yaml ``deps``/``outs`` entries: ``path`` or ``{path: options}``."""
+    found = set()
+    for entry in entries or ():
+        if isinstance(entry, str):
+            found.add(entry)
+        elif isinstance(entry, dict) and "path" in entry:
+            found.add(str(entry["path"]))  # a dvc.lock entry
+        elif isinstance(entry, dict):
+            found.update(str(key) for key in entry)  # a dvc.yaml entry with options
+    return found
+
+
+def _param_keys(entries: Any) -> set[str] | None:
+    """``file:key`` of every param a dvc.yaml stage names; None when it takes whole files
+    (their keys are only known once DVC has run)."""
+    keys = set()
+    for entry in entries or ():
+        if isinstance(entry, str):
+            keys.add(f"params.yaml:{entry}")
+        elif isinstance(entry, dict):
+            for file, names in entry.items():
+                if not names:
+                    return None
+                keys.update(f"{file}:{name}" for name in names)
+    return keys
+
+
+def _difference(kind: str, declared: set[str], recorded: set[str]) -> str | None:
+    added, removed = sorted(declared - recorded), sorted(recorded - declared)
+    if not added and not removed:
+        return None
+    parts = ([f"added {_first(added)}"] if added else []) + (
+        [f"removed {_first(removed)}"] if removed else [])
+    return f"{kind} ({'; '.join(parts)})"
+
+
+def check_definitions(index: BlobSnapshot, head: BlobSnapshot | None, path: str
+                      ) -> list[SyncProblem]:
+    """Stages of a staged ``dvc.yaml`` whose definition changed in this commit but not in
+    ``dvc.lock`` (``dvc status``: changed command, deps, outs or params)."""
+    lock_path = posixpath.join(posixpath.dirname(path), "dvc.lock")
+    before = _raw_stages(head, path)
+    locked = _raw_stages(index, lock_path)
+    problems = []
+    for name, stage in _raw_stages(index, path).items():
+        if before.get(name) == stage or "cmd" not in stage:
+            continue  # unchanged by this commit, or a foreach/matrix template
+        if "${" in json.dumps(stage, default=str):
+            continue  # interpolated from vars or params: only DVC can resolve it
+        target = _stage_target(lock_path, name)
+        lock = locked.get(name)
+        if lock is None:
+            problems.append(SyncProblem(path, f"stage {name}", f"not in {lock_path}: it never "
+                                        "ran", f"run `dvc repro {target}`"))
+            continue
+        outs = _paths(stage.get("outs")) | _paths(stage.get("metrics")) | _paths(
+            stage.get("plots"))
+        changes = [
+            "command" if stage["cmd"] != lock.get("cmd") else None,
+            _difference("deps", _paths(stage.get("deps")), _paths(lock.get("deps"))),
+            _difference("outs", outs, _paths(lock.get("outs"))),
+        ]
+        declared_params = _param_keys(stage.get("params"))
+        if declared_params is not None:
+            recorded = {f"{file}:{key}" for file, values in (lock.get("params") or {}).items()
+                        if isinstance(values, dict) for key in values}
+            changes.append(_difference("params", declared_params, recorded))
+        changed = [c for c in changes if c]
+        if changed:
+            problems.append(SyncProblem(path, f"stage {name}",
+                                        f"its {', '.join(changed)} changed since {lock_path} "
+                                        "recorded it", f"run `dvc repro {target}`"))
     return problems
 
 
 def is_dvc_metadata(path: str) -> bool:
-    return path.endswith(".dvc") or posixpath.basename(path) == "dvc.lock"
+    return path.endswith(".dvc") or posixpath.basename(path) in ("dvc.lock", "dvc.yaml")
 
 
 def check_staged(root: Path, paths: Sequence[str]) -> list[SyncProblem]:
@@ -330,6 +443,8 @@ def check_staged(root: Path, paths: Sequence[str]) -> list[SyncProblem]:
     for path in paths:
         if posixpath.basename(path) == "dvc.lock":
             problems += check_lock(root, index, head, path)
+        elif posixpath.basename(path) == "dvc.yaml":
+            problems += check_definitions(index, head, path)
         elif path.endswith(".dvc") and not path.startswith(".dvc/"):
             problems += check_dvc_file(root, index, path)
     return problems
@@ -338,7 +453,7 @@ def check_staged(root: Path, paths: Sequence[str]) -> list[SyncProblem]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
     parser.add_argument("filenames", nargs="*",
-                        help=".dvc and dvc.lock files (default: the staged ones)")
+                        help=".dvc, dvc.lock and dvc.yaml files (default: the staged ones)")
     args = parser.parse_args(argv)
 
     def body() -> int:
