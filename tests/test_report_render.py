@@ -349,3 +349,15 @@ def test_json_carries_non_finite_values_as_strings() -> None:
     data = json.loads(render(build_report(comparison, gates, None), "json"))
     assert data["gates"][0]["head"] == "nan"
     assert data["comparison"]["metrics"][0]["head"] == "nan"
+
+
+def test_custom_template_can_extend_the_built_in_one(tmp_path: Path) -> None:
+    template = tmp_path / "team.md.j2"
+    template.write_text('{% extends "report.md.j2" %}{% block trends %}{% endblock %}'
+                        "{% block footer %}\nOwned by {{ report.base.label }}.\n{% endblock %}")
+    report = all_pass()
+    text = render(report, "md", template)
+    built_in = render(report, "md")
+    assert "xychart-beta" in built_in and "xychart-beta" not in text
+    assert text.endswith("\nOwned by main.\n")
+    assert text.startswith(built_in.split("### Trends")[0])
