@@ -361,3 +361,27 @@ def test_custom_template_can_extend_the_built_in_one(tmp_path: Path) -> None:
     assert "xychart-beta" in built_in and "xychart-beta" not in text
     assert text.endswith("\nOwned by main.\n")
     assert text.startswith(built_in.split("### Trends")[0])
+
+
+_HTML_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "code",
+              "strong", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "details",
+              "summary", "pre", "figure", "figcaption", "svg", "polyline"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(nasty_text, min_size=1, max_size=6))
+def test_html_page_never_takes_markup_from_names(names: list[str]) -> None:
+    comparison = Comparison(
+        base=replace(BASE, rev=names[0] or "main"), head=HEAD,
+        metrics=tuple(MetricChange(n, n, 1, 2) for n in names),
+        artifacts=tuple(ArtifactChange(n, "git", "added", None, ArtifactState("a", 1),
+                                       files=FileChanges(added=1, paths={"added": [n]}))
+                        for n in names),
+        warnings=tuple(names))
+    gates = GateReport(gates=tuple(GateResult(n, n, "fail", n) for n in names))
+    run = TestRun(tests=tuple(TestResult(n or "t", "failed", 0.1, n) for n in names))
+    page = render(build_report(comparison, gates, run), "html")
+    parser = _Tags()
+    parser.feed(page)
+    assert set(parser.tags) <= _HTML_TAGS
+    assert page.count("<details>") == page.count("</details>")
