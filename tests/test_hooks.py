@@ -335,3 +335,18 @@ def test_large_files_enforce_all_checks_files_already_in_git(
     out = capsys.readouterr().out
     assert "mlci-large-files: legacy.pkl (a .pkl file) is added to git" in out
     assert "README.md" not in out
+
+
+def test_hook_arguments_allow_unknown_keys_and_check_all(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlci.hooks.check_metrics import main as check_metrics
+    from mlci.hooks.validate_config import main as validate_config
+
+    write_files(repo, {"mlci.yaml": "version: 1\nmetrics: [eval/metrics.json]\nfuture: 1\n",
+                       "eval/metrics.json": {"acc": "high"}})
+    assert validate_config(["mlci.yaml"]) == 1
+    assert validate_config(["--allow-unknown-keys", "mlci.yaml"]) == 0
+    capsys.readouterr()
+    assert check_metrics(["README.md"]) == 0  # not a metrics file: nothing checked
+    assert check_metrics(["--all"]) == 1
+    assert "eval/metrics.json: holds no number at all" in capsys.readouterr().out
