@@ -404,11 +404,11 @@ def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: s
         if point.value is not None and math.isfinite(point.value):
             labels.append(point.short)
             values.append(float(point.value))
+    if len(values) < 2:  # base and head alone are in the metrics table already
+        return None
     if is_number(head) and math.isfinite(float(head)):  # type: ignore[arg-type]
         labels.append(head_label)
         values.append(float(head))  # type: ignore[arg-type]
-    if len(values) < 2:
-        return None
     return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values))
 
 
