@@ -409,7 +409,12 @@ def trim_markdown(markdown: str, limit: int) -> str:
     while True:
         head = [lines[i] for i in range(stop) if i in chosen]
         tail = [lines[i] for i in range(stop, len(lines)) if i in chosen]
-        body = head + _closers(head) + ([""] if tail else []) + tail
+        closers = _closers(head)
+        # Failing-gate rows cut off from the top of their table continue it; anything
+        # else starts a new block.
+        joined = not closers and head and tail and head[-1].startswith("|") and tail[
+            0].startswith("|")
+        body = head + closers + ([""] if tail and not joined else []) + tail
         if sum(len(line) + 1 for line in body) <= budget or not (chosen - essential):
             break
         last = max(chosen - essential)  # drop the last optional line and close again

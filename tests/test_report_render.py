@@ -385,3 +385,14 @@ def test_html_page_never_takes_markup_from_names(names: list[str]) -> None:
     parser.feed(page)
     assert set(parser.tags) <= _HTML_TAGS
     assert page.count("<details>") == page.count("</details>")
+
+
+def test_trim_markdown_keeps_late_failing_rows_in_their_table() -> None:
+    passing = "\n".join(f"| ✅ pass | ok{i} | {'x' * 60} |" for i in range(200))
+    failing = "\n".join(f"| ❌ fail | bad{i} | m |" for i in range(3))
+    text = (f"{marker('k')}\n## ❌ Failed\n\n### Gates\n\n| | Gate | Metric |\n"
+            f"| --- | --- | --- |\n{passing}\n{failing}\n\n### Metrics\n\nmore\n")
+    trimmed = trim_markdown(text, 3000)
+    assert len(trimmed) <= 3000
+    gates = tables(trimmed)[0]
+    assert [row[1] for row in gates if row[0] == "❌ fail"] == ["bad0", "bad1", "bad2"]
