@@ -7,9 +7,9 @@ format and bounds the Markdown. ``prepare_report`` is the one function ``mlci re
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -582,11 +582,14 @@ def assemble_report(config: Config, comparison: Comparison, repo: Repository,
                     tests: TestRun | None) -> PreparedReport:
     """Apply the gates, read the trend history and the base branch's tip, and build the
     report; its template is ``report.template`` resolved against the repository root."""
-    gates, extra = _evaluate_gates(config, comparison, repo, tests)
-    history = _history(config, comparison, repo, extra)
+    from mlci.gates import evaluate
+
+    gates = evaluate(config, comparison, repo, tests)
+    notes: list[str] = []
+    history = _history(config, comparison, repo, notes)
     stale = find_stale_base(repo, comparison.base, comparison.head)
-    if extra:
-        comparison = replace(comparison, warnings=comparison.warnings + tuple(extra))
+    if notes:
+        comparison = replace(comparison, notes=comparison.notes + tuple(notes))
     report = build_report(comparison, gates, tests, key=config.report_key, history=history,
                           stale_base=stale, directions=directions_from_config(config))
     template = None
@@ -597,35 +600,26 @@ def assemble_report(config: Config, comparison: Comparison, repo: Repository,
     return PreparedReport(report=report, template=template)
 
 
-def _evaluate_gates(config: Config, comparison: Comparison, repo: Repository,
-                    tests: TestRun | None) -> tuple[GateReport | None, list[str]]:
-    if importlib.util.find_spec("mlci.gates") is None:
-        return None, (["gates are configured but this mlci cannot evaluate them yet"]
-                      if config.gates else [])
-    from mlci.gates import evaluate
-
-    return evaluate(config, comparison, repo, tests), []
-
-
-def _history(config: Config, comparison: Comparison, repo: Repository, warnings: list[str]
+def _history(config: Config, comparison: Comparison, repo: Repository, notes: list[str]
              ) -> dict[str, list[HistoryPoint]]:
     """History of the gated metrics that changed, for the trend charts; a history that
-    cannot be read costs the chart, not the report."""
-    if config.report_history < 2 or importlib.util.find_spec("mlci.history") is None:
+    cannot be read costs the chart (and says so in the notes), not the report."""
+    if config.report_history < 2:
         return {}
     from mlci.history import metric_history
 
     metrics = comparison.metrics
     gated = _directions_by_metric(metrics, {
         str(g["metric"]): "higher" for g in config.gates if "metric" in g})
-    repeated = {m.key for m in metrics if sum(1 for o in metrics if o.key == m.key) > 1}
-    selectors = [f"{m.file}:{m.key}" if m.key in repeated else m.key for m in metrics
+    per_key = Counter(m.key for m in metrics)
+    selectors = [m.key if per_key[m.key] == 1 else f"{m.file}:{m.key}" for m in metrics
                  if (m.file, m.key) in gated and m.status == "modified" and is_number(m.head)]
     history: dict[str, list[HistoryPoint]] = {}
+    cache: dict[str, Any] = {}  # each commit's metrics, read once for every chart
     for selector in selectors[:MAX_TRENDS]:
         try:
             history[selector] = metric_history(repo, selector, comparison.base.sha,
-                                               config.report_history, config)
+                                               config.report_history, config, cache=cache)
         except MlciError as exc:
-            warnings.append(f"trend of {selector} not shown: {exc}")
+            notes.append(f"trend of {selector} not shown: {exc}")
     return history

@@ -186,3 +186,19 @@ def test_unreadable_metrics_at_head_exit_2_with_the_report(repo: Path, run_mlci:
     assert "### ❗ Input errors" in result.out
     assert "eval/metrics.json: invalid JSON" in result.out
     assert "mlci: error: " in result.err
+
+
+def test_unreadable_history_costs_the_chart_not_the_report(
+        repo: Path, run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlci.history
+    from mlci.errors import InputError
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise InputError("eval/metrics.json at 1234567: invalid JSON")
+
+    monkeypatch.setattr(mlci.history, "metric_history", broken)
+    result = run_mlci("report")
+    assert result.code == 1  # the gate verdict, not an error
+    assert "xychart-beta" not in result.out
+    assert "trend of acc not shown: eval/metrics.json at 1234567: invalid JSON" in result.out
+    assert result.out.split("\n")[1].startswith("## ❌ Failed: 1 gate failed, 0 warnings")
