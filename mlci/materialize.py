@@ -99,14 +99,29 @@ class Materializer:
                     side: str = "head") -> Path:
         """A read-only local path holding ``path`` as it is at ``revision``."""
         relpath = normalize_path(self.root, path)
-        key = ("workspace" if revision.workspace else revision.sha, relpath)
-        if key not in self._done:
-            target = self.directory / ("workspace" if revision.workspace
-                                       else revision.sha[:12]) / relpath
-            self._materialize(revision, relpath, side, target)
-            _make_read_only(target)
-            self._done[key] = target
-        return self._done[key]
+        commit = "workspace" if revision.workspace else revision.sha
+        key = (commit, relpath)
+        if key in self._done:
+            return self._done[key]
+        for (done_commit, done_path), done_target in self._done.items():
+            # Inside a directory materialised already: the copy is there.
+            if done_commit == commit and relpath.startswith(done_path + "/"):
+                inside = done_target / relpath[len(done_path) + 1:]
+                if inside.exists():
+                    self._done[key] = inside
+                    return inside
+        folder = "workspace" if revision.workspace else revision.sha[:12]
+        target = self.directory / folder / relpath
+        if any(parent.exists() and not parent.is_dir() for parent in target.parents) or (
+                target.exists() or any(c == commit and d.startswith(relpath + "/")
+                                       for c, d in self._done)):
+            # A file or directory inside it was materialised on its own (read-only): use a
+            # fresh folder rather than write into it.
+            target = self.directory / f"{folder}-{len(self._done)}" / relpath
+        self._materialize(revision, relpath, side, target)
+        _make_read_only(target)
+        self._done[key] = target
+        return target
 
     def close(self) -> None:
         if self.directory.exists():

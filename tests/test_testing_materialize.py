@@ -133,3 +133,19 @@ def test_close_removes_the_read_only_copies(repo: Path) -> None:
         materializer.close()
     assert not materializer.directory.exists()
     assert git(repo, "status", "--porcelain") == ""  # the repository itself is untouched
+
+
+def test_a_directory_and_files_inside_it_in_any_order(repo: Path,
+                                                      open_materializer: Materializer
+                                                      ) -> None:
+    commit_files(repo, {"d/a.txt": "a", "d/sub/b.txt": "b", "d/sub/c.txt": "c"})
+    head = _head(repo)
+    file_first = open_materializer.materialize(head, "d/sub/b.txt")
+    sub = open_materializer.materialize(head, "d/sub")
+    whole = open_materializer.materialize(head, "d")
+    assert sorted(p.name for p in sub.iterdir()) == ["b.txt", "c.txt"]
+    assert (whole / "a.txt").read_text() == "a" and (whole / "sub" / "c.txt").read_text() == "c"
+    # Inside a directory already copied, the copy is reused.
+    assert open_materializer.materialize(head, "d/a.txt") == whole / "a.txt"
+    assert file_first.read_text() == "b"
+    assert len({file_first.parents[1], sub.parent, whole}) == 3
