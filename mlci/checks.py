@@ -150,29 +150,47 @@ def minimum_functionality(model: Model, cases: Iterable[tuple[Any, Any]], *,
                                max_failure_rate, tuple(failures)), shown)
 
 
+def _perturbed(model: Model, originals: list[Any], perturb: Callable[[Any], Any],
+               variants: bool, batch: bool) -> tuple[list[Any], list[list[tuple[Any, Any]]]]:
+    """The inputs that have perturbations, and per input its (perturbed input, prediction)
+    pairs; the model sees all perturbed inputs in one batch."""
+    groups = [list(perturb(x)) if variants else [perturb(x)] for x in originals]
+    kept = [(x, group) for x, group in zip(originals, groups, strict=True) if group]
+    if not kept:
+        raise ValueError("perturb gave no perturbed input for any example")
+    flat = [variant for _x, group in kept for variant in group]
+    predictions = iter(_predict(model, flat, batch))
+    return ([x for x, _group in kept],
+            [[(variant, next(predictions)) for variant in group] for _x, group in kept])
+
+
 def invariance(model: Model, inputs: Iterable[Any], perturb: Callable[[Any], Any], *,
-               max_failure_rate: float = 0.0, name: str = "",
+               variants: bool = False, max_failure_rate: float = 0.0, name: str = "",
                key: Callable[[Any], Any] | None = None, tolerance: float = 0.0,
                batch: bool = False, shown: int = 3) -> CheckResult:
     """Check that the prediction stays the same when each input is ``perturb``-ed.
 
-    ``key`` maps predictions before comparing them (e.g. to the top label); numbers compare
-    within ``tolerance``. Raises CheckFailed when more than ``max_failure_rate`` of the
-    inputs change prediction; returns the result otherwise.
+    With ``variants=True``, ``perturb`` returns several perturbed inputs (e.g. one per typo)
+    and an example fails when any of them changes the prediction; examples without any are
+    left out. ``key`` maps predictions before comparing them (e.g. to the top label); numbers
+    compare within ``tolerance``. Raises CheckFailed when more than ``max_failure_rate`` of
+    the examples fail; returns the result otherwise.
     """
     __tracebackhide__ = True
     originals = list(inputs)
     _validate(originals, max_failure_rate)
-    perturbed = [perturb(x) for x in originals]
-    before = _predict(model, originals, batch)
-    after = _predict(model, perturbed, batch)
+    kept, groups = _perturbed(model, originals, perturb, variants, batch)
+    before = _predict(model, kept, batch)
     failures = []
-    for x, x2, p, p2 in zip(originals, perturbed, before, after, strict=True):
-        a, b = (key(p), key(p2)) if key is not None else (p, p2)
-        if not _same(a, b, tolerance):
-            failures.append(Example(x, f"perturbed to {_short(x2)}, prediction changed "
-                                       f"from {_short(a)} to {_short(b)}"))
-    return _finish(CheckResult("invariance", name, len(originals), len(failures),
+    for x, p, group in zip(kept, before, groups, strict=True):
+        a = key(p) if key is not None else p
+        for x2, p2 in group:
+            b = key(p2) if key is not None else p2
+            if not _same(a, b, tolerance):
+                failures.append(Example(x, f"perturbed to {_short(x2)}, prediction changed "
+                                           f"from {_short(a)} to {_short(b)}"))
+                break
+    return _finish(CheckResult("invariance", name, len(kept), len(failures),
                                max_failure_rate, tuple(failures)), shown)
 
 
@@ -188,15 +206,16 @@ def _moved(direction: Direction, change: float, margin: float) -> bool:
 
 def directional(model: Model, inputs: Iterable[Any], perturb: Callable[[Any], Any],
                 direction: Direction, *, score: Callable[[Any], float] | None = None,
-                margin: float = 0.0, max_failure_rate: float = 0.0, name: str = "",
-                batch: bool = False, shown: int = 3) -> CheckResult:
+                margin: float = 0.0, variants: bool = False, max_failure_rate: float = 0.0,
+                name: str = "", batch: bool = False, shown: int = 3) -> CheckResult:
     """Check that ``score(prediction)`` moves in ``direction`` when each input is perturbed.
 
     ``direction``: "increase" (by more than ``margin``), "decrease" (by more than
     ``margin``), "not_increase" or "not_decrease" (by at most ``margin``). ``score`` turns
     a prediction into a number (default: ``float(prediction)``), e.g. the probability of
-    the positive class. Raises CheckFailed when more than ``max_failure_rate`` of the inputs
-    move the wrong way; returns the result otherwise.
+    the positive class. With ``variants=True``, ``perturb`` returns several perturbed inputs
+    and an example fails when any of them moves the wrong way. Raises CheckFailed when more
+    than ``max_failure_rate`` of the examples fail; returns the result otherwise.
     """
     __tracebackhide__ = True
     if direction not in DIRECTIONS:
@@ -207,17 +226,18 @@ def directional(model: Model, inputs: Iterable[Any], perturb: Callable[[Any], An
     originals = list(inputs)
     _validate(originals, max_failure_rate)
     to_score = score if score is not None else float
-    perturbed = [perturb(x) for x in originals]
-    before = [to_score(p) for p in _predict(model, originals, batch)]
-    after = [to_score(p) for p in _predict(model, perturbed, batch)]
+    kept, groups = _perturbed(model, originals, perturb, variants, batch)
+    before = [to_score(p) for p in _predict(model, kept, batch)]
     failures = []
-    expected = direction.replace("_", " ")
-    for x, x2, s, s2 in zip(originals, perturbed, before, after, strict=True):
-        change = s2 - s
-        if not (math.isfinite(change) and _moved(direction, change, margin)):
-            failures.append(Example(x, f"perturbed to {_short(x2)}, score went from "
-                                       f"{s:.4g} to {s2:.4g} ({change:+.4g}); expected "
-                                       f"{expected}"
-                                       + (f" (margin {margin:g})" if margin else "")))
-    return _finish(CheckResult("directional expectation", name, len(originals),
-                               len(failures), max_failure_rate, tuple(failures)), shown)
+    expected = direction.replace("_", " ") + (f" (margin {margin:g})" if margin else "")
+    for x, s, group in zip(kept, before, groups, strict=True):
+        for x2, p2 in group:
+            s2 = to_score(p2)
+            change = s2 - s
+            if not (math.isfinite(change) and _moved(direction, change, margin)):
+                failures.append(Example(x, f"perturbed to {_short(x2)}, score went from "
+                                           f"{s:.4g} to {s2:.4g} ({change:+.4g}); expected "
+                                           f"{expected}"))
+                break
+    return _finish(CheckResult("directional expectation", name, len(kept), len(failures),
+                               max_failure_rate, tuple(failures)), shown)

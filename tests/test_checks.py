@@ -141,3 +141,32 @@ def test_tolerated_rate_compares_counts_exactly() -> None:
 def test_misuse_is_a_clear_value_error(call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def typos(text: str) -> list[str]:
+    """Each word with its first two letters swapped, one typo per variant."""
+    words = text.split()
+    return [" ".join(words[:i] + [w[1] + w[0] + w[2:]] + words[i + 1:])
+            for i, w in enumerate(words) if len(w) > 2]
+
+
+def test_several_perturbations_per_example() -> None:
+    texts = ["good film", "great plot", "ok", "awful acting"]
+    with pytest.raises(CheckFailed) as info:
+        invariance(label, texts, typos, variants=True, name="typos")
+    # "ok" has no variant and is left out; the first variant that flips is shown.
+    assert str(info.value) == (
+        "invariance check 'typos' failed: 2 of 3 examples failed (66.7%); tolerated at most "
+        "0.0%\n"
+        "  - 'good film': perturbed to 'ogod film', prediction changed from 'pos' to 'neg'\n"
+        "  - 'great plot': perturbed to 'rgeat plot', prediction changed from 'pos' to 'neg'")
+    assert invariance(label, ["awful acting", "ok"], typos, variants=True).total == 1
+
+    result = directional(score, texts, lambda t: [t + " good", t + " great"], "increase",
+                         variants=True)
+    assert result.passed and result.total == 4
+    with pytest.raises(CheckFailed, match="4 of 4 examples failed"):
+        directional(score, texts, lambda t: [t + " good", t + " meh"], "increase",
+                    variants=True)
+    with pytest.raises(ValueError, match="no perturbed input for any example"):
+        invariance(label, ["ok"], typos, variants=True)
