@@ -130,3 +130,14 @@ def test_configured_globs_are_expanded(repo: Path, run_mlci: Any) -> None:
     assert [t["nodeid"] for t in results(repo / "mlci-results.json")["tests"]] == [
         "suites/a/test_a.py::test_one", "suites/a/test_a.py::test_two",
         "suites/b/test_b.py::test_bad"]
+
+
+def test_plugin_is_loaded_even_without_plugin_autoload(repo: Path, run_mlci: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    write_files(repo, {"tests/model/test_metric.py": "def test_m(mlci_metrics):\n"
+                                                     "    mlci_metrics.record('m', 1)\n"})
+    result = run_mlci("test", "--shard", "1/1")
+    assert result.code == 0, result.out + result.err
+    assert [t["metrics"] for t in results(repo / "mlci-results.json")["tests"]] == [
+        {"m": 1.0}, {}, {}]
