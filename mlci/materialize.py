@@ -158,7 +158,8 @@ class Materializer:
             for file in inside:
                 content = snapshot.read(file)
                 if content is not None:
-                    self._write(target / file[len(prefix):], content)
+                    self._write(target / file[len(prefix):],
+                                self._lfs_object(content, f"{file} at {side}"))
             return
         output = self._dvc_output(snapshot, path)
         if output is None:

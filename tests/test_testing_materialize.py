@@ -70,6 +70,7 @@ def test_git_directory_and_lfs_object(repo: Path, open_materializer: Materialize
     assert (configs / "a.yaml").read_text() == "a: 1\n"
     assert (configs / "deep" / "b.yaml").read_text() == "b: 2\n"
     assert open_materializer.materialize(head, "models/model.bin").read_bytes() == MODEL
+    assert (open_materializer.materialize(head, "models") / "model.bin").read_bytes() == MODEL
 
 
 def test_lfs_object_missing_or_corrupt(repo: Path, open_materializer: Materializer) -> None:
