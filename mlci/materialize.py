@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlci.config import Config
-from mlci.dvc_cache import cache_dir, read_object
+from mlci.dvc_cache import cache_dir, object_path, read_object
 from mlci.dvcfiles import DvcOutput, tracked_outputs
 from mlci.errors import EnvironmentFailure, InputError
 from mlci.git import Repository
@@ -214,13 +214,24 @@ class Materializer:
             f"({cache_dir(self.root)}) nor on the DVC remote{why}; push it (`dvc push`) "
             "from the commit that produced it, or `dvc fetch` it here")
 
+    def _copy_object(self, output: DvcOutput, md5: str, where: str, target: Path) -> None:
+        # From the local cache by file copy, so a large model never sits in memory whole.
+        cache = cache_dir(self.root)
+        for legacy in (output.legacy_hash, not output.legacy_hash):
+            source = object_path(cache, md5, legacy)
+            if source.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                return
+        self._write(target, self._object(output, md5, where))
+
     def _materialize_dvc(self, output: DvcOutput, path: str, where: str,
                          target: Path) -> None:
         if not output.md5:
             raise InputError(f"{where}: the DVC output {output.path} has no hash "
                              f"({output.stage}); run `dvc commit`")
         if not output.is_dir:
-            self._write(target, self._object(output, output.md5, where))
+            self._copy_object(output, output.md5, where, target)
             return
         manifest_where = f"{where}: manifest {output.md5}"
         try:
@@ -240,7 +251,7 @@ class Materializer:
             found = True
             destination = target if relpath == inner else target / relpath[
                 len(inner):].lstrip("/")
-            self._write(destination, self._object(output, entry["md5"], where))
+            self._copy_object(output, entry["md5"], where, destination)
         if not found:
             if inner:
                 raise ArtifactMissing(f"{where}: the DVC directory {output.path} has no "
