@@ -371,7 +371,6 @@ def test_fixtures_read_the_remote_in_a_fresh_clone(project: dict[str, Any], tmp_
 
 
 def test_recorded_metrics_are_gated(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("mlci.gates", reason="the gates land with issue 4")
     assert run_mlci("test", "--results", "ok.json").code == 0
     passed = run_mlci("gate", "--base", "main", "--results", "ok.json", "--format", "json")
     assert passed.code == 0, passed.err
