@@ -405,7 +405,15 @@ def test_shards_together_equal_an_unsharded_run(repo: Path, run_mlci) -> None:  
     assert [(t.nodeid, t.outcome, t.metrics) for t in merged.tests] == [
         (t.nodeid, t.outcome, t.metrics) for t in full.tests]
 
+    report = run_mlci("report", "--base", "main", "--results", "shards/*.json",
+                      "--format", "json")
+    assert report.code == 0, report.err
+    counts = json.loads(report.out)["counts"]
+    assert (counts["tests_total"], counts["tests_failed"]) == (TESTS, 0)
+
     os.remove(repo / "shards" / "3.json")
     partial = load_results(expand_results(["shards/*.json"]))
     assert partial.warnings == ("shard 3/3 missing: the results cover 2 of 3 shards",)
     assert len(partial.tests) == 8
+    report = run_mlci("report", "--base", "main", "--results", "shards/*.json")
+    assert "shard 3/3 missing: the results cover 2 of 3 shards" in report.out + report.err
