@@ -141,3 +141,14 @@ def test_plugin_is_loaded_even_without_plugin_autoload(repo: Path, run_mlci: Any
     assert result.code == 0, result.out + result.err
     assert [t["metrics"] for t in results(repo / "mlci-results.json")["tests"]] == [
         {"m": 1.0}, {}, {}]
+
+
+def test_configured_pytest_args_come_before_the_command_line(repo: Path, run_mlci: Any) -> None:
+    write_files(repo, {"mlci.yaml": "tests:\n  paths: [tests/model]\n  args: ['-k', 'one']\n"})
+    assert run_mlci("test").code == 0
+    assert [t["nodeid"] for t in results(repo / "mlci-results.json")["tests"]] == [
+        "tests/model/test_ok.py::test_one"]
+    # A later -k on the command line wins, as pytest takes the last one.
+    assert run_mlci("test", "--", "-k", "two").code == 0
+    assert [t["nodeid"] for t in results(repo / "mlci-results.json")["tests"]] == [
+        "tests/model/test_ok.py::test_two"]
