@@ -144,6 +144,20 @@ def _output(entry: dict[str, Any], base_dir: str, stage: str | None) -> DvcOutpu
     )
 
 
+def _stage_wdirs(snapshot: Snapshot, dvc_yaml: str) -> dict[str, str]:
+    """Each stage's ``wdir`` from the ``dvc.yaml`` beside a ``dvc.lock`` (a broken or missing
+    dvc.yaml leaves every stage at the lock file's directory)."""
+    try:
+        data = _load_yaml(snapshot, dvc_yaml)
+    except InputError:
+        return {}
+    stages = data.get("stages") if isinstance(data, dict) else None
+    if not isinstance(stages, dict):
+        return {}
+    return {str(name): str(stage["wdir"]) for name, stage in stages.items()
+            if isinstance(stage, dict) and isinstance(stage.get("wdir"), str)}
+
+
 def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock") -> list[LockedStage]:
     """The stages recorded in ``dvc.lock`` (schema 2.0), empty when there is none."""
     from mlci.formats import flatten
@@ -156,14 +170,17 @@ def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock") -> list[LockedStag
     if not isinstance(stages, dict):
         raise InputError(f"{path} at {snapshot.side}: no 'stages' mapping (DVC 1 lock files "
                          "are not supported; run `dvc commit` with DVC 2 or newer)")
+    wdirs = _stage_wdirs(snapshot, posixpath.join(root, "dvc.yaml"))
     result = []
     try:
         for name, stage in stages.items():
-            deps = {_join(root, d["path"]): d.get("md5") for d in stage.get("deps") or ()}
-            params = {f"{file}:{key}": value
+            # Paths in dvc.lock are relative to the stage's wdir, which only dvc.yaml records.
+            base = _join(root, wdirs.get(str(name).split("@", 1)[0], ""))
+            deps = {_join(base, d["path"]): d.get("md5") for d in stage.get("deps") or ()}
+            params = {f"{_join(base, file)}:{key}": value
                       for file, values in (stage.get("params") or {}).items()
                       for key, value in flatten(values).items()}
-            outs = tuple(_output(o, root, str(name)) for o in stage.get("outs") or ())
+            outs = tuple(_output(o, base, str(name)) for o in stage.get("outs") or ())
             result.append(LockedStage(name=str(name), deps=deps, params=params, outs=outs))
     except (KeyError, AttributeError, TypeError) as exc:
         raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc

@@ -19,7 +19,7 @@ import json
 import os
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -250,15 +250,14 @@ def _stage_target(lock: str, name: str) -> str:
     return f"{directory}/dvc.yaml:{name}" if directory else name
 
 
-def _params_problems(root: Path, stage: LockedStage, recorded_in: str, target: str,
-                     stage_dir: str) -> list[SyncProblem]:
+def _params_problems(root: Path, stage: LockedStage, recorded_in: str, target: str
+                     ) -> list[SyncProblem]:
     by_file: dict[str, dict[str, Any]] = {}
     for name, value in stage.params.items():
         file, _, key = name.partition(":")
         by_file.setdefault(file, {})[key] = value
     problems = []
-    for name, recorded in sorted(by_file.items()):
-        file = posixpath.normpath(posixpath.join(stage_dir, name))
+    for file, recorded in sorted(by_file.items()):  # paths from the repository root
         try:
             current = parse(file, (root / file).read_bytes())
         except (OSError, InputError):
@@ -300,15 +299,6 @@ def _raw_stages(snapshot: BlobSnapshot | None, path: str) -> dict[str, dict[str,
     return {str(name): stage for name, stage in stages.items() if isinstance(stage, dict)}
 
 
-def _rebase(path: str, lock_dir: str, wdir: str) -> str:
-    """A dvc.lock path (relative to the stage's ``wdir``, which dvc.lock does not record)
-    relative to the repository root."""
-    if not wdir or wdir == ".":
-        return path
-    raw = posixpath.relpath(path, lock_dir) if lock_dir else path
-    return posixpath.normpath(posixpath.join(lock_dir, wdir, raw))
-
-
 def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path: str
                ) -> list[SyncProblem]:
     """Problems of the stages of a staged ``dvc.lock`` that differ from HEAD's."""
@@ -320,12 +310,10 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
     except InputError:
         declared = None  # DVC itself reports a broken dvc.yaml
     in_git = declared.uncached if declared else frozenset()
-    definitions = _raw_stages(index, yaml_path)
     problems = []
     for stage in read_dvc_lock(index, path):
         if before.get(stage.name) == stage:
             continue  # unchanged by this commit: not what is being staged
-        wdir = str(definitions.get(stage.name, {}).get("wdir") or "")
         recorded_in = f"stage {stage.name} in {path}"
         target = _stage_target(path, stage.name)
         fixes = {
@@ -335,11 +323,9 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
             "uncached": f"run `dvc commit {target}`",
         }
         for output in stage.outs:
-            output = replace(output, path=_rebase(output.path, lock_dir, wdir))
             problems += _output_problems(root, output, recorded_in, fixes,
                                          in_git=output.path in in_git)
         for dep, md5 in sorted(stage.deps.items()):
-            dep = _rebase(dep, lock_dir, wdir)
             if md5 is None or not (root / dep).exists():
                 continue  # not recorded, or not in this workspace: nothing to compare
             # dvc.lock keeps no hash kind per dep: legacy accepts both md5 flavours.
@@ -350,8 +336,7 @@ def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path:
                 problems.append(SyncProblem(dep, recorded_in,
                                             f"dependency changed after the stage ran{detail}",
                                             f"run `dvc repro {target}`"))
-        problems += _params_problems(root, stage, recorded_in, target,
-                                     posixpath.join(lock_dir, wdir))
+        problems += _params_problems(root, stage, recorded_in, target)
     return problems
 
 
