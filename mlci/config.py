@@ -158,12 +158,9 @@ def parse_config_text(text: str, source: str) -> Any:
 
 def load_config_file(path: Path) -> Config:
     """Read, parse and validate one configuration file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+    from mlci.files import read_text
+
+    text = read_text(path, "configuration file", error=ConfigError)
     data = parse_config_text(text, str(path))
     if data is None:
         data = {}

@@ -8,7 +8,6 @@ a malformed payload is an :class:`~mlci.errors.InputError` naming the file and t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -150,22 +149,10 @@ class _Payload:
 
 def load_event(path: str) -> _Payload:
     """Read and parse the event payload file; raise InputError naming it when malformed."""
-    file = Path(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_EVENT_BYTES:
-            raise InputError(f"{path}: event payload is {size} bytes; at most "
-                             f"{MAX_EVENT_BYTES} expected")
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: event payload not found (GITHUB_EVENT_PATH)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the event payload: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: invalid JSON in the event payload at line {exc.lineno} "
-                         f"column {exc.colno}: {exc.msg}") from exc
+    from mlci.files import parse_json, read_text
+
+    text = read_text(Path(path), "event payload (GITHUB_EVENT_PATH)", limit=MAX_EVENT_BYTES)
+    data = parse_json(text, path, "event payload")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object as the event payload, got "
                          f"{type(data).__name__}")

@@ -155,17 +155,9 @@ def _read_test(path: Path, position: int, item: Any) -> tuple[int | None, TestRe
 
 def read_results_file(path: Path) -> ResultsFile:
     """Read and check one results file; a malformed one raises InputError naming it."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: results file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read results file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not a results file: invalid JSON at line {exc.lineno}, "
-                         f"column {exc.colno}: {exc.msg}") from exc
+    from mlci.files import parse_json, read_text
+
+    data = parse_json(read_text(path, "results file"), str(path), "results file")
     _check(isinstance(data, dict), path, "top level",
            "an object written by `mlci test --results`")
     _check(isinstance(data.get("tests"), list), path, "tests", "a list of test results")

@@ -118,7 +118,8 @@ def test_malformed_workflow_run_payload(tmp_path: Path) -> None:
 def test_missing_payload_file(tmp_path: Path) -> None:
     env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
            "GITHUB_EVENT_PATH": str(tmp_path / "nope.json")}
-    with pytest.raises(InputError, match="nope.json: event payload not found"):
+    with pytest.raises(InputError,
+                       match=r"nope.json: event payload \(GITHUB_EVENT_PATH\) not found"):
         detect(env)
 
 

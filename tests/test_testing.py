@@ -148,7 +148,7 @@ def test_mixed_splits_are_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("{not json", r"bad\.json: not a results file: invalid JSON at line 1, column 2"),
+    ("{not json", r"bad\.json: invalid JSON in the results file at line 1 column 2"),
     ("[]", r"bad\.json: top level: expected an object"),
     ('{"tests": {}}', r"bad\.json: tests: expected a list of test results"),
     ('{"tests": [{"outcome": "passed"}]}', r"bad\.json: tests\[0\]\.nodeid: expected a "

@@ -60,13 +60,9 @@ def write_artifact(directory: Path, report: PublishedReport, context: CiContext)
 def _read_small(path: Path, limit: int, what: str) -> str:
     if path.is_symlink() or not path.is_file():
         raise InputError(f"{path}: expected the {what} as a regular file in the artifact")
-    size = path.stat().st_size
-    if size > limit:
-        raise InputError(f"{path}: the {what} is {size} bytes; at most {limit} expected")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the {what}: {exc}") from exc
+    from mlci.files import read_text
+
+    return read_text(path, what, limit=limit)
 
 
 def _integer(meta: dict[str, Any], key: str, source: Path) -> int:

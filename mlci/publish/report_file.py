@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -82,11 +81,9 @@ def parse_report(text: str, source: str, path: Path) -> PublishedReport:
     """Parse report text (JSON object or Markdown); raise InputError naming ``source``."""
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" or stripped.startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{source}: invalid JSON at line {exc.lineno} column "
-                             f"{exc.colno}: {exc.msg}") from exc
+        from mlci.files import parse_json
+
+        data = parse_json(text, source)
         if not isinstance(data, dict):
             raise InputError(f"{source}: expected a JSON object (mlci report --format json)")
         key = _field(data, "key", str, source)
@@ -115,16 +112,8 @@ def parse_report(text: str, source: str, path: Path) -> PublishedReport:
 
 def load_report(path: Path) -> PublishedReport:
     """Read ``path`` (``.json`` from ``mlci report --format json``, else Markdown)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise InputError(f"{path}: the report is {size} bytes; at most {MAX_REPORT_BYTES} "
-                             "expected")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: report file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: expected a report file, found a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the report: {exc}") from exc
-    return parse_report(text, str(path), path)
+    from mlci.files import read_text
+
+    return parse_report(read_text(path, "report file", limit=MAX_REPORT_BYTES), str(path),
+                        path)
+
