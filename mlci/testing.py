@@ -348,9 +348,17 @@ def _test_paths(request: TestRequest, root: Path, config_paths: tuple[str, ...],
     return paths
 
 
+# API tokens that can write to the pull request or the CI system. Model tests are the pull
+# request's own code, so they never see these (DVC remote credentials stay: tests read data).
+WRITE_TOKEN_VARS = ("MLCI_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "MLCI_GITLAB_TOKEN",
+                    "GITLAB_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
+
+
 def _environment(request: TestRequest, root: Path) -> dict[str, str]:
     env = dict(os.environ)
-    for key in (ENV_BASE_REV, ENV_BASE_SHA, ENV_HEAD_REV, ENV_HEAD_SHA, ENV_CONFIG):
+    for key in (ENV_BASE_REV, ENV_BASE_SHA, ENV_HEAD_REV, ENV_HEAD_SHA, ENV_CONFIG,
+                *WRITE_TOKEN_VARS):
         env.pop(key, None)
     env[ENV_REPO] = str(root)
     env["PYTHONUNBUFFERED"] = "1"

@@ -152,3 +152,18 @@ def test_configured_pytest_args_come_before_the_command_line(repo: Path, run_mlc
     assert run_mlci("test", "--", "-k", "two").code == 0
     assert [t["nodeid"] for t in results(repo / "mlci-results.json")["tests"]] == [
         "tests/model/test_ok.py::test_two"]
+
+
+def test_model_tests_never_see_a_write_token(repo: Path, run_mlci: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model tests are the pull request's code: API tokens are not passed to them."""
+    names = ("MLCI_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "ACTIONS_RUNTIME_TOKEN")
+    for name in names:
+        monkeypatch.setenv(name, "secret-" + name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "remote-read-credential")
+    write_files(repo, {"tests/model/test_env.py": (
+        "import os\n\n\ndef test_env():\n"
+        f"    assert [n for n in {names!r} if n in os.environ] == []\n"
+        "    assert os.environ['AWS_ACCESS_KEY_ID'] == 'remote-read-credential'\n")})
+    result = run_mlci("test", "tests/model/test_env.py")
+    assert result.code == 0, result.out + result.err
