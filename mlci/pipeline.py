@@ -98,10 +98,15 @@ def _exit_code(verdict: str, fail_on: FailOn) -> int:
 
 def _run_tests(request: CiRequest, comparison: Comparison, results: Path
                ) -> tuple[TestRun, str]:
+    from mlci.git import Repository
     from mlci.testing import TestRequest, run_tests
 
-    head = "workspace" if comparison.head.workspace else comparison.head.sha
-    session = run_tests(TestRequest(repo=request.repo, base=comparison.base.sha, head=head,
+    # Pass the names given (so fixtures show "main", not a SHA) where they still name the
+    # compared commits; the default base is a merge-base, which only its SHA names.
+    with Repository(request.repo) as repo:
+        base, head = (side.rev if side.workspace or repo.resolve(side.rev) == side.sha
+                      else side.sha for side in (comparison.base, comparison.head))
+    session = run_tests(TestRequest(repo=request.repo, base=base, head=head,
                                     config=request.config, results=results,
                                     junit=results.with_name("junit.xml")))
     counts = session.run.counts()
