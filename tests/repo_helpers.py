@@ -7,9 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def git(repo: Path, *args: str) -> str:
@@ -94,10 +97,29 @@ def isolated_env(home: Path) -> dict[str, str]:
     }
 
 
+def isolating(home: Path) -> pytest.MonkeyPatch:
+    """A MonkeyPatch holding the isolated environment (``undo()`` it when done): for
+    module-scoped fixtures, which run outside any one test's autouse isolation."""
+    patch = pytest.MonkeyPatch()
+    for key, value in isolated_env(home).items():
+        patch.setenv(key, value)
+    return patch
+
+
+@contextmanager
+def isolated(home: Path) -> Iterator[None]:
+    """``with isolated(home):`` the isolated environment, for module-scoped fixtures."""
+    patch = isolating(home)
+    try:
+        yield
+    finally:
+        patch.undo()
+
+
 def copy_repo(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=True)
     return target
 
 
 __all__ = ["git", "dvc", "make_repo", "write_files", "commit_files", "dvc_init", "dvc_add",
-           "isolated_env", "copy_repo", "os"]
+           "isolated_env", "isolating", "isolated", "copy_repo", "os"]

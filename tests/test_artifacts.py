@@ -15,7 +15,7 @@ from repo_helpers import (
     dvc_add,
     dvc_init,
     git,
-    isolated_env,
+    isolated,
     make_repo,
     write_files,
 )
@@ -36,9 +36,7 @@ def _pointer(char: str, size: int) -> str:
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One DVC repository with two commits that change every kind of artifact."""
     top = tmp_path_factory.mktemp("artifacts")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in isolated_env(top / "home").items():
-            patch.setenv(key, value)
+    with isolated(top / "home"):
         repo = make_repo(top / "repo")
         remote = top / "remote"
         dvc_init(repo, remote)
@@ -261,9 +259,7 @@ def _legacy_dvc_file(md5: str, nfiles: int) -> str:
 @pytest.fixture(scope="module")
 def legacy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     top = tmp_path_factory.mktemp("legacy")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in isolated_env(top / "home").items():
-            patch.setenv(key, value)
+    with isolated(top / "home"):
         repo = make_repo(top / "repo")
         remote = top / "remote"
         dvc_init(repo, remote)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from repo_helpers import commit_files, make_repo
+from repo_helpers import commit_files, isolating, make_repo
 
 from mlci.comparison import ArtifactChange, ArtifactState, Comparison, FileChanges, MetricChange
 from mlci.config import Config, load_config_file
@@ -32,12 +32,9 @@ MISSING = object()
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repository]:
-    from repo_helpers import isolated_env
 
     path = tmp_path_factory.mktemp("gates") / "repo"
-    mp = pytest.MonkeyPatch()
-    for key, value in isolated_env(path.parent / "home").items():
-        mp.setenv(key, value)
+    mp = isolating(path.parent / "home")
     make_repo(path)
     commit_files(path, {"README": "x"})
     with Repository(path) as repository:

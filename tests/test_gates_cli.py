@@ -17,7 +17,7 @@ from repo_helpers import (
     dvc_add,
     dvc_init,
     git,
-    isolated_env,
+    isolating,
     make_repo,
     write_files,
 )
@@ -69,9 +69,7 @@ def metrics(correct: list[int], cat: float = 0.8) -> dict[str, object]:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """main, and one branch per pull request under test."""
     root = tmp_path_factory.mktemp("gate-e2e")
-    mp = pytest.MonkeyPatch()
-    for key, value in isolated_env(root / "home").items():
-        mp.setenv(key, value)
+    mp = isolating(root / "home")
     path = make_repo(root / "repo")
     rng = random.Random(42)
     base = [1 if rng.random() < 0.9 else 0 for _ in range(ROWS)]

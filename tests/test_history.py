@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Outcome
-from repo_helpers import commit_files, git, isolated_env, make_repo
+from repo_helpers import commit_files, git, isolating, make_repo
 
 from mlci.errors import InputError
 from mlci.git import Repository
@@ -23,9 +23,7 @@ VALUES = [0.81, 0.84, None, 0.83, 0.86]
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("history")
-    mp = pytest.MonkeyPatch()
-    for key, value in isolated_env(root / "home").items():
-        mp.setenv(key, value)
+    mp = isolating(root / "home")
     path = make_repo(root / "repo")
     commit_files(path, {"mlci.yaml": "metrics: [eval/*.json]\n"}, "config")
     for number, value in enumerate(VALUES):

@@ -18,7 +18,7 @@ from hook_helpers import (
     pre_commit,
     run_hook,
 )
-from repo_helpers import commit_files, copy_repo, git, make_repo, write_files
+from repo_helpers import commit_files, copy_repo, git, isolated, make_repo, write_files
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,12 +63,9 @@ def test_manifest_entries_are_console_scripts_with_modern_stages() -> None:
 
 @pytest.fixture(scope="module")
 def base_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from repo_helpers import isolated_env
 
     home = tmp_path_factory.mktemp("home-module")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in isolated_env(home).items():
-            patch.setenv(key, value)
+    with isolated(home):
         repo = make_repo(tmp_path_factory.mktemp("hooks") / "repo")
         commit_files(repo, {
             ".pre-commit-config.yaml": local_config(),

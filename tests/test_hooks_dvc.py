@@ -16,7 +16,7 @@ from repo_helpers import (
     dvc_add,
     dvc_init,
     git,
-    isolated_env,
+    isolated,
     make_repo,
     write_files,
 )
@@ -36,9 +36,7 @@ json.dump({"acc": 0.5 + params["lr"]}, open("metrics.json", "w"))
 @pytest.fixture(scope="module")
 def dvc_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home-module")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in isolated_env(home).items():
-            patch.setenv(key, value)
+    with isolated(home):
         repo = make_repo(tmp_path_factory.mktemp("dvc-hooks") / "repo")
         dvc_init(repo)
         write_files(repo, {".pre-commit-config.yaml": local_config(),

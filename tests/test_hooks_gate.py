@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from hook_helpers import local_config
-from repo_helpers import commit_files, copy_repo, git, isolated_env, make_repo, write_files
+from repo_helpers import (
+    commit_files,
+    copy_repo,
+    git,
+    isolated,
+    make_repo,
+    write_files,
+)
 
 CONFIG = ("version: 1\nmetrics: [eval/metrics.json]\n"
           "gates:\n  - metric: acc\n    direction: higher\n    max_drop: 0.01\n")
@@ -19,9 +26,7 @@ CONFIG = ("version: 1\nmetrics: [eval/metrics.json]\n"
 def pushed_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clone whose main tracks origin/main, pre-push hook installed."""
     home = tmp_path_factory.mktemp("home-module")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in isolated_env(home).items():
-            patch.setenv(key, value)
+    with isolated(home):
         top = tmp_path_factory.mktemp("gate-hook")
         origin = top / "origin.git"
         git(top, "init", "-q", "--bare", "-b", "main", str(origin))

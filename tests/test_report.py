@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from repo_helpers import commit_files, git, make_repo
+from repo_helpers import commit_files, git, isolating, make_repo
 from report_cases import BASE, HEAD, METRICS, history
 
 from mlci.comparison import ArtifactChange, ArtifactState, Comparison, FileChanges, MetricChange
@@ -191,12 +191,9 @@ def test_trend_reads_oldest_first_and_ends_at_head() -> None:
 # -- stale base --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def forked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
-    from repo_helpers import isolated_env
 
     home = tmp_path_factory.mktemp("home")
-    mp = pytest.MonkeyPatch()
-    for key, value in isolated_env(home).items():
-        mp.setenv(key, value)
+    mp = isolating(home)
     repo = make_repo(tmp_path_factory.mktemp("stale") / "repo")
     fork = commit_files(repo, {"m.json": {"acc": 0.9}}, "base")
     git(repo, "checkout", "-q", "-b", "feature")

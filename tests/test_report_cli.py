@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Outcome
-from repo_helpers import commit_files, copy_repo, git, isolated_env, make_repo
+from repo_helpers import commit_files, copy_repo, git, isolating, make_repo
 from test_markdown import tables, unsafe_findings
 
 from mlci.render import marker
@@ -38,9 +38,7 @@ def results(shard: str | None, tests: list[tuple[str, str, str]]) -> dict:  # ty
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """main: three training runs; feature: acc drops, latency improves, a hostile key; then
     main moves on, so the base is stale."""
-    mp = pytest.MonkeyPatch()
-    for key, value in isolated_env(tmp_path_factory.mktemp("home")).items():
-        mp.setenv(key, value)
+    mp = isolating(tmp_path_factory.mktemp("home"))
     repo = make_repo(tmp_path_factory.mktemp("built") / "repo")
     commit_files(repo, {"mlci.yaml": CONFIG, "params.yaml": "lr: 0.01\n",
                         "eval/metrics.json": {"acc": 0.90, "latency": 50, "@evil|x": 1}},
@@ -121,7 +119,7 @@ def test_missing_shard_and_bad_results_file(repo: Path, run_mlci: Run) -> None:
     assert "--results 'nothing/*.json': no results file matches" in none.err
     (repo / "bad.json").write_text("{")
     bad = run_mlci("report", "--results", "bad.json")
-    assert bad.code == 2 and "bad.json: not a results file" in bad.err
+    assert bad.code == 2 and "bad.json: invalid JSON in the results file" in bad.err
     assert "Traceback" not in bad.err
 
 

@@ -26,7 +26,7 @@ from repo_helpers import (
     dvc_add,
     dvc_init,
     git,
-    isolated_env,
+    isolated,
     make_repo,
     write_files,
 )
@@ -159,9 +159,7 @@ def _jsonl(rows: list[tuple[str, str]]) -> str:
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The model repository: ``main`` (base model) and ``feature`` (better model)."""
     top = tmp_path_factory.mktemp("model-tests")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in isolated_env(top / "home").items():
-            patch.setenv(key, value)
+    with isolated(top / "home"):
         repo = make_repo(top / "repo")
         remote = top / "remote"
         dvc_init(repo, remote)
