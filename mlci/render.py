@@ -250,6 +250,13 @@ def _drop_passing_tests(report: Report) -> Report:
                  "skipped tests", tests_passing=len(report.tests.others))
 
 
+def _drop_recorded_metrics(report: Report) -> Report:
+    if not report.tests or not report.tests.recorded:
+        return report
+    return _note(replace(report, tests=_tests(report, recorded=())),
+                 "the metrics recorded by the tests (they are in the JSON report)")
+
+
 def _drop_path_lists(report: Report) -> Report:
     if not any(a.path_lists for a in report.artifacts):
         return report
@@ -362,7 +369,8 @@ def _shorten_rows(limit: int) -> Callable[[Report], Report]:
 
 
 TRIM_STEPS: tuple[Callable[[Report], Report], ...] = (
-    _drop_unchanged, _drop_trends, _drop_passing_tests, _drop_path_lists, _drop_notes,
+    _drop_unchanged, _drop_trends, _drop_passing_tests, _drop_recorded_metrics,
+    _drop_path_lists, _drop_notes,
     _drop_passing_gates, _shorten_messages(300), _cap(50), _shorten_messages(120), _cap(20),
     _shorten_rows(80), _shorten_gates(120, 200), _shorten_tests(100), _cap(5),
     _shorten_gates(60, 80), _shorten_rows(30), _cap(0), _shorten_gates(30, 40),

@@ -161,6 +161,7 @@ class TestSummary:
     failed: tuple[TestRow, ...]
     others: tuple[TestRow, ...]  # passed, skipped, xfailed, xpassed
     shards: tuple[str, ...]
+    recorded: tuple[tuple[str, str], ...] = ()  # (key, value) from mlci_metrics.record
 
     @property
     def counts_text(self) -> str:
@@ -392,7 +393,9 @@ def _test_summary(run: TestRun) -> TestSummary:
         counts=tuple((o, counts[o]) for o in order if counts.get(o)),
         failed=tuple(_test_row(t) for t in run.tests if t.failed),
         others=tuple(_test_row(t) for t in run.tests if not t.failed),
-        shards=run.shards)
+        shards=run.shards,
+        recorded=tuple((key, format_value(value))
+                       for key, value in sorted(run.recorded_metrics().items())))
 
 
 def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: str

@@ -396,3 +396,26 @@ def test_trim_markdown_keeps_late_failing_rows_in_their_table() -> None:
     assert len(trimmed) <= 3000
     gates = tables(trimmed)[0]
     assert [row[1] for row in gates if row[0] == "❌ fail"] == ["bad0", "bad1", "bad2"]
+
+
+def test_metrics_recorded_by_tests_join_the_report() -> None:
+    from report_cases import BASE, HEAD
+
+    from mlci.comparison import Comparison
+    from mlci.outcomes import TestResult, TestRun
+    from mlci.render import render
+    from mlci.report import build_report
+
+    run = TestRun(tests=(
+        TestResult("t::a", "passed", 0.1, metrics={"slice/short.accuracy": 0.875}),
+        TestResult("t::b", "passed", 0.1, metrics={"slice/@bob|x": 0.5}),
+    ))
+    report = build_report(Comparison(base=BASE, head=HEAD), None, run)
+    markdown = render(report, "md")
+    assert "<summary>Metrics recorded by the tests (2)</summary>" in markdown
+    assert "| slice/short.accuracy | 0.875 |" in markdown
+    assert "@bob" not in markdown and "&#124;" in markdown  # escaped like any key
+    assert "slice/short.accuracy" in render(report, "html")
+    short = render(report, "md", limit=len(markdown) - 10)
+    assert "Metrics recorded by the tests" not in short
+    assert "the metrics recorded by the tests" in short  # says what was trimmed
