@@ -290,8 +290,17 @@ def test_significance_over_dvc_tracked_samples(tmp_path: Path, run_mlci: Run) ->
     entry = json.loads(result.out)["gates"][0]
     assert entry["status"] == "fail"
     assert "over 2000 paired rows, wholly beyond the 0.005 allowed" in entry["reason"]
-    # without the objects in the local cache (and pushed nowhere), the error says what to do
+    # with an empty local cache the samples come from the DVC remote, and are not cached
+    dvc(path, "push", "-q", "--all-branches")
     shutil.rmtree(path / ".dvc" / "cache")
+    remote = run_mlci("gate", "--repo", str(path), "--base", "main", "--head", "pr",
+                      "--format", "json")
+    assert remote.code == 1, remote.err
+    assert json.loads(remote.out)["gates"][0]["reason"] == entry["reason"]
+    cache = path / ".dvc" / "cache"
+    assert not cache.exists() or not [p for p in cache.rglob("*") if p.is_file()]
+    # without the objects in the cache or on the remote, the error says what to do
+    shutil.rmtree(tmp_path / "remote")
     missing = run_mlci("gate", "--repo", str(path), "--base", "main", "--head", "pr")
     assert missing.code == 2
     assert "gate 'accuracy': eval/samples.jsonl at base" in missing.err
