@@ -150,6 +150,29 @@ def _diff_directory(path: str, base: DvcOutput, head: DvcOutput, loader: _Manife
                           stage=head.stage)
 
 
+def _whole_directory(change: ArtifactChange, output: DvcOutput, loader: _Manifests,
+                     max_paths: int, side: str) -> ArtifactChange:
+    """A directory added or deleted as a whole: every file inside it is added or deleted."""
+    if not output.is_dir:
+        return change
+    problems: list[str] = []
+    data = loader.load(output, side, problems)
+    files = None
+    if data is not None:
+        try:
+            pair = (_EMPTY_MANIFEST, data) if change.status == "added" else (data, _EMPTY_MANIFEST)
+            files = manifest.diff_manifests(*pair, change.path).file_changes(max_paths)
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        loader.warnings.append(f"{change.path}: files inside the {change.status} directory are "
+                               "not listed (complete: false): " + "; ".join(problems))
+    return replace(change, files=files, complete=files is not None)
+
+
+_EMPTY_MANIFEST = b"[]"
+
+
 def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
               warnings: list[str]) -> tuple[list[ArtifactChange], set[str]]:
     base_side, head_side = _DvcSide.read(base), _DvcSide.read(head)
@@ -184,11 +207,15 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
                                           base=_state(b), head=_state(h), stage=h.stage,
                                           old_path=b.path))
         else:
-            changes.append(ArtifactChange(path=h.path, source="dvc", status="added",
-                                          base=None, head=_state(h), stage=h.stage))
-    changes.extend(ArtifactChange(path=b.path, source="dvc", status="deleted",
-                                  base=_state(b), head=None, stage=b.stage)
-                   for outputs in deleted.values() for b in outputs)
+            changes.append(_whole_directory(
+                ArtifactChange(path=h.path, source="dvc", status="added", base=None,
+                               head=_state(h), stage=h.stage),
+                h, loader, config.max_paths, sides[1]))
+    changes.extend(_whole_directory(
+        ArtifactChange(path=b.path, source="dvc", status="deleted", base=_state(b), head=None,
+                       stage=b.stage),
+        b, loader, config.max_paths, sides[0])
+        for outputs in deleted.values() for b in outputs)
     return changes, base_side.outputs.keys() | head_side.outputs.keys()
 
 

@@ -363,3 +363,32 @@ def test_json_output_matches_the_shipped_schema(project: dict[str, Any], clone: 
     broken = json.loads(json.dumps(full))
     broken["artifacts"][0]["source"] = "svn"
     assert not validator.is_valid(broken)  # the schema does check what it documents
+
+
+@pytest.mark.slow
+def test_directory_added_or_deleted_whole_lists_its_files(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          run_mlci) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path / "repo")
+    dvc_init(repo, tmp_path / "remote")
+    base = commit_files(repo, {"README.md": "data comes next\n"})
+    write_files(repo, {f"data/new/{n}.csv": f"{n}\n" for n in ("a", "b", "c")})
+    dvc_add(repo, "data/new")
+    added = commit_files(repo, message="add a data directory")
+    dvc(repo, "remove", "-q", "data/new.dvc")
+    deleted = commit_files(repo, message="remove it")
+    monkeypatch.chdir(repo)
+
+    def entry(old: str, new: str) -> dict[str, Any]:
+        result = run_mlci("diff", "--only", "artifacts", "--base", old, "--head", new,
+                          "--format", "json")
+        assert result.code == 0, result.err
+        [change] = json.loads(result.out)["artifacts"]
+        return change  # type: ignore[no-any-return]
+
+    change = entry(base, added)
+    assert (change["status"], change["complete"]) == ("added", True)
+    assert change["files"] == {"added": 3, "deleted": 0, "modified": 0, "renamed": 0,
+                               "paths": {"added": ["a.csv", "b.csv", "c.csv"]}}
+    change = entry(added, deleted)
+    assert change["status"] == "deleted" and change["files"]["deleted"] == 3
