@@ -109,10 +109,6 @@ class Repository:
     def commit_subject(self, sha: str) -> str:
         return str(self._repo.commit(sha).summary)
 
-    def first_parent(self, sha: str) -> str | None:
-        parents = self._repo.commit(sha).parents
-        return parents[0].hexsha if parents else None
-
     def log(self, rev: str, max_count: int, paths: tuple[str, ...] = ()) -> list[str]:
         """SHAs of the last ``max_count`` first-parent commits of ``rev``, newest first."""
         args = ["rev-list", "--first-parent", f"--max-count={max_count}", rev]
@@ -121,16 +117,6 @@ class Repository:
         return self.run(*args).stdout.split()
 
     # -- objects -----------------------------------------------------------------------
-    def blob(self, sha: str, path: str) -> BlobInfo | None:
-        """The blob at ``path`` in commit ``sha``, or None when there is none."""
-        try:
-            obj = self._repo.commit(sha).tree[path]
-        except KeyError:
-            return None
-        if obj.type != "blob":
-            return None
-        return BlobInfo(path=path, sha=obj.hexsha, size=int(obj.size))
-
     def read(self, sha: str, path: str) -> bytes | None:
         """The content of ``path`` at commit ``sha``, or None when it is not a file there."""
         try:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import fnmatch
-from pathlib import Path
 from typing import Protocol
 
 from mlci.git import Repository
@@ -86,7 +85,3 @@ def open_snapshot(repo: Repository, revision: Revision, side: str) -> Snapshot:
         return WorkspaceSnapshot(repo, revision, side)
     return CommitSnapshot(repo, revision, side)
 
-
-def relative_to_root(root: Path, path: str) -> str:
-    return Path(path).as_posix().removeprefix("./") if not Path(path).is_absolute() else (
-        Path(path).resolve().relative_to(root.resolve()).as_posix())
