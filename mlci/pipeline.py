@@ -116,12 +116,12 @@ def _run_tests(request: CiRequest, comparison: Comparison, results: Path
 
 def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:
     """Run every phase and return the verdict, the exit code and where the report went."""
+    from mlci.assemble import assemble_report
     from mlci.compare import CompareRequest, compare
     from mlci.config import load_config
     from mlci.context import detect
     from mlci.git import Repository
     from mlci.render import render
-    from mlci.report import assemble_report
 
     timer = _Timer(progress)
     started = time.perf_counter()

@@ -2,21 +2,19 @@
 
 ``build_report`` turns a comparison, gate results and model-test results into a ``Report``
 whose strings are raw (unescaped) display text; ``mlci.render`` escapes them for the output
-format and bounds the Markdown. ``prepare_report`` is the one function ``mlci report`` calls.
+format and bounds the Markdown; ``mlci.assemble`` gathers its inputs from a repository.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.comparison import ArtifactChange, Comparison, MetricChange, ParamChange
-from mlci.errors import MlciError, UsageError
+from mlci.errors import UsageError
 from mlci.formats import Scalar, is_number
 from mlci.markdown import shorten
 from mlci.numbers import format_delta, format_size, format_value
@@ -24,9 +22,7 @@ from mlci.outcomes import GateReport, GateResult, GateStatus, TestResult, TestRu
 from mlci.revisions import Revision
 
 if TYPE_CHECKING:
-    from mlci.compare import CompareRequest
     from mlci.config import Config
-    from mlci.git import Repository
     from mlci.history import HistoryPoint
 
 Direction = Literal["higher", "lower"]
@@ -247,7 +243,7 @@ def directions_from_config(config: Config) -> dict[str, Direction]:
             if "metric" in gate and gate.get("direction") in ("higher", "lower")}
 
 
-def _directions_by_metric(changes: Sequence[MetricChange],
+def directions_by_metric(changes: Sequence[MetricChange],
                           directions: Mapping[str, Direction]) -> dict[tuple[str, str], Direction]:
     from mlci.errors import InputError
     from mlci.selectors import select
@@ -443,7 +439,7 @@ def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRu
     """
     if not KEY_PATTERN.match(key):
         raise UsageError(f"report key {key!r}: expected 1-64 letters, digits, '.', '_' or '-'")
-    by_metric = _directions_by_metric(comparison.metrics, directions or {})
+    by_metric = directions_by_metric(comparison.metrics, directions or {})
     metric_rows = [_metric_row(m, by_metric.get((m.file, m.key))) for m in comparison.metrics]
     param_rows = [_param_row(p) for p in comparison.params]
     artifact_rows = [_artifact_row(a) for a in comparison.artifacts]
@@ -508,121 +504,3 @@ def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRu
               "gates": [g.to_json() for g in gate_results],
               "tests": tests.to_json() if tests else None},
     )
-
-
-# -- gathering (what `mlci report` runs) -------------------------------------------------------
-def find_stale_base(repo: Repository, base: Revision, head: Revision | None = None
-                    ) -> str | None:
-    """Say so when the comparison's base is not the current base: the base branch moved on
-    since ``base`` (``origin/main`` is ahead of the merge-base), or ``head`` forked before
-    ``base`` (a pull request's base SHA is the branch tip, so the diff would also show the
-    base branch's newer commits, reversed). None when neither is the case."""
-    names: list[str] = []
-    if base.rev != "workspace":
-        names += [f"origin/{base.rev.removeprefix('origin/')}", base.rev]
-    default = repo.default_branch()
-    if default:
-        names += [f"origin/{default.removeprefix('origin/')}", default]
-    for name in dict.fromkeys(names):
-        tip = _branch_tip(repo, name)
-        if tip is None:
-            continue
-        if tip != base.sha and repo.merge_base(base.sha, tip) == base.sha:
-            return (f"{name} has moved {_commits(repo, base.sha, tip)} ahead of the base "
-                    f"{base.short} (now at {tip[:7]}); merge or rebase to compare with the "
-                    "current base")
-        break  # up to date, or base is not on that branch: ask no other
-    if head is not None:
-        fork = repo.merge_base(base.sha, head.sha)
-        if fork and fork != base.sha:
-            return (f"head forked at {fork[:7]}, {_commits(repo, fork, base.sha)} behind the "
-                    f"base {base.short}, so the changes of those commits show reversed; merge "
-                    "or rebase onto the base")
-    return None
-
-
-def _commits(repo: Repository, since: str, until: str) -> str:
-    count = repo.run("rev-list", "--count", f"{since}..{until}", check=False).stdout.strip()
-    return f"{count} commit{'' if count == '1' else 's'}" if count.isdigit() else "commits"
-
-
-def _branch_tip(repo: Repository, name: str) -> str | None:
-    """The commit of branch ``name`` (local, or remote-tracking like ``origin/main``)."""
-    for ref in (f"refs/remotes/{name}", f"refs/heads/{name}"):
-        # show-ref takes exact ref names only: "main~2" or "abc1234" are not branches.
-        shown = repo.run("show-ref", "--verify", "--quiet", ref, check=False)
-        if shown.returncode == 0:
-            return repo.resolve(ref)
-    return None
-
-
-@dataclass(frozen=True)
-class PreparedReport:
-    report: Report
-    template: Path | None  # the configured report.template, resolved against the repo root
-
-
-def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> PreparedReport:
-    """Compare, load the model-test results (paths or globs) and assemble the report:
-    everything ``mlci report`` needs before rendering."""
-    from mlci.compare import compare
-    from mlci.config import load_config
-    from mlci.git import Repository
-
-    tests: TestRun | None = None
-    if results:
-        from mlci.testing import expand_results, load_results
-
-        tests = load_results(expand_results(results))
-    with Repository(request.repo) as repo:
-        config = load_config(repo.root, request.config)
-    comparison = compare(request, config)
-    with Repository(request.repo) as repo:
-        return assemble_report(config, comparison, repo, tests)
-
-
-def assemble_report(config: Config, comparison: Comparison, repo: Repository,
-                    tests: TestRun | None) -> PreparedReport:
-    """Apply the gates, read the trend history and the base branch's tip, and build the
-    report; its template is ``report.template`` resolved against the repository root."""
-    from mlci.gates import evaluate
-
-    gates = evaluate(config, comparison, repo, tests)
-    notes: list[str] = []
-    history = _history(config, comparison, repo, notes)
-    stale = find_stale_base(repo, comparison.base, comparison.head)
-    if notes:
-        comparison = replace(comparison, notes=comparison.notes + tuple(notes))
-    report = build_report(comparison, gates, tests, key=config.report_key, history=history,
-                          stale_base=stale, directions=directions_from_config(config))
-    template = None
-    if config.report_template:
-        template = Path(config.report_template)
-        if not template.is_absolute():
-            template = repo.root / template
-    return PreparedReport(report=report, template=template)
-
-
-def _history(config: Config, comparison: Comparison, repo: Repository, notes: list[str]
-             ) -> dict[str, list[HistoryPoint]]:
-    """History of the gated metrics that changed, for the trend charts; a history that
-    cannot be read costs the chart (and says so in the notes), not the report."""
-    if config.report_history < 2:
-        return {}
-    from mlci.history import metric_history
-
-    metrics = comparison.metrics
-    gated = _directions_by_metric(metrics, {
-        str(g["metric"]): "higher" for g in config.gates if "metric" in g})
-    per_key = Counter(m.key for m in metrics)
-    selectors = [m.key if per_key[m.key] == 1 else f"{m.file}:{m.key}" for m in metrics
-                 if (m.file, m.key) in gated and m.status == "modified" and is_number(m.head)]
-    history: dict[str, list[HistoryPoint]] = {}
-    cache: dict[str, Any] = {}  # each commit's metrics, read once for every chart
-    for selector in selectors[:MAX_TRENDS]:
-        try:
-            history[selector] = metric_history(repo, selector, comparison.base.sha,
-                                               config.report_history, config, cache=cache)
-        except MlciError as exc:
-            notes.append(f"trend of {selector} not shown: {exc}")
-    return history

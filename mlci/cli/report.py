@@ -31,9 +31,9 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     Exits 0 when the verdict is pass or warn, 1 when a gate or a model test failed, 2 when
     input at head could not be read (the report is still written), 3 when git or DVC failed.
     """
+    from mlci.assemble import prepare_report
     from mlci.compare import CompareRequest
     from mlci.render import render
-    from mlci.report import prepare_report
 
     prepared = prepare_report(CompareRequest(repo=Path(repo), base=base, head=head,
                                              config=config), results)
