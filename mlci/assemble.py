@@ -93,7 +93,7 @@ def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> Prep
 
     tests: TestRun | None = None
     if results:
-        from mlci.testing import expand_results, load_results
+        from mlci.results import expand_results, load_results
 
         tests = load_results(expand_results(results))
     with Repository(request.repo) as repo:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mlci.git import Repository
     from mlci.materialize import Materializer
     from mlci.revisions import Revision
-    from mlci.testing import Shard
+    from mlci.shards import Shard
 
 METRIC_PREFIX = "mlci.metric:"
 
@@ -65,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if results is None and shard_text is None:
         return  # not asked for: stay out of the run entirely
     from mlci.errors import MlciError
-    from mlci.testing import parse_shard
+    from mlci.shards import parse_shard
 
     try:
         shard = parse_shard(shard_text, "--mlci-shard") if shard_text else None
@@ -117,7 +117,7 @@ class _RunRecorder:
         self.index = {item.nodeid: i for i, item in enumerate(items)}
         if self.shard is None:
             return
-        from mlci.testing import assign_shards
+        from mlci.shards import assign_shards
 
         assigned = assign_shards(self.index, self.shard.total, self.durations)
         keep = [item for item in items if assigned[item.nodeid] == self.shard.index]
@@ -165,7 +165,7 @@ class _RunRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.path is None:
             return
-        from mlci.testing import RESULTS_VERSION, trim_message
+        from mlci.results import RESULTS_VERSION, trim_message
 
         tests = []
         seen: dict[str, str] = {}

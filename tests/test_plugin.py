@@ -84,7 +84,8 @@ def test_installed_but_unused_the_plugin_changes_nothing(tmp_path: Path) -> None
 def test_importing_the_plugin_is_cheap() -> None:
     code = ("import sys\nimport mlci.pytest_plugin\n"
             "print(sorted(m for m in ('git', 'dvc', 'yaml', 'jsonschema', 'mlci.testing', "
-            "'mlci.config', 'mlci.git', 'click') if m in sys.modules))")
+            "'mlci.results', 'mlci.shards', 'mlci.config', 'mlci.git', 'click') "
+            "if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

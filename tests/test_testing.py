@@ -1,4 +1,4 @@
-"""Shard assignment and the merging of results files (``mlci.testing``)."""
+"""Shard assignment (``mlci.shards``) and the merging of results files (``mlci.results``)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlci.errors import InputError, UsageError
-from mlci.testing import (
-    Shard,
-    assign_shards,
-    expand_results,
-    known_durations,
-    load_results,
-    parse_shard,
-    trim_message,
-)
+from mlci.results import expand_results, known_durations, load_results, trim_message
+from mlci.shards import Shard, assign_shards, parse_shard
 
 
 def test_parse_shard() -> None:

@@ -35,8 +35,8 @@ from mlci.config import Config
 from mlci.errors import EnvironmentFailure, InputError
 from mlci.git import Repository
 from mlci.materialize import ArtifactMissing, Materializer
+from mlci.results import expand_results, load_results
 from mlci.revisions import Revision
-from mlci.testing import expand_results, load_results
 
 MODEL_PY = '''\
 """A bag-of-words sentiment model whose weights live in a JSON file."""

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from mlci.cli.options import comparing, format_option
-from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 @click.command("gate")
@@ -31,11 +31,8 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
 
     tests = None
     if results:
-        try:
-            from mlci.testing import load_results
-        except ImportError:
-            raise UsageError("--results needs the model-test support (mlci.testing), which "
-                             "this mlci does not have") from None
+        from mlci.results import load_results
+
         tests = load_results([Path(r) for r in results])
     comparison, report = run_gates(
         CompareRequest(repo=Path(repo), base=base, head=head, config=config), tests)

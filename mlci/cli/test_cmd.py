@@ -46,7 +46,8 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     Exits 0 when every test passed, 1 when a test failed, 2 when no test was collected or
     the paths, options or configuration are wrong, 3 when pytest itself broke.
     """
-    from mlci.testing import TestRequest, parse_shard, run_tests
+    from mlci.shards import parse_shard
+    from mlci.testing import TestRequest, run_tests
 
     if shard is not None:
         try:
