@@ -70,12 +70,17 @@ def build_demo(directory: Path | None = None,
     _run(repo, env, *git, "init", "-q", "-b", "main")
     _run(repo, env, *dvc, "init", "-q")
     _run(repo, env, *dvc, "remote", "add", "-q", "-d", "local", str(remote))
-    _run(repo, env, *dvc, "add", "-q", "data/raw")
-    _run(repo, env, *dvc, "repro", "-q")
-    _run(repo, env, *dvc, "push", "-q")
-    _run(repo, env, *git, "add", "-A")
-    _run(repo, env, *git, "commit", "-q", "-m", "Train the baseline classifier")
-    base = _run(repo, env, *git, "rev-parse", "HEAD")
+
+    def train_and_commit(message: str) -> str:
+        """Track the data, run the pipeline, push to the remote, commit; return the SHA."""
+        _run(repo, env, *dvc, "add", "-q", "data/raw")
+        _run(repo, env, *dvc, "repro", "-q")
+        _run(repo, env, *dvc, "push", "-q")
+        _run(repo, env, *git, "add", "-A")
+        _run(repo, env, *git, "commit", "-q", "-m", message)
+        return _run(repo, env, *git, "rev-parse", "HEAD")
+
+    base = train_and_commit("Train the baseline classifier")
 
     progress("creating the pull request: new and relabelled data, a shorter schedule")
     _run(repo, env, *git, "checkout", "-q", "-b", PR_BRANCH)
@@ -88,12 +93,7 @@ def build_demo(directory: Path | None = None,
     for line in (overlay / "DELETE").read_text().splitlines():
         if line.strip():
             (repo / line.strip()).unlink()
-    _run(repo, env, *dvc, "add", "-q", "data/raw")
-    _run(repo, env, *dvc, "repro", "-q")
-    _run(repo, env, *dvc, "push", "-q")
-    _run(repo, env, *git, "add", "-A")
-    _run(repo, env, *git, "commit", "-q", "-m", "Retrain on new data with a shorter schedule")
-    head = _run(repo, env, *git, "rev-parse", "HEAD")
+    head = train_and_commit("Retrain on new data with a shorter schedule")
     return DemoRepository(root=repo, remote=remote, base=base, head=head)
 
 
