@@ -216,7 +216,27 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
                        stage=b.stage),
         b, loader, config.max_paths, sides[0])
         for outputs in deleted.values() for b in outputs)
+    if head.revision.workspace:
+        warnings.extend(_not_recorded(root, head_side.outputs.values()))
     return changes, base_side.outputs.keys() | head_side.outputs.keys()
+
+
+def _not_recorded(root: Path, outputs: Iterable[DvcOutput]) -> list[str]:
+    """Warnings for DVC outputs whose working-tree content is not what DVC recorded: the diff
+    of the working tree shows the recorded version, which is not what is on disk."""
+    from mlci.dvc_workspace import output_state
+
+    found = []
+    for output in outputs:
+        if output.md5 is None:
+            continue
+        state = output_state(root, output)
+        if state.workspace == "changed":
+            detail = f" ({state.detail})" if state.detail else ""
+            found.append(f"{output.path}: changed in the working tree but not recorded by DVC"
+                         f"{detail}; the diff shows the recorded version (run `dvc add` or "
+                         "`dvc commit` for it, or `dvc repro` for a stage output)")
+    return found
 
 
 # -- git files and LFS pointers ---------------------------------------------------------

@@ -392,3 +392,32 @@ def test_directory_added_or_deleted_whole_lists_its_files(tmp_path: Path,
                                "paths": {"added": ["a.csv", "b.csv", "c.csv"]}}
     change = entry(added, deleted)
     assert change["status"] == "deleted" and change["files"]["deleted"] == 3
+
+
+@pytest.mark.slow
+def test_workspace_changes_not_recorded_by_dvc_are_warned(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          run_mlci) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path / "repo")
+    dvc_init(repo)
+    write_files(repo, {"data/set/a.csv": "1\n", "data/set/b.csv": "2\n", "model.bin": "w1"})
+    dvc_add(repo, "data/set", "model.bin")
+    base = commit_files(repo, message="track data and model")
+    monkeypatch.chdir(repo)
+
+    def warnings() -> list[str]:
+        result = run_mlci("diff", "--only", "artifacts", "--base", base, "--head", "workspace",
+                          "--format", "json")
+        assert result.code == 0, result.err
+        return json.loads(result.out)["warnings"]  # type: ignore[no-any-return]
+
+    assert warnings() == []  # the working tree is what DVC recorded
+    write_files(repo, {"data/set/c.csv": "3\n", "model.bin": "w2 retrained"})
+    found = warnings()
+    assert len(found) == 2
+    assert found[0].startswith("data/set: changed in the working tree but not recorded by DVC "
+                               "(1 file(s) added (c.csv))")
+    assert found[1].startswith("model.bin: changed in the working tree but not recorded")
+    assert "run `dvc add`" in found[1]
+    dvc_add(repo, "data/set", "model.bin")  # recorded again: nothing to warn about
+    assert warnings() == []
