@@ -28,12 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def sh(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout.strip()
+from timing import sh
 
 
 def dvc(cwd: Path, *args: str) -> str:

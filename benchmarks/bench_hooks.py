@@ -18,17 +18,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from timing import best_of, sh
+
 BIN = Path(sys.executable).parent
-
-
-def sh(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args)} failed: {proc.stdout}{proc.stderr}")
-    return proc.stdout.strip()
 
 
 def build_repo(root: Path, files: int) -> Path:
@@ -69,12 +63,8 @@ def best(repo: Path, args: list[str], repeat: int, expect: int = 0) -> float:
     warm = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=False)
     if warm.returncode != expect:  # a benchmark of a failing run would measure nothing
         raise SystemExit(f"{args[0]} exited {warm.returncode}: {warm.stdout}{warm.stderr}")
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(args, cwd=repo, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best_of(repeat, lambda: subprocess.run(args, cwd=repo, capture_output=True,
+                                                  check=False), warm_up=False)
 
 
 def main() -> None:

@@ -22,11 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def sh(cwd: Path, *args: str) -> None:
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+from timing import sh
 
 
 def make_suite(root: Path, tests: int, files: int) -> None:

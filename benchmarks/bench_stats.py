@@ -15,19 +15,10 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections.abc import Callable
+
+from timing import best_of
 
 from mlci.stats import BootstrapInterval, numpy_available, paired_bootstrap
-
-
-def best_of(repeat: int, func: Callable[[], object]) -> float:
-    func()  # warm-up (imports numpy, fills caches)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def data(rows: int, kind: str) -> tuple[list[float], list[float]]:

@@ -19,13 +19,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-
-def sh(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=True)
-    return proc.stdout.strip()
+from timing import best_of, sh
 
 
 def build_repo(root: Path, stages: int) -> tuple[Path, str, str]:
@@ -69,16 +65,6 @@ def build_repo(root: Path, stages: int) -> tuple[Path, str, str]:
     sh(repo, "git", "commit", "-q", "-m", "head")
     head = sh(repo, "git", "rev-parse", "HEAD")
     return repo, base, head
-
-
-def best_of(repeat: int, func: Callable[[], object]) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:

@@ -1,0 +1,28 @@
+"""What every benchmark here needs: run a command, and time a call at its best."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+
+
+def sh(cwd: Path, *args: str, ok: Collection[int] = (0,)) -> str:
+    """Run a command in ``cwd``; stop the benchmark when it exits with a code not in ``ok``."""
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout.strip()
+
+
+def best_of(repeat: int, func: Callable[[], object], warm_up: bool = True) -> float:
+    """The fastest of ``repeat`` calls, in seconds (after one untimed call: imports, caches)."""
+    if warm_up:
+        func()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
