@@ -48,6 +48,23 @@ def run_mlci(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
     return run
 
 
+Run = Callable[..., Outcome]
+
+
+@pytest.fixture
+def cli(run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Outcome]:
+    """``cli(environ, *args)``: run ``mlci ARGS`` with these CI environment variables set."""
+
+    def run(environ: dict[str, str], *args: str) -> Outcome:
+        with monkeypatch.context() as patch:
+            for name, value in environ.items():
+                patch.setenv(name, value)
+            result: Outcome = run_mlci(*args)
+            return result
+
+    return run
+
+
 @pytest.fixture
 def reference() -> Path:
     if not REFERENCE.is_dir():

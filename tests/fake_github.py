@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from mlci.publish.http import RetryPolicy
+
 DOCS = "https://docs.github.com/rest"
+# Retries that keep the fault tests fast: tiny backoff, and a read timeout shorter than the
+# fake server's "late" answers.
+FAST = RetryPolicy(retries=3, backoff=0.01, max_wait=5.0, connect_timeout=2.0,
+                   read_timeout=0.5)
 REST_SUBSET = Path("github-api") / "rest-subset.json"
 GITLAB_NOTE_BODY = {"type": "object", "properties": {"body": {"type": "string", "minLength": 1}},
                     "required": ["body"]}

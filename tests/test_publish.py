@@ -4,13 +4,14 @@ fallback, the job summary and outputs, faults, fork pull requests, GitHub Enterp
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Outcome
+from conftest import Run
 from fake_github import (
+    FAST,
     MARKER,
     REPO,
     TOKEN,
@@ -28,10 +29,8 @@ from mlci.context import detect
 from mlci.errors import EnvironmentFailure
 from mlci.publish import PublishRequest, PublishResult, publish
 from mlci.publish.github import GitHubPublisher
-from mlci.publish.http import ApiClient, RetryPolicy
+from mlci.publish.http import ApiClient
 
-FAST = RetryPolicy(retries=3, backoff=0.01, max_wait=5.0, connect_timeout=2.0,
-                   read_timeout=0.5)
 BOT = "github-actions[bot]"
 
 
@@ -53,21 +52,7 @@ def env(api: FakeApi, tmp_path: Path, pr_event: dict[str, Any]) -> dict[str, str
     return github_env(api, tmp_path, "pull_request", pr_event)
 
 
-Run = Callable[..., Outcome]
 
-
-@pytest.fixture
-def cli(run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Outcome]:
-    """Run ``mlci`` with exactly the given CI environment variables set."""
-
-    def run(environ: dict[str, str], *args: str) -> Outcome:
-        with monkeypatch.context() as patch:
-            for name, value in environ.items():
-                patch.setenv(name, value)
-            result: Outcome = run_mlci(*args)
-            return result
-
-    return run
 
 
 def core(environ: dict[str, str], report: Path, sleeps: list[float] | None = None,

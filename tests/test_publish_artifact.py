@@ -4,12 +4,12 @@ validates it as untrusted data and publishes it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Outcome
+from conftest import Outcome, Run
 from fake_github import (
     MARKER,
     REPO,
@@ -23,7 +23,6 @@ from fake_github import (
 
 BOT = "github-actions[bot]"
 WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"
-Run = Callable[..., Outcome]
 
 
 @pytest.fixture
@@ -34,17 +33,6 @@ def api(reference: Path) -> Iterator[FakeApi]:
         yield server
     assert server.violations == []
 
-
-@pytest.fixture
-def cli(run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
-    def run(environ: dict[str, str], *args: str) -> Outcome:
-        with monkeypatch.context() as patch:
-            for name, value in environ.items():
-                patch.setenv(name, value)
-            result: Outcome = run_mlci(*args)
-            return result
-
-    return run
 
 
 @pytest.fixture

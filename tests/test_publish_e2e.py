@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Outcome
+from conftest import Run
 from fake_github import (
     MARKER,
     REPO,
@@ -21,7 +21,6 @@ from fake_github import (
 )
 from repo_helpers import commit_files, git, make_repo
 
-Run = Callable[..., Outcome]
 CONFIG = ("version: 1\nmetrics: [eval/metrics.json]\ngates:\n"
           "  - metric: accuracy\n    direction: higher\n    max_drop: 0.01\n")
 

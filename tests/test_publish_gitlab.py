@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Outcome
-from fake_github import MARKER, FakeApi, add_note, report_data, write_report
+from conftest import Run
+from fake_github import FAST, MARKER, FakeApi, add_note, report_data, write_report
 
 from mlci.context import detect
 from mlci.publish import PublishRequest, PublishResult, publish
-from mlci.publish.http import RetryPolicy
 
 GL_TOKEN = "glpat-mlciGitLabTokenNeverShown000"
 PROJECT = "1234"
-FAST = RetryPolicy(retries=3, backoff=0.01, max_wait=5.0, read_timeout=0.5)
-Run = Callable[..., Outcome]
 
 
 @pytest.fixture
@@ -39,17 +36,6 @@ def core(environ: dict[str, str], report: Path) -> PublishResult:
     return publish(PublishRequest(context=detect(environ), environ=environ, report=report,
                                   policy=FAST, sleep=lambda s: None))
 
-
-@pytest.fixture
-def cli(run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
-    def run(environ: dict[str, str], *args: str) -> Outcome:
-        with monkeypatch.context() as patch:
-            for name, value in environ.items():
-                patch.setenv(name, value)
-            result: Outcome = run_mlci(*args)
-            return result
-
-    return run
 
 
 def test_first_run_creates_second_updates(api: FakeApi, tmp_path: Path, cli: Run) -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples, write_report
+from fake_github import (
+    FAST,
+    REPO,
+    TOKEN,
+    FakeApi,
+    TokenInfo,
+    github_env,
+    webhook_examples,
+    write_report,
+)
 
 from mlci.context import detect
 from mlci.publish import PublishRequest, publish
-from mlci.publish.http import RetryPolicy
-
-FAST = RetryPolicy(retries=3, backoff=0.01, max_wait=5.0, connect_timeout=2.0,
-                   read_timeout=0.5)
 
 
 def run(env: dict[str, str], report: Path) -> str:
