@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mlci.context import CiContext
     from mlci.outcomes import TestRun
     from mlci.publish import PublishResult
+    from mlci.secrets import Vault
 
 CommentMode = Literal["update", "new", "off"]
 FailOn = Literal["fail", "warn", "never"]
@@ -42,6 +43,8 @@ class CiRequest:
     output_dir: Path = DEFAULT_OUTPUT_DIR
     publish: bool = True
     run_tests: bool = True
+    keep_env: tuple[str, ...] = ()  # credentials the model tests may see
+    vault: Vault | None = None  # the publishing tokens, opened only after the model tests
 
 
 @dataclass
@@ -108,7 +111,8 @@ def _run_tests(request: CiRequest, comparison: Comparison, results: Path
                       else side.sha for side in (comparison.base, comparison.head))
     session = run_tests(TestRequest(repo=request.repo, base=base, head=head,
                                     config=request.config, results=results,
-                                    junit=results.with_name("junit.xml")))
+                                    junit=results.with_name("junit.xml"),
+                                    keep_env=request.keep_env))
     counts = session.run.counts()
     detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no tests"
     return session.run, detail
@@ -121,6 +125,7 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
     from mlci.config import load_config
     from mlci.context import detect
     from mlci.git import Repository
+    from mlci.output_files import write_files
     from mlci.render import render
 
     timer = _Timer(progress)
@@ -151,7 +156,7 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
 
     output_dir = request.output_dir if request.output_dir.is_absolute() else (
         root / request.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    write_files(output_dir, {}, root)  # refuse a planted symlink before anything runs
     tests: TestRun | None = None
     phase_errors: list[str] = []
     if request.run_tests and config.test_paths:
@@ -179,11 +184,11 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
                f"{report.counts.get('gates_total', 0)}", ok=report.verdict != "fail")
 
     started = time.perf_counter()
-    paths = {fmt: output_dir / f"report.{fmt}" for fmt in ("md", "json", "html")}
-    rendered = {fmt: render(report, fmt, template if fmt != "json" else None)  # type: ignore[arg-type]
-                for fmt in paths}
-    for fmt, path in paths.items():
-        path.write_text(rendered[fmt], encoding="utf-8")
+    rendered = {fmt: render(report, fmt, template if fmt != "json" else None)
+                for fmt in ("md", "json", "html")}
+    written = write_files(output_dir, {f"report.{fmt}": text for fmt, text in rendered.items()},
+                          root)
+    paths = {fmt: written[f"report.{fmt}"] for fmt in rendered}
     timer.done("report", started, f"{report.summary} -> {paths['md']}")
 
     outcome = CiOutcome(verdict=report.verdict, exit_code=_exit_code(report.verdict,
@@ -191,12 +196,18 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
                         report_paths=paths, markdown=rendered["md"], summary=report.summary)
     if request.publish:
         from mlci.publish import PublishRequest, publish
+        from mlci.secrets import TOKEN_OPTION_KEY
 
         started = time.perf_counter()
+        # The tokens come out of the vault only now: the model tests have finished.
+        secrets = request.vault.open() if request.vault is not None else {}
+        environ = {**request.environ, **secrets}
+        environ.pop(TOKEN_OPTION_KEY, None)
         try:
             outcome.published = publish(PublishRequest(
-                context=context, environ=request.environ, report=paths["json"],
-                token=request.token, artifact_dir=output_dir / "pr-artifact",
+                context=context, environ=environ, report=paths["json"],
+                token=secrets.get(TOKEN_OPTION_KEY, request.token),
+                artifact_dir=output_dir / "pr-artifact",
                 comment=request.comment != "off", new_comment=request.comment == "new"))
             outcome.notes.extend(outcome.published.notes)
             url = outcome.published.comment.url if outcome.published.comment else None

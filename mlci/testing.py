@@ -54,6 +54,7 @@ class TestRequest:
     durations: tuple[str, ...] = ()  # results files (or globs) of an earlier run
     results: Path | None = None
     junit: Path | None = None
+    keep_env: tuple[str, ...] = ()  # credentials the tests may see (never a publishing token)
 
 
 @dataclass(frozen=True)
@@ -112,17 +113,18 @@ def _test_paths(request: TestRequest, root: Path, config_paths: tuple[str, ...],
     return paths
 
 
-# API tokens that can write to the pull request or the CI system. Model tests are the pull
-# request's own code, so they never see these (DVC remote credentials stay: tests read data).
-WRITE_TOKEN_VARS = ("MLCI_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "MLCI_GITLAB_TOKEN",
-                    "GITLAB_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
-                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL")
-
-
 def _environment(request: TestRequest, root: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for key in (ENV_BASE_REV, ENV_BASE_SHA, ENV_HEAD_REV, ENV_HEAD_SHA, ENV_CONFIG,
-                *WRITE_TOKEN_VARS):
+    """The model tests' environment: the pull request's code never sees a credential,
+    except those the workflow asked to keep (``--keep-env``, ``MLCI_KEEP_ENV``)."""
+    from mlci.secrets import keep_from_environment, refused_keeps, scrubbed
+
+    keep = (*request.keep_env, *keep_from_environment(os.environ))
+    refused = refused_keeps(keep)
+    if refused:
+        raise UsageError(f"--keep-env: {', '.join(refused)} can publish to the pull request "
+                         "and never reaches the model tests")
+    env = scrubbed(os.environ, keep)
+    for key in (ENV_BASE_REV, ENV_BASE_SHA, ENV_HEAD_REV, ENV_HEAD_SHA, ENV_CONFIG):
         env.pop(key, None)
     env[ENV_REPO] = str(root)
     env["PYTHONUNBUFFERED"] = "1"

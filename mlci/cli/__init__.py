@@ -14,6 +14,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import click
 
@@ -34,6 +35,13 @@ COMMANDS: dict[str, str] = {
     "history": "Show a metric's values over the last commits.",
     "demo": "Build a small ML repository and run mlci on it.",
 }
+
+
+@dataclass(frozen=True)
+class CliProcess:
+    """What a command knows of the process it runs in."""
+
+    argv: tuple[str, ...] | None  # None when called in-process (tests, the demo)
 
 
 def _module_name(name: str) -> str:
@@ -98,8 +106,11 @@ def _bug_report(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code; user errors never show a traceback."""
     try:
+        # ``obj`` tells a command whether it runs as its own process (argv from the command
+        # line), which it needs to replace itself without the publishing token.
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="mlci",
-                          standalone_mode=False)
+                          standalone_mode=False,
+                          obj=CliProcess(argv=tuple(sys.argv[1:]) if argv is None else None))
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
