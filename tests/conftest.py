@@ -9,8 +9,9 @@ from repo_helpers import isolated_env
 
 from mlci.cli import main
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REFERENCE = SHARED / "reference"
+# Real GitHub API descriptions, webhook payloads and schemas, copied into the project
+# (tests/reference/README.md says from where) so that a fresh clone runs every test.
+REFERENCE = Path(__file__).resolve().parent / "reference"
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +68,4 @@ def cli(run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Outcome
 
 @pytest.fixture
 def reference() -> Path:
-    if not REFERENCE.is_dir():
-        pytest.skip(f"reference data not found at {REFERENCE} (../shared/reference)")
     return REFERENCE

@@ -1,5 +1,5 @@
 """Run the real linters on GitHub workflow and action files: check-jsonschema (against the
-reference schemas in ../shared/reference, else its built-in copies), zizmor and actionlint."""
+reference schemas in tests/reference, else its built-in copies), zizmor and actionlint."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_SCHEMAS = ROOT.parent / "shared" / "reference" / "schemas"
+REFERENCE_SCHEMAS = ROOT / "tests" / "reference" / "schemas"
 BIN = Path(sys.executable).parent
 
 
