@@ -239,8 +239,8 @@ def test_502_then_success(api: FakeApi, env: dict[str, str], tmp_path: Path) -> 
 def test_5xx_until_retries_run_out(api: FakeApi, env: dict[str, str], tmp_path: Path) -> None:
     api.fail("issues/list-comments", "502", times=10)
     with pytest.raises(EnvironmentFailure, match=r"GET /repos/Codertocat/Hello-World/issues/2/"
-                                                 r"comments: HTTP 502 .*gave up after 4 "
-                                                 r"attempts"):
+                                                 r"comments\?per_page=100: HTTP 502 .*gave up "
+                                                 r"after 4 attempts"):
         core(env, write_report(tmp_path))
     assert len(api.calls("issues/list-comments")) == 4
 
