@@ -30,12 +30,42 @@ _ZERO_SHA = "0" * 40
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
+TOKEN_MIN_LENGTH = 4  # shorter could not be masked in messages without mangling them
+TOKEN_MAX_LENGTH = 4096  # GitHub's and GitLab's tokens are well under 300 characters
+
+
+def token_problem(value: str) -> str | None:
+    """What is wrong with a token, in words that never quote it, or None when it is sane:
+    printable ASCII without spaces (what an HTTP header can carry verbatim)."""
+    if not TOKEN_MIN_LENGTH <= len(value) <= TOKEN_MAX_LENGTH:
+        return (f"it is {len(value)} characters long; expected {TOKEN_MIN_LENGTH} to "
+                f"{TOKEN_MAX_LENGTH}")
+    for position, char in enumerate(value, 1):
+        if not "!" <= char <= "~":
+            kind = ("a line break" if char in "\r\n" else "a space" if char.isspace()
+                    else "a control character" if ord(char) < 32 or ord(char) == 127
+                    else "a non-ASCII character")
+            return (f"it contains {kind} at position {position}; a token is printable "
+                    "ASCII without spaces")
+    return None
+
+
 @dataclass(frozen=True)
 class Token:
-    """An API token and the variable (or option) it came from; never shows its value."""
+    """An API token and the variable (or option) it came from; never shows its value.
+
+    A malformed token is a :class:`UsageError` that names where it came from, never the
+    value, so it cannot reach a log through an HTTP library's error message either.
+    """
 
     value: str = field(repr=False)
     source: str
+
+    def __post_init__(self) -> None:
+        problem = token_problem(self.value)
+        if problem is not None:
+            raise UsageError(f"the token from {self.source} is malformed: {problem} "
+                             "(the value is not shown)")
 
     def __repr__(self) -> str:
         return f"Token(source={self.source!r}, value='***')"
@@ -78,8 +108,8 @@ class CiContext:
 
     def token(self, environ: Mapping[str, str], explicit: str | None = None) -> Token | None:
         """The token to use: ``--token``, else the first of ``token_sources`` that is set."""
-        if explicit:
-            return Token(explicit, "--token")
+        if explicit and explicit.strip():
+            return Token(explicit.strip(), "--token")  # a pasted token's newline is no part
         for name in self.token_sources:
             value = environ.get(name, "").strip()
             if value:
