@@ -57,7 +57,12 @@ class Fault:
 
     kinds: ``429`` (with ``retry-after``), ``ratelimit`` (403, remaining 0, reset),
     ``502``, ``late`` (perform the operation, then answer after ``delay`` seconds),
-    ``echo`` (a 400 whose message repeats the credentials the request carried).
+    ``echo`` (a 400 whose message repeats the credentials the request carried),
+    ``html`` (a 200 whose body is a proxy's HTML page), ``list`` (a 200 with a JSON list
+    where an object belongs), ``trickle`` (a correct answer sent one byte every ``delay``
+    seconds), ``redirect`` (a ``status`` redirect to the same path at ``location``, an
+    origin, e.g. a second server's), ``loop`` (a list page whose ``next`` link names
+    itself).
     """
 
     op: str
@@ -65,6 +70,8 @@ class Fault:
     times: int = 1
     retry_after: str = "1"
     delay: float = 1.0
+    status: int = 307
+    location: str = ""
 
 
 @dataclass
@@ -75,6 +82,8 @@ class Recorded:
     body: Any
     op: str
     status: int = 0
+    target: str = ""  # the request line's path and query, as sent
+    credentials: str | None = None  # whatever credential header the request carried
 
 
 def _nullable_to_json_schema(node: Any) -> Any:
@@ -169,12 +178,15 @@ class FakeApi:
         self.statuses: list[dict[str, Any]] = []
         self.notes: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.gitlab_users: dict[str, str] = {}  # token -> username
+        self.gitlab_user_forbidden: set[str] = set()  # tokens whose GET /user is a 403
+        self.deleted: list[int] = []  # ids of deleted comments and notes
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.body_limit = 65536
         self._ids = itertools.count(1001)
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # ends trickled answers when the server stops
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up helpers -------------------------------------------------------------------
@@ -249,6 +261,7 @@ class FakeApi:
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -265,12 +278,17 @@ class Reply(Exception):
     """An HTTP answer raised from deep inside a handler."""
 
     def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
-                 delay: float = 0.0) -> None:
+                 delay: float = 0.0, raw: bytes | None = None,
+                 content_type: str = "application/json; charset=utf-8",
+                 trickle: float = 0.0) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
         self.headers = headers or {}
         self.delay = delay
+        self.raw = raw  # sent as is instead of ``body`` as JSON
+        self.content_type = content_type
+        self.trickle = trickle  # seconds between the bytes of the body
 
 
 def _error(status: int, message: str, **extra: Any) -> Reply:
@@ -299,17 +317,25 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
-    def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
-        data = b"" if body is None else json.dumps(body).encode()
+    def _send(self, reply: Reply) -> None:
+        data = reply.raw if reply.raw is not None else (
+            b"" if reply.body is None else json.dumps(reply.body).encode())
         try:
-            self.send_response(status)
-            if body is not None:
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_response(reply.status)
+            if data:
+                self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
+            for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not reply.trickle:
+                self.wfile.write(data)
+                return
+            for index in range(len(data)):  # a slow server: one byte at a time
+                self.wfile.write(data[index:index + 1])
+                self.wfile.flush()
+                if self.api.stopping.wait(reply.trickle):
+                    return
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a scripted late answer)
 
@@ -320,7 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body: Any = None
-        record = Recorded(method, split.path, query, None, "?")
+        record = Recorded(method, split.path, query, None, "?", target=self.path,
+                          credentials=(self.headers.get("Authorization")
+                                       or self.headers.get("PRIVATE-TOKEN")
+                                       or self.headers.get("JOB-TOKEN")))
         try:
             if raw:
                 try:
@@ -343,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
             api.requests.append(record)
         if reply.delay:
             time.sleep(reply.delay)
-        self._send(reply.status, reply.body, reply.headers)
+        self._send(reply)
 
 
 def _paginate(api: FakeApi, base: str, items: list[Any], query: dict[str, list[str]],
@@ -366,10 +395,15 @@ def _paginate(api: FakeApi, base: str, items: list[Any], query: dict[str, list[s
     return Reply(200, copy.deepcopy(chunk), headers)
 
 
-def _fault_reply(api: FakeApi, op: str, headers: Any) -> Fault | None:
+def _fault_reply(api: FakeApi, op: str, headers: Any, record: Recorded) -> Fault | None:
     fault = api._take_fault(op)
-    if fault is None or fault.kind == "late":
-        return fault
+    if fault is None or fault.kind in ("late", "trickle", "loop", "list"):
+        return fault  # applied to the real answer
+    if fault.kind == "html":  # a proxy or captive portal answering in the API's place
+        raise Reply(200, raw=b"<!DOCTYPE html><html><body><h1>Sign in to continue</h1>"
+                    b"</body></html>", content_type="text/html; charset=utf-8")
+    if fault.kind == "redirect":
+        raise Reply(fault.status, None, {"Location": fault.location + record.target})
     if fault.kind == "429":
         raise Reply(429, {"message": "You have exceeded a secondary rate limit.",
                           "documentation_url": DOCS}, {"retry-after": fault.retry_after})
@@ -434,11 +468,10 @@ def _github(api: FakeApi, method: str, path: str, query: dict[str, list[str]], b
             raise _error(422, "Invalid request.", errors=problems)
     if method != "GET" and info.read_only:
         raise _error(403, "Resource not accessible by integration")
-    fault = _fault_reply(api, op, headers)
+    fault = _fault_reply(api, op, headers, record)
     repo = f"{params.get('owner')}/{params.get('repo')}"
     reply = _github_operation(api, op, repo, params, query, body, info, path)
-    if fault is not None:  # "late": it happened, but the answer comes too late
-        reply.delay = fault.delay
+    _apply_fault(api, fault, reply, record)
     response_validator = description.response_validators.get((op, reply.status))
     if response_validator is not None and reply.body is not None:
         problems = _errors(response_validator, reply.body)
@@ -472,6 +505,17 @@ def _github_operation(api: FakeApi, op: str, repo: str, params: dict[str, str],
             comment["body"] = body["body"]
             comment["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             return Reply(200, copy.deepcopy(comment))
+        if op == "issues/delete-comment":
+            comment = api._find_comment(repo, int(params["comment_id"]))
+            if comment is None:
+                raise _error(404, "Not Found")
+            if comment["user"]["login"] != info.login:
+                raise _error(403, "You cannot delete this comment")
+            for items in api.comments.values():
+                if comment in items:
+                    items.remove(comment)
+            api.deleted.append(comment["id"])
+            return Reply(204)
         if op == "issues/get-comment":
             comment = api._find_comment(repo, int(params["comment_id"]))
             if comment is None:
@@ -527,6 +571,8 @@ def _gitlab(api: FakeApi, method: str, path: str, query: dict[str, list[str]], b
         raise Reply(401, {"message": "401 Unauthorized"})
     if path == "/user" and method == "GET":
         record.op = "gitlab/user"
+        if token in api.gitlab_user_forbidden:  # e.g. a job token
+            raise Reply(403, {"message": "403 Forbidden"})
         return Reply(200, {"id": 7, "username": username, "name": username})
     found = re.match(r"^/projects/([^/]+)/merge_requests/(\d+)/notes(?:/(\d+))?$", path)
     if found is None:
@@ -534,17 +580,18 @@ def _gitlab(api: FakeApi, method: str, path: str, query: dict[str, list[str]], b
         raise Reply(404, {"message": "404 Not Found"})
     project, iid, note_id = found.group(1), int(found.group(2)), found.group(3)
     op = {("GET", False): "gitlab/list-notes", ("POST", False): "gitlab/create-note",
-          ("PUT", True): "gitlab/update-note"}.get((method, note_id is not None))
+          ("PUT", True): "gitlab/update-note",
+          ("DELETE", True): "gitlab/delete-note"}.get((method, note_id is not None))
     if op is None:
         api.violations.append(f"gitlab: {method} {path} is not an endpoint mlci should use")
         raise Reply(405, {"message": "405 Method Not Allowed"})
     record.op = op
-    if method != "GET":
+    if method in ("POST", "PUT"):
         problems = _errors(Draft202012Validator(GITLAB_NOTE_BODY), body)
         if problems:
             api.violations.extend(f"{op}: {p}" for p in problems)
             raise Reply(400, {"message": "400 Bad request - body is missing"})
-    fault = _fault_reply(api, op, headers)
+    fault = _fault_reply(api, op, headers, record)
     notes = api.notes.setdefault((project, iid), [])
     with api._lock:
         if op == "gitlab/list-notes":
@@ -568,11 +615,28 @@ def _gitlab(api: FakeApi, method: str, path: str, query: dict[str, list[str]], b
                 raise Reply(404, {"message": "404 Not found"})
             if note["author"]["username"] != username:
                 raise Reply(403, {"message": "403 Forbidden"})
+            if op == "gitlab/delete-note":
+                notes.remove(note)
+                api.deleted.append(note["id"])
+                return Reply(204)
             note.update(body=body["body"], updated_at=stamp)
             reply = Reply(200, copy.deepcopy(note))
-    if fault is not None:
-        reply.delay = fault.delay
+    _apply_fault(api, fault, reply, record)
     return reply
+
+
+def _apply_fault(api: FakeApi, fault: Fault | None, reply: Reply, record: Recorded) -> None:
+    """The faults that change a real answer: it happened, but the answer is wrong or slow."""
+    if fault is None:
+        return
+    if fault.kind == "late":
+        reply.delay = fault.delay
+    elif fault.kind == "trickle":
+        reply.trickle = fault.delay
+    elif fault.kind == "list":
+        reply.body = [reply.body]
+    elif fault.kind == "loop":  # a next link that names the page it is on
+        reply.headers["Link"] = f'<{api.origin}{record.target}>; rel="next"'
 
 
 def add_note(api: FakeApi, project: str, iid: int, body: str, username: str,

@@ -108,10 +108,14 @@ def test_second_run_updates_the_same_comment(api: FakeApi, env: dict[str, str],
     assert comment["id"] == first["id"]
     assert "## mlci: pass" in comment["body"]
     assert result.out.startswith(f"comment updated: {comment['html_url']}")
-    assert len(api.calls("issues/create-comment")) == 1
-    assert len(api.calls("issues/update-comment")) == 1
-    # The workflow token may not ask who it is (403): it comments as github-actions[bot].
+    # The workflow token may not ask who it is (403) and mlci assumes no identity: it creates
+    # a comment, learns its author from GitHub's answer, then moves the report into the
+    # oldest comment of that author and deletes the new one.
     assert [r.status for r in api.calls("users/get-authenticated")] == [403]
+    assert len(api.calls("issues/create-comment")) == 2
+    assert len(api.calls("issues/update-comment")) == 1
+    assert api.deleted == [first["id"] + 2]  # the second run's own comment (ids: 1001, 1003)
+    assert "may not ask who it is (GET /user: HTTP 403)" in result.err
     assert [r["request"]["conclusion"] for r in api.check_runs.values()] == ["failure",
                                                                              "success"]
 
@@ -129,8 +133,9 @@ def test_marker_on_page_two_of_150_comments_is_updated(api: FakeApi, env: dict[s
     assert result.comment.id == target
     assert len(comments(api)) == 150
     listed = api.calls("issues/list-comments")
+    # Listed before creating and again after (two runs at once), two pages each time.
     assert [(r.query.get("per_page"), r.query.get("page")) for r in listed] == [
-        (["100"], None), (["100"], ["2"])]
+        (["100"], None), (["100"], ["2"])] * 2
     assert comments(api)[120]["body"].startswith(MARKER + "\n## mlci: fail")
 
 
@@ -185,7 +190,8 @@ def test_get_that_times_out_is_retried(api: FakeApi, env: dict[str, str],
     sleeps: list[float] = []
     result = core(env, write_report(tmp_path), sleeps)
     assert result.comment is not None and len(comments(api)) == 1
-    assert len(api.calls("issues/list-comments")) == 2 and sleeps == [0.01]
+    # The timed-out listing is retried; a third listing after creating looks for duplicates.
+    assert len(api.calls("issues/list-comments")) == 3 and sleeps == [0.01]
 
 
 def test_429_with_retry_after_is_waited_out(api: FakeApi, env: dict[str, str],
@@ -197,7 +203,7 @@ def test_429_with_retry_after_is_waited_out(api: FakeApi, env: dict[str, str],
     assert result.comment is not None and result.comment.action == "created"
     assert result.check is not None and result.check.kind == "check-run"
     assert sleeps == [2.0, 1.0]
-    assert [r.status for r in api.calls("issues/list-comments")] == [429, 200]
+    assert [r.status for r in api.calls("issues/list-comments")] == [429, 200, 200]
     assert len(api.check_runs) == 1
 
 
@@ -232,7 +238,7 @@ def test_502_then_success(api: FakeApi, env: dict[str, str], tmp_path: Path) -> 
     # The failed create was followed by a fresh look before creating again.
     ops = [r.op for r in api.requests if r.op.startswith("issues/")]
     assert ops == ["issues/list-comments", "issues/list-comments", "issues/create-comment",
-                   "issues/list-comments", "issues/create-comment"]
+                   "issues/list-comments", "issues/create-comment", "issues/list-comments"]
     assert sleeps == [0.01, 0.01]
 
 
@@ -292,14 +298,16 @@ def test_check_runs_not_allowed_falls_back_to_commit_status(
     assert status["target_url"] == f"{api.origin}/{REPO}/actions/runs/4242"
 
 
-def test_more_than_50_annotations_go_in_batches(api: FakeApi, env: dict[str, str],
-                                                tmp_path: Path) -> None:
+def test_more_than_50_annotations_are_capped_and_counted(api: FakeApi, env: dict[str, str],
+                                                         tmp_path: Path) -> None:
     result = core(env, write_report(tmp_path, report_data(gates=120)))
-    assert result.check is not None and result.check.annotations == 120
+    assert result.check is not None and result.check.annotations == 50
+    assert result.check.annotations_left_out == 70
     [run] = api.check_runs.values()
-    assert len(run["annotations"]) == 120
-    assert [len(r.body["output"].get("annotations", [])) for r in api.calls("checks/create")
-            + api.calls("checks/update")] == [50, 50, 20]
+    assert len(run["annotations"]) == 50
+    # One request, however many gates failed; the rest are counted in the run's text.
+    assert api.calls("checks/update") == []
+    assert "70 more failing or warning gates" in run["request"]["output"]["text"]
     assert parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text())["failed-gates"].count(
         "\n") == 119
 

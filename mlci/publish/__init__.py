@@ -76,10 +76,11 @@ def trim_report(markdown: str, limit: int) -> str:
 
 
 def _annotations(report: PublishedReport) -> list[Annotation]:
-    from mlci.publish.github import Annotation
+    """Annotations for the first gates only: the check run carries a bounded number."""
+    from mlci.publish.github import MAX_ANNOTATIONS, Annotation
 
     found = []
-    for gate in report.gates:
+    for gate in report.gates[:MAX_ANNOTATIONS]:
         metric = gate.metric
         if ":" in metric:
             path = metric.split(":", 1)[0]
@@ -96,10 +97,11 @@ def _client(request: PublishRequest, base_url: str, auth: Literal["github", "git
             ) -> ApiClient:
     import time
 
-    from mlci.publish.http import ApiClient
+    from mlci.publish.http import ApiClient, policy_from_environ
 
     token = request.context.token(request.environ, request.token)
-    return ApiClient(base_url, token, auth=auth, policy=request.policy,
+    return ApiClient(base_url, token, auth=auth,
+                     policy=policy_from_environ(request.environ, request.policy),
                      sleep=request.sleep or time.sleep)
 
 
@@ -135,9 +137,9 @@ def _publish_github(request: PublishRequest, result: PublishResult,
             result.artifact = write_artifact(request.artifact_dir, report, context)
         return
     client = _client(request, context.api_url, "github")
+    publisher = GitHubPublisher(client, context.repository, token_source=token.source,
+                                trim=trim_report)
     try:
-        publisher = GitHubPublisher(client, context.repository, token_source=token.source,
-                                    trim=trim_report)
         if artifact is not None:
             check_pull_request(publisher.pull_request(artifact.number), artifact, context)
         forbidden = False
@@ -157,19 +159,22 @@ def _publish_github(request: PublishRequest, result: PublishResult,
         if request.check and head_sha is not None and not forbidden:
             _check(request, result, publisher, head_sha)
     finally:
+        result.notes.extend(publisher.notes)  # also when a later step failed
         client.close()
 
 
 def _check(request: PublishRequest, result: PublishResult, publisher: GitHubPublisher,
            head_sha: str) -> None:
     from mlci.publish.artifact import write_artifact
+    from mlci.publish.github import MAX_ANNOTATIONS
     from mlci.publish.http import ApiError
 
     report = result.report
     try:
         result.check = publisher.publish_check(
             head_sha, report.key, report.conclusion, report.summary, report.markdown,
-            _annotations(report), details_url=request.context.run_url)
+            _annotations(report), details_url=request.context.run_url,
+            more_annotations=max(0, len(report.gates) - MAX_ANNOTATIONS))
     except ApiError as exc:
         if exc.status != 403 or request.from_artifact is not None:
             raise
@@ -199,9 +204,9 @@ def _publish_gitlab(request: PublishRequest, result: PublishResult) -> None:
                             "posted")
         return
     client = _client(request, context.api_url, "gitlab")
+    publisher = GitLabPublisher(client, context.repository, project_url=context.project_url,
+                                trim=trim_report)
     try:
-        publisher = GitLabPublisher(client, context.repository,
-                                    project_url=context.project_url, trim=trim_report)
         if request.comment:
             try:
                 result.comment = publisher.upsert_note(context.number, result.report.key,
@@ -212,6 +217,7 @@ def _publish_gitlab(request: PublishRequest, result: PublishResult) -> None:
                 result.notes.append("the token may not write merge request notes here "
                                     "(HTTP 403); no note posted")
     finally:
+        result.notes.extend(publisher.notes)
         client.close()
 
 

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from mlci.context import WORKFLOW_TOKEN_VAR
 from mlci.errors import EnvironmentFailure
-from mlci.publish.http import ApiClient, ApiError, UnknownOutcome
-from mlci.publish.marker import has_marker
+from mlci.publish.http import ApiClient, ApiError, Listing, UnknownOutcome
+from mlci.publish.marker import marker
 
-BOT_LOGIN = "github-actions[bot]"
+NEVER_EDITED = frozenset({"dependabot[bot]"})  # its comments drive its own commands
+MAX_DUPLICATES_DELETED = 20  # duplicates come from concurrent runs: a handful at most
 COMMENT_LIMIT = 65536  # characters GitHub accepts in an issue comment body
 CHECK_TEXT_LIMIT = 65535  # check run output.summary / output.text
 ANNOTATIONS_PER_REQUEST = 50
+MAX_ANNOTATIONS = ANNOTATIONS_PER_REQUEST  # in all: one request, however many gates failed
 STATUS_DESCRIPTION_LIMIT = 140
 CREATE_ATTEMPTS = 3
 TRIM_ATTEMPTS = 3
@@ -46,6 +47,7 @@ class CheckResult:
     kind: Literal["check-run", "status"]
     url: str | None
     annotations: int = 0
+    annotations_left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,12 @@ class Annotation:
         return {"path": self.path, "start_line": self.line, "end_line": self.line,
                 "annotation_level": self.level, "message": self.message[:60000],
                 "title": self.title[:255]}
+
+
+def starts_with_marker(body: Any, key: str) -> bool:
+    """Whether ``body``'s first line is the marker of ``key``: a comment that only quotes
+    the marker further down (a reply, another tool's digest) is not a report."""
+    return isinstance(body, str) and body.split("\n", 1)[0].strip() == marker(key)
 
 
 def _default_trim(markdown: str, limit: int) -> str:
@@ -104,7 +112,14 @@ def send_bounded(send: Callable[[str], Any], body: str, limit: int, trim: Trim
 
 
 class GitHubPublisher:
-    """Publishes to one repository through ``client`` (bound to the API base and token)."""
+    """Publishes to one repository through ``client`` (bound to the API base and token).
+
+    A comment is mlci's only when its first line is the key's marker and its author is the
+    token's own identity, learned from ``GET /user`` or, for a token that may not ask (an
+    app's or the workflow's installation token), from the author GitHub gave the comment
+    mlci created. Until then mlci creates rather than edits; it never assumes an identity.
+    ``notes`` collects one-line remarks for the publish result.
+    """
 
     def __init__(self, client: ApiClient, repository: str, *, token_source: str | None,
                  trim: Trim = _default_trim) -> None:
@@ -112,6 +127,7 @@ class GitHubPublisher:
         self.repository = repository
         self.token_source = token_source
         self.trim = trim
+        self.notes: list[str] = []
         self._author: str | None = None
         self._asked = False
 
@@ -119,35 +135,45 @@ class GitHubPublisher:
         return f"/repos/{self.repository}/{rest}"
 
     def author(self) -> str | None:
-        """The login mlci's comments are written by: the token's own user where the API
-        tells it; ``github-actions[bot]`` for the workflow token, which may not ask; None
-        (any ``[bot]`` login) for another token that may not ask, such as an app's."""
-        if not self._asked:
+        """The login the token writes comments as, or None while nobody has told mlci."""
+        if self._author is None and not self._asked:
             self._asked = True
             try:
                 user = self.client.call("GET", "/user")
-                if isinstance(user, dict) and isinstance(user.get("login"), str):
+            except ApiError as exc:  # an installation token gets 403 here
+                self.notes.append(
+                    f"the token may not ask who it is (GET /user: HTTP {exc.status}), so mlci "
+                    "edits no existing comment until GitHub shows it the author of one it "
+                    "created itself")
+            else:
+                if isinstance(user.get("login"), str):
                     self._author = user["login"]
-            except ApiError:
-                pass  # an installation token gets 403 here
-            if self._author is None and self.token_source == WORKFLOW_TOKEN_VAR:
-                self._author = BOT_LOGIN
         return self._author
 
-    def _is_ours(self, user: Any) -> bool:
+    def _learn_author(self, comment: dict[str, Any]) -> None:
+        """GitHub sets a created comment's author to the token's identity: that proves it."""
+        user = comment.get("user")
         login = user.get("login") if isinstance(user, dict) else None
-        if not isinstance(login, str):
+        if self._author is None and isinstance(login, str) and login:
+            self._author = login
+
+    def _is_ours(self, comment: dict[str, Any]) -> bool:
+        user = comment.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        if not isinstance(login, str) or login in NEVER_EDITED:
             return False
-        author = self.author()
-        # Only GitHub can create "[bot]" logins, so a person cannot pose as one.
-        return login == author if author is not None else login.endswith("[bot]")
+        return self.author() == login
+
+    def _marked(self, number: int, key: str) -> Listing:
+        """Comments whose first line is the marker of ``key`` (any author), oldest first."""
+        listing = self.client.list_all(self._repo_path(f"issues/{number}/comments"))
+        found = [c for c in listing.items if isinstance(c, dict)
+                 and isinstance(c.get("id"), int) and starts_with_marker(c.get("body"), key)]
+        return Listing(sorted(found, key=lambda c: int(c["id"])), listing.problem)
 
     def our_comments(self, number: int, key: str) -> list[dict[str, Any]]:
         """mlci's comments for ``key`` on the pull request, across all pages, oldest first."""
-        return [comment for comment in self.client.paginate(
-                    self._repo_path(f"issues/{number}/comments"))
-                if isinstance(comment, dict) and self._is_ours(comment.get("user"))
-                and has_marker(comment.get("body") or "", key)]
+        return [c for c in self._marked(number, key).items if self._is_ours(c)]
 
     def find_comment(self, number: int, key: str) -> dict[str, Any] | None:
         """mlci's earlier comment for ``key`` on the pull request, across all pages."""
@@ -155,36 +181,91 @@ class GitHubPublisher:
         return found[0] if found else None
 
     def _update(self, comment_id: int, body: str) -> tuple[dict[str, Any], str]:
-        return send_bounded(
+        updated, sent = send_bounded(
             lambda text: self.client.call("PATCH", self._repo_path(f"issues/comments/"
                                                                    f"{comment_id}"),
                                           json={"body": text}),
             body, COMMENT_LIMIT, self.trim)
+        return updated, sent
+
+    def _delete(self, comments: Sequence[dict[str, Any]]) -> None:
+        """Delete duplicates of ours; one already gone (a concurrent run's work) is fine."""
+        for comment in comments[:MAX_DUPLICATES_DELETED]:
+            try:
+                self.client.call("DELETE", self._repo_path(f"issues/comments/{comment['id']}"),
+                                 expect="nothing")
+            except ApiError as exc:
+                if exc.status != 404:
+                    self.notes.append(f"could not delete mlci's duplicate comment "
+                                      f"{comment['id']} (HTTP {exc.status})")
+
+    def _result(self, comment: dict[str, Any], action: Literal["created", "updated"],
+                trimmed: bool) -> CommentResult:
+        comment_id = comment.get("id")
+        if not isinstance(comment_id, int):
+            raise EnvironmentFailure(f"{self.client.name}: the comment it returned has no "
+                                     "numeric id")
+        return CommentResult(comment_id, str(comment.get("html_url", "")), action,
+                             trimmed=trimmed)
 
     def upsert_comment(self, number: int, key: str, body: str, sticky: bool = True
-                       ) -> CommentResult:
+                       ) -> CommentResult | None:
         """Update mlci's comment for ``key`` in place, or create it; never a duplicate.
 
-        With ``sticky`` false a new comment is created on every run (earlier ones stay), still
-        never two for one run."""
-        before = self.our_comments(number, key)
-        if sticky and before:
-            updated, sent = self._update(int(before[0]["id"]), body)
-            return CommentResult(int(updated["id"]), str(updated.get("html_url", "")),
-                                 "updated", trimmed=sent != body)
-        known = {comment.get("id") for comment in before}
+        After creating, mlci lists again and keeps only the oldest of its comments for
+        ``key`` (two runs at once each create one), moving this report into it. When the
+        listing was cut short (a looping next link, the page cap) and shows none of mlci's
+        comments, nothing is created: the comment may well exist on a page not read, and a
+        note says so (returns None). With ``sticky`` false a new comment is created on every
+        run (earlier ones stay), still never two for one run."""
+        before = self._marked(number, key)
+        if before.problem:
+            self.notes.append(before.problem)
+        if sticky:
+            mine = [c for c in before.items if self._is_ours(c)]
+            if mine:
+                updated, sent = self._update(int(mine[0]["id"]), body)
+                self._delete(mine[1:])
+                return self._result(updated, "updated", sent != body)
+            if not before.complete:
+                self.notes.append("the comment listing is incomplete, so mlci's comment may "
+                                  "exist unseen: no new comment was created (the check run, "
+                                  "job summary and outputs carry the report)")
+                return None
+        created, sent = self._create(number, key, body, {c["id"] for c in before.items})
+        self._learn_author(created)
+        if not sticky:
+            return self._result(created, "created", sent != body)
+        return self._keep_oldest(number, key, body, created, sent != body)
+
+    def _keep_oldest(self, number: int, key: str, body: str, created: dict[str, Any],
+                     trimmed: bool) -> CommentResult:
+        """Leave one comment of ours for ``key``: the oldest, carrying this report."""
+        after = self._marked(number, key)
+        mine = [c for c in after.items if self._is_ours(c)]
+        if not any(c["id"] == created.get("id") for c in mine):
+            mine.append(created)  # not listed (yet, or past the page cap): still ours
+        oldest = mine[0]
+        if oldest["id"] == created.get("id"):
+            self._delete(mine[1:])
+            return self._result(created, "created", trimmed)
+        updated, sent = self._update(int(oldest["id"]), body)
+        self._delete(mine[1:])
+        return self._result(updated, "updated", sent != body)
+
+    def _create(self, number: int, key: str, body: str, known: set[Any]
+                ) -> tuple[dict[str, Any], str]:
+        """POST the comment; after an unknown outcome, look before posting again."""
         problem: UnknownOutcome | None = None
         for attempt in range(CREATE_ATTEMPTS):
             if problem is not None:
-                # The last create may have landed: look before creating again.
-                existing = next((c for c in self.our_comments(number, key)
-                                 if c.get("id") not in known), None)
-                if existing is not None:
-                    if existing.get("body") != body:  # it landed, perhaps trimmed: refresh
-                        existing, _ = self._update(int(existing["id"]), body)
-                    return CommentResult(int(existing["id"]),
-                                         str(existing.get("html_url", "")), "created",
-                                         trimmed=existing.get("body") != body)
+                # The last create may have landed: a new marked comment of ours, or (while
+                # mlci does not know its identity) one whose body is exactly what it sent.
+                landed = next((c for c in self._marked(number, key).items
+                               if c["id"] not in known
+                               and (self._is_ours(c) or c.get("body") == body)), None)
+                if landed is not None:
+                    return landed, body
             try:
                 created, sent = send_bounded(
                     lambda text: self.client.call(
@@ -195,24 +276,30 @@ class GitHubPublisher:
                 problem = exc
                 self.client.sleep(self.client.policy.delay(attempt))
                 continue
-            return CommentResult(int(created["id"]), str(created.get("html_url", "")),
-                                 "created", trimmed=sent != body)
+            return created, sent
         raise EnvironmentFailure(f"{problem}; the comment was still missing after "
                                  f"{CREATE_ATTEMPTS} attempts")
 
     def publish_check(self, head_sha: str, key: str, conclusion: Conclusion, title: str,
                       summary: str, annotations: Sequence[Annotation],
-                      details_url: str | None = None) -> CheckResult:
-        """A completed check run on ``head_sha``; a commit status where check runs are not
+                      details_url: str | None = None, more_annotations: int = 0
+                      ) -> CheckResult:
+        """A completed check run on ``head_sha`` in one request, with at most
+        ``MAX_ANNOTATIONS`` annotations (the rest, and ``more_annotations`` the caller did not
+        build, are counted in the run's text); a commit status where check runs are not
         allowed (403/404, e.g. a token without ``checks: write``)."""
         name = "mlci" if key == "default" else f"mlci ({key})"
         if len(summary) > CHECK_TEXT_LIMIT:
             summary = self.trim(summary, CHECK_TEXT_LIMIT)
-        notes = [a.to_json() for a in annotations]
-        first, rest = notes[:ANNOTATIONS_PER_REQUEST], notes[ANNOTATIONS_PER_REQUEST:]
+        notes = [a.to_json() for a in annotations[:MAX_ANNOTATIONS]]
+        left_out = max(0, len(annotations) - MAX_ANNOTATIONS) + more_annotations
         output: dict[str, Any] = {"title": title[:255] or name, "summary": summary}
-        if first:
-            output["annotations"] = first
+        if notes:
+            output["annotations"] = notes
+        if left_out:
+            output["text"] = (f"Annotations shown for the first {len(notes):,} gates, and "
+                              f"{left_out:,} more failing or warning gates; see the report "
+                              "for all of them.")
         payload: dict[str, Any] = {
             "name": name, "head_sha": head_sha, "status": "completed",
             "conclusion": conclusion,
@@ -226,12 +313,9 @@ class GitHubPublisher:
             if exc.status not in (403, 404):
                 raise
             return self.publish_status(head_sha, name, conclusion, title, details_url)
-        for start in range(0, len(rest), ANNOTATIONS_PER_REQUEST):
-            # Each update appends its annotations to the run's list.
-            self.client.call("PATCH", self._repo_path(f"check-runs/{run['id']}"), json={
-                "output": {"title": output["title"], "summary": summary,
-                           "annotations": rest[start:start + ANNOTATIONS_PER_REQUEST]}})
-        return CheckResult("check-run", run.get("html_url"), len(notes))
+        url = run.get("html_url")
+        return CheckResult("check-run", url if isinstance(url, str) else None, len(notes),
+                           left_out)
 
     def _post_repeatable(self, path: str, payload: dict[str, Any]) -> Any:
         """POST something a repeat does no harm with (a newer check run or status of the same
@@ -255,7 +339,8 @@ class GitHubPublisher:
         if target_url:
             payload["target_url"] = target_url
         status = self._post_repeatable(f"statuses/{head_sha}", payload)
-        return CheckResult("status", target_url or (status or {}).get("url"))
+        url = status.get("url")
+        return CheckResult("status", target_url or (url if isinstance(url, str) else None))
 
     def pull_request(self, number: int) -> dict[str, Any]:
         pull: dict[str, Any] = self.client.call("GET", self._repo_path(f"pulls/{number}"))
