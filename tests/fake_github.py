@@ -471,12 +471,12 @@ def _github(api: FakeApi, method: str, path: str, query: dict[str, list[str]], b
     fault = _fault_reply(api, op, headers, record)
     repo = f"{params.get('owner')}/{params.get('repo')}"
     reply = _github_operation(api, op, repo, params, query, body, info, path)
-    _apply_fault(api, fault, reply, record)
     response_validator = description.response_validators.get((op, reply.status))
     if response_validator is not None and reply.body is not None:
         problems = _errors(response_validator, reply.body)
         if problems:
             api.violations.extend(f"{op} response (fake server bug): {p}" for p in problems)
+    _apply_fault(api, fault, reply, record)  # a scripted fault breaks the shape on purpose
     return reply
 
 

@@ -60,7 +60,7 @@ class RetryPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     deadline: float = 120.0
-    body_deadline: float = 60.0
+    body_deadline: float = 60.0  # half the deadline: a retry after a trickle still fits
     max_body: int = MAX_BODY
     max_redirects: int = 5
 
@@ -81,7 +81,9 @@ def policy_from_environ(environ: Mapping[str, str],
         seconds = -1.0
     if not 0 < seconds <= 3600:
         raise UsageError(f"{DEADLINE_VAR}={raw[:20]!r}: expected seconds between 0 and 3600")
-    return replace(policy, deadline=seconds, body_deadline=min(policy.body_deadline, seconds),
+    # Half the deadline per attempt at most, so a retry after a trickled answer still fits.
+    return replace(policy, deadline=seconds,
+                   body_deadline=min(policy.body_deadline, seconds / 2),
                    connect_timeout=min(policy.connect_timeout, seconds),
                    read_timeout=min(policy.read_timeout, seconds),
                    max_wait=min(policy.max_wait, seconds))
@@ -259,7 +261,7 @@ class ApiClient:
         while True:
             if self.monotonic() > deadline_at:
                 raise _TooSlow
-            chunk = read(65536)
+            chunk = _read_chunk(read)
             if not chunk:
                 break
             size += len(chunk)
@@ -427,6 +429,20 @@ class ApiClient:
                  max_pages: int = MAX_PAGES) -> Iterator[Any]:
         """The items of :meth:`list_all` (a partial listing is not flagged here)."""
         yield from self.list_all(path, params, max_pages).items
+
+
+def _read_chunk(read: Callable[[int], bytes]) -> bytes:
+    """One read of a streamed body, its failures as the requests exceptions ``request``
+    already handles (urllib3 raises its own while the body streams)."""
+    import requests
+    from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+    try:
+        return read(65536)
+    except ReadTimeoutError as exc:
+        raise requests.ReadTimeout(str(exc)) from None
+    except (HTTPError, OSError) as exc:
+        raise requests.ConnectionError(f"{type(exc).__name__}: {exc}") from None
 
 
 def describe_request(method: str, url: str, params: Mapping[str, Any] | None) -> str:
