@@ -213,3 +213,17 @@ def test_page_cap_and_a_looping_next_link_end_the_listing(api: FakeApi) -> None:
     finally:
         client.close()
     assert whole.complete and len(whole.items) == 450
+
+
+def test_crash_log_masking_covers_every_credential_form() -> None:
+    """The helper the crash log uses (``mlci.cli._bug_report``): whatever an exception
+    quoted, a token from a variable or ``--token`` does not reach the file."""
+    from mlci.publish.http import mask_secrets
+
+    environ = {"GITHUB_TOKEN": TOKEN, "CI_JOB_JWT_V2": "eyJhbGciOi.jwt.sig",
+               "HOME": "/home/runner"}
+    text = (f"InvalidHeader: 'Bearer {TOKEN}\\n' / {GL_TOKEN} / eyJhbGciOi.jwt.sig "
+            "in /home/runner")
+    masked = mask_secrets(text, environ, ["mlci", "publish", "--token", GL_TOKEN])
+    assert masked == "InvalidHeader: 'Bearer ***\\n' / *** / *** in /home/runner"
+    assert mask_secrets(f"x {GL_TOKEN} y", {}, [f"--token={GL_TOKEN}"]) == "x *** y"
