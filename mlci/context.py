@@ -22,7 +22,6 @@ DEFAULT_GITHUB_API = "https://api.github.com"  # only when GITHUB_API_URL is uns
 DEFAULT_GITHUB_SERVER = "https://github.com"
 GITHUB_TOKEN_VARS = ("MLCI_TOKEN", "GITHUB_TOKEN")
 GITLAB_TOKEN_VARS = ("MLCI_GITLAB_TOKEN", "GITLAB_TOKEN")
-WORKFLOW_TOKEN_VAR = "GITHUB_TOKEN"  # the workflow's own token: comments by github-actions[bot]
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")

@@ -6,7 +6,10 @@ validated against the operation's request schema (and every response this server
 against the response schema), responses are built from the description's examples, lists
 paginate with ``per_page``/``page`` and a ``Link`` header. Faults are scripted per operation:
 rate limits (429 with ``retry-after``, 403 with ``x-ratelimit-remaining: 0``), 502s, a create
-that lands but answers too late, 403 for read-only tokens, 422 for a body over the limit.
+that lands but answers too late, 403 for read-only tokens, 422 for a body over the limit,
+redirects (to a second local server: another origin), answers trickled a byte at a time, HTML
+or a list on a 200, a next-page link that names its own page. Every request records the
+credential header it carried, so a second server can prove it never saw a token.
 
 Anything that breaks the description is recorded in ``violations`` (tests assert it stays
 empty) and answered with 422, as GitHub would.
