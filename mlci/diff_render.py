@@ -1,4 +1,7 @@
-"""Render a comparison for ``mlci diff``: a terminal table, Markdown, or JSON."""
+"""Render a comparison for ``mlci diff``: a terminal table, Markdown, or JSON.
+
+Every contributor-controlled value goes through ``markdown.escape`` (Markdown) or
+``terminal.terminal_safe`` (table), and the whole table output through ``terminal_text``."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from tabulate import tabulate
 from mlci.comparison import ArtifactChange, Comparison, MetricChange
 from mlci.markdown import escape
 from mlci.numbers import format_delta, format_size, format_value
+from mlci.terminal import terminal_safe, terminal_text
 
 
 def render_json(comparison: Comparison) -> str:
@@ -47,7 +51,7 @@ def _artifact_row(change: ArtifactChange, arrow: str) -> list[str]:
 def _artifact_details(artifacts: Sequence[ArtifactChange], markdown: bool) -> list[str]:
     """The changed paths inside each directory (at most the configured number per status;
     the counts in the table are always complete)."""
-    cell: Callable[[object], str] = escape if markdown else str
+    cell: Callable[[object], str] = escape if markdown else terminal_safe
     arrow = "→" if markdown else "->"
     lines: list[str] = []
     for change in artifacts:
@@ -55,7 +59,7 @@ def _artifact_details(artifacts: Sequence[ArtifactChange], markdown: bool) -> li
         if files is None or not files.paths:
             continue
         lines.append(f"Files changed in {cell(change.path)}:" if markdown
-                     else f"  {change.path}:")
+                     else f"  {cell(change.path)}:")
         for status in _STATUSES:
             paths, count = files.paths.get(status) or [], getattr(files, status)
             if not count:
@@ -99,15 +103,15 @@ def _sections(comparison: Comparison, cell: Callable[[object], str]
 
 def render_text(comparison: Comparison, markdown: bool) -> str:
     """A table per section (Markdown tables when ``markdown``), then warnings."""
-    cell: Callable[[object], str] = escape if markdown else str
+    cell: Callable[[object], str] = escape if markdown else terminal_safe
     base, head = comparison.base, comparison.head
     head_label = "workspace" if head.workspace else head.short
     if markdown:
         lines = [f"Comparing base `{base.short}` ({escape(base.rev)}) → head "
                  f"`{head_label}` ({escape(head.rev)})", ""]
     else:
-        lines = [f"Comparing base {base.short} ({base.rev}) -> head {head_label} ({head.rev})",
-                 ""]
+        lines = [f"Comparing base {base.short} ({cell(base.rev)}) -> head {head_label} "
+                 f"({cell(head.rev)})", ""]
     for title, headers, rows in _sections(comparison, cell):
         lines.append(f"### {title}" if markdown else f"{title}:")
         if rows:
@@ -125,4 +129,5 @@ def render_text(comparison: Comparison, markdown: bool) -> str:
             lines.append(f"### {label}" if markdown else f"{label}:")
             lines.extend(f"- {cell(m)}" for m in messages)
             lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    text = "\n".join(lines).rstrip() + "\n"
+    return text if markdown else terminal_text(text)

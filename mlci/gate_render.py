@@ -1,4 +1,8 @@
-"""Render gate results for ``mlci gate``: a terminal table, Markdown, or JSON."""
+"""Render gate results for ``mlci gate``: a terminal table, Markdown, or JSON.
+
+Contributor-controlled values (gate names from mlci.yaml, metric values, reasons quoting
+keys) go through ``markdown.escape`` or ``terminal.terminal_safe``, the table output through
+``terminal_text``."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from mlci.comparison import Comparison, json_value
 from mlci.markdown import escape
 from mlci.numbers import format_size, format_value
 from mlci.outcomes import GateReport, GateResult
+from mlci.terminal import terminal_safe, terminal_text
 
 _ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "❔"}
 
@@ -59,7 +64,7 @@ def verdict_line(report: GateReport) -> str:
 
 def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> str:
     """One row per gate (status, gate, base, head, reason), then the verdict and warnings."""
-    cell = escape if markdown else str
+    cell = escape if markdown else terminal_safe
     rows = []
     for gate in report.gates:
         status = _status(gate)
@@ -74,8 +79,8 @@ def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> s
                   f"Base `{base.short}` ({escape(base.rev)}) → head `{head_label}` "
                   f"({escape(head.rev)})", ""]
     else:
-        lines += [f"Gates: base {base.short} ({base.rev}) -> head {head_label} ({head.rev})",
-                  ""]
+        lines += [f"Gates: base {base.short} ({cell(base.rev)}) -> head {head_label} "
+                  f"({cell(head.rev)})", ""]
     if rows:
         lines += [tabulate(rows, headers=("Status", "Gate", "Base", "Head", "Reason"),
                            tablefmt="github" if markdown else "simple",
@@ -86,4 +91,5 @@ def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> s
         lines.append("#### Warnings" if markdown else "Warnings:")
         lines += [f"- {cell(w)}" for w in warnings]
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    text = "\n".join(lines).rstrip() + "\n"
+    return text if markdown else terminal_text(text)

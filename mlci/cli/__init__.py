@@ -120,12 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except MlciError as exc:
-        click.echo(f"mlci: error: {exc}", err=True)
+        click.echo(importlib.import_module("mlci.terminal").terminal_text(f"mlci: error: {exc}"),
+                   err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        click.echo(_bug_report(exc), err=True)
+        click.echo(importlib.import_module("mlci.terminal").terminal_text(_bug_report(exc)),
+                   err=True)
         return EXIT_ENVIRONMENT
     return result if isinstance(result, int) else 0

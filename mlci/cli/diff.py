@@ -36,6 +36,7 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     """
     from mlci.compare import CompareRequest, compare
     from mlci.diff_render import render_json, render_text
+    from mlci.terminal import terminal_safe
 
     comparison = compare(CompareRequest(repo=Path(repo), base=base, head=head, config=config,
                                         only=only))
@@ -45,7 +46,7 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     else:
         click.echo(render_text(shown, markdown=output_format == "md"), nl=False)
     for message in comparison.errors:
-        click.echo(f"mlci: error: {message}", err=True)
+        click.echo(f"mlci: error: {terminal_safe(message)}", err=True)
     for message in comparison.warnings:
-        click.echo(f"mlci: warning: {message}", err=True)
+        click.echo(f"mlci: warning: {terminal_safe(message)}", err=True)
     return EXIT_USAGE if comparison.errors else EXIT_OK

@@ -28,6 +28,7 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     from mlci.compare import CompareRequest
     from mlci.gate_render import render_json, render_text
     from mlci.gates import run_gates
+    from mlci.terminal import terminal_safe
 
     tests = None
     if results:
@@ -41,9 +42,9 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     else:
         click.echo(render_text(comparison, report, markdown=output_format == "md"), nl=False)
     for message in tests.warnings if tests else ():
-        click.echo(f"mlci: warning: {message}", err=True)
+        click.echo(f"mlci: warning: {terminal_safe(message)}", err=True)
     for message in comparison.errors:
-        click.echo(f"mlci: error: {message}", err=True)
+        click.echo(f"mlci: error: {terminal_safe(message)}", err=True)
     if report.verdict == "fail":
         return EXIT_FAILED
     return EXIT_USAGE if comparison.errors else EXIT_OK

@@ -32,6 +32,7 @@ def command(key: str, count: int | None, rev: str, repo: str, config: str | None
     from mlci.history import mermaid_chart, metric_history
     from mlci.markdown import escape
     from mlci.numbers import format_value
+    from mlci.terminal import terminal_safe, terminal_text
 
     with Repository(repo) as repository:
         settings = load_config(repository.root, config)
@@ -46,10 +47,10 @@ def command(key: str, count: int | None, rev: str, repo: str, config: str | None
                                "points": [p.to_json() for p in points]}, indent=2))
         return 0
     markdown = output_format == "md"
-    cell = escape if markdown else str
+    cell = escape if markdown else terminal_safe
     rows = [[f"`{p.short}`" if markdown else p.short, cell(format_value(p.value)),
              cell(p.subject)] for p in points]
-    table = tabulate(rows, headers=("Commit", key if not markdown else escape(key), "Subject"),
+    table = tabulate(rows, headers=("Commit", cell(key), "Subject"),
                      tablefmt="github" if markdown else "simple", disable_numparse=True)
     if markdown:
         chart = mermaid_chart(key, points)
@@ -58,5 +59,5 @@ def command(key: str, count: int | None, rev: str, repo: str, config: str | None
             click.echo(chart)
         click.echo(table)
     else:
-        click.echo(table)
+        click.echo(terminal_text(table))
     return 0

@@ -47,6 +47,7 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     the paths, options or configuration are wrong, 3 when pytest itself broke.
     """
     from mlci.shards import parse_shard
+    from mlci.terminal import terminal_safe
     from mlci.testing import TestRequest, run_tests
 
     if shard is not None:
@@ -65,15 +66,18 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     counts = run.counts()
     summary = ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) or "no tests ran"
     where = f"shard {session.shard}: " if session.shard else ""
-    click.echo(f"mlci: {where}{summary}; results in {results}"
-               + (f", JUnit XML in {junit}" if junit else ""), err=True)
+    click.echo(terminal_safe(f"mlci: {where}{summary}; results in {results}"
+                             + (f", JUnit XML in {junit}" if junit else "")), err=True)
     if session.shard and not run.tests:
         click.echo(f"mlci: warning: shard {session.shard} got none of the "
                    f"{session.collected} collected tests", err=True)
     for warning in run.warnings:
-        click.echo(f"mlci: warning: {warning}", err=True)
+        click.echo(f"mlci: warning: {terminal_safe(warning)}", err=True)
     return session.exit_code
 
 
 def _echo(line: Any) -> None:
-    click.echo(line, nl=False)
+    """pytest's output, a line at a time: the tests are the PR's code, their output too."""
+    from mlci.terminal import terminal_text
+
+    click.echo(terminal_text(str(line)), nl=False)

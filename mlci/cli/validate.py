@@ -19,6 +19,7 @@ def command(files: tuple[str, ...], print_schema: bool) -> int:
     import json
 
     from mlci.config import CONFIG_NAME, load_config_file, schema
+    from mlci.terminal import terminal_safe
 
     if print_schema:
         click.echo(json.dumps(schema(), indent=2))
@@ -28,10 +29,10 @@ def command(files: tuple[str, ...], print_schema: bool) -> int:
         try:
             config = load_config_file(Path(name))
         except ConfigError as exc:
-            click.echo(f"mlci: error: {exc}", err=True)
+            click.echo(f"mlci: error: {terminal_safe(exc)}", err=True)
             status = EXIT_USAGE
             continue
         for warning in config.warnings:
-            click.echo(f"mlci: warning: {warning}", err=True)
-        click.echo(f"{name}: valid")
+            click.echo(f"mlci: warning: {terminal_safe(warning)}", err=True)
+        click.echo(f"{terminal_safe(name)}: valid")
     return status
