@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlci.formats import Scalar, is_number
+from mlci.formats import Scalar, as_float, is_number
 from mlci.revisions import Revision
 
 ArtifactStatus = Literal["added", "deleted", "modified", "renamed", "unchanged"]
@@ -34,17 +34,18 @@ class MetricChange:
 
     @property
     def delta(self) -> float | None:
-        if is_number(self.base) and is_number(self.head):
-            delta = float(self.head) - float(self.base)  # type: ignore[arg-type]
-            return delta if math.isfinite(delta) else None
-        return None
+        base, head = as_float(self.base), as_float(self.head)
+        if base is None or head is None:
+            return None
+        delta = head - base
+        return delta if math.isfinite(delta) else None
 
     @property
     def rel_delta(self) -> float | None:
-        delta = self.delta
-        if delta is None or not self.base:
+        delta, base = self.delta, as_float(self.base)
+        if delta is None or not base:
             return None
-        return delta / abs(float(self.base))
+        return delta / abs(base)
 
     @property
     def status(self) -> Literal["added", "deleted", "modified", "unchanged"]:

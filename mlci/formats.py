@@ -11,10 +11,13 @@ import io
 import json
 import math
 import sys
+from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mlci.errors import InputError
+from mlci.safe_yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER_CHARS, load_yaml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,22 +37,109 @@ def file_format(path: str) -> str:
     return FORMATS.get(path[dot:].lower(), "json") if dot >= 0 else "json"
 
 
-def flatten(value: Any, prefix: str = "", out: Flat | None = None) -> Flat:
-    """Flatten nested mappings and lists into dotted keys."""
+MAX_FILE_BYTES = MAX_BYTES
+MAX_VALUES = MAX_NODES  # keys one file may hold once flattened
+MAX_NESTING = MAX_DEPTH
+MAX_TOML_BYTES = 1024 * 1024  # Python's TOML parser takes about a second per MiB
+
+
+class Oversize(str):
+    """A number written with more characters than mlci reads; flatten refuses it by key."""
+
+
+def flatten(value: Any, prefix: str = "", out: Flat | None = None, *,
+            source: str = "", problems: list[str] | None = None) -> Flat:
+    """Flatten nested mappings and lists into dotted keys.
+
+    A pull request writes these files, so the result is bounded: at most MAX_VALUES keys and
+    MAX_NESTING levels, every integer within the range of a float (everything downstream
+    computes with floats), and lone surrogates escaped so that any output can encode them.
+    Raises InputError naming ``source`` and the key otherwise; given ``problems``, a value
+    that is wrong on its own is left out and its message appended there instead, so that the
+    rest of the file still counts.
+    """
     out = {} if out is None else out
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            flatten(item, f"{prefix}.{index}" if prefix else str(index), out)
-    elif prefix:
-        out[prefix] = value if isinstance(value, (bool, int, float, str)) or value is None \
-            else str(value)
+    _flatten(value, prefix, out, _Target(source, problems), 0)
     return out
 
 
+@dataclass(frozen=True)
+class _Target:
+    source: str
+    problems: list[str] | None
+
+
+def _flatten(value: Any, prefix: str, out: Flat, target: _Target, depth: int) -> None:
+    source = target.source
+    if depth > MAX_NESTING:
+        raise InputError(f"{_where(source, prefix)}nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            name = printable(str(key))
+            _flatten(item, f"{prefix}.{name}" if prefix else name, out, target, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}.{index}" if prefix else str(index), out, target,
+                     depth + 1)
+    elif prefix:
+        if len(out) >= MAX_VALUES and prefix not in out:
+            raise InputError(f"{source or 'a file'}: more than {MAX_VALUES:,} values; mlci "
+                             "compares files of at most that many")
+        try:
+            out[prefix] = _scalar(value, prefix, source)
+        except InputError as exc:
+            if target.problems is None:
+                raise
+            target.problems.append(str(exc))
+
+
+def _where(source: str, key: str) -> str:
+    return f"{source}: " * bool(source) + (f"key {key!r}: " if key else "")
+
+
+def _scalar(value: Any, key: str, source: str) -> Scalar:
+    """One leaf value as mlci carries it."""
+    if isinstance(value, Oversize):
+        raise InputError(f"{_where(source, key)}a number written with {len(value):,} "
+                         f"characters; mlci reads numbers of at most {MAX_NUMBER_CHARS}")
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        if as_float(value) is None:
+            digits = int(value.bit_length() * math.log10(2)) + 1
+            raise InputError(f"{_where(source, key)}an integer of about {digits:,} digits, "
+                             "beyond the range of numbers mlci compares (about 1.8e308)")
+        return value
+    return printable(value if isinstance(value, str) else str(value))
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates (from JSON's "\\udcff" or an undecodable file name)
+    written as backslash escapes, so that every encoder accepts it."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def as_float(value: Scalar) -> float | None:
+    """A number as a float; None for a non-number or an integer beyond a float's range."""
+    if not is_number(value):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return None
+
+
 def _number(text: str) -> Scalar:
+    if len(text) > MAX_NUMBER_CHARS:
+        try:
+            float(text)  # linear, where int() of a long text is not
+        except ValueError:
+            return text
+        return Oversize(text)
     try:
         return int(text)
     except ValueError:
@@ -61,21 +151,42 @@ def _number(text: str) -> Scalar:
 
 
 def _parse_table(text: str, delimiter: str, row: int) -> Flat:
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
+    """The chosen row of a CSV/TSV file. Rows are streamed as lists, keeping only what
+    ``row`` needs: a file may hold millions of them."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    if header is not None and len(header) > MAX_VALUES:
+        raise ValueError(f"more than {MAX_VALUES:,} columns; mlci compares files of at most "
+                         "that many values")
+    kept: deque[list[str]] = deque(maxlen=-row if row < 0 else 1)
+    count = 0
+    for record in reader:
+        if not record:
+            continue  # csv.DictReader skips blank lines too
+        if row < 0 or count == row:
+            kept.append(record)
+        count += 1
+        if count == row + 1:
+            break
+    if not count:
         raise ValueError("no data row under the header")
-    try:
-        chosen = rows[row]
-    except IndexError:
-        raise ValueError(f"row {row} does not exist ({len(rows)} data rows)") from None
-    return {str(k): _number(v) for k, v in chosen.items() if k is not None and v is not None}
+    if (row < 0 and count < -row) or (row >= 0 and count <= row):
+        raise ValueError(f"row {row} does not exist ({count} data rows)")
+    return {key: _number(cell) for key, cell in zip(header or (), kept[0], strict=False)}
 
 
-def parse(path: str, data: bytes, row: int = -1) -> Flat:
+def parse(path: str, data: bytes, row: int = -1, *,
+          problems: list[str] | None = None) -> Flat:
     """Parse ``data`` (the content of ``path``) into a flat mapping.
 
-    Raises InputError naming the file and the problem when it is not a valid file of its kind.
+    Raises InputError naming the file and the problem when it is not a valid file of its kind
+    or exceeds mlci's bounds (size, values, nesting). A number too long or too large for mlci
+    raises too, naming its key; given ``problems``, that key is left out and the message
+    appended there instead.
     """
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: {len(data):,} bytes, more than the {MAX_FILE_BYTES:,} mlci "
+                         "reads from a metrics/params file")
     if b"\0" in data[:8192]:
         raise InputError(f"{path}: binary content where a metrics/params file was expected")
     try:
@@ -87,28 +198,36 @@ def parse(path: str, data: bytes, row: int = -1) -> Flat:
         if kind == "json":
             loaded: Any = json.loads(text)
         elif kind == "yaml":
-            import yaml
-
-            loaded = yaml.safe_load(text)
+            loaded = load_yaml(text, path)
         elif kind == "toml":
+            if len(data) > MAX_TOML_BYTES:
+                raise InputError(f"{path}: {len(data):,} bytes, more than the "
+                                 f"{MAX_TOML_BYTES:,} mlci reads from a TOML file")
             loaded = tomllib.loads(text)
         else:
-            return _parse_table(text, "," if kind == "csv" else "\t", row)
+            table = _parse_table(text, "," if kind == "csv" else "\t", row)
+            return flatten(table, source=path, problems=problems)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
                          f"{exc.msg}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply (mlci reads at most {MAX_NESTING} "
+                         "levels)") from None
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a stray quote
+        raise InputError(f"{path}: invalid {kind.upper()}: {str(exc)[:200]}") from exc
     except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from exc
-    except Exception as exc:  # yaml.YAMLError and friends: keep the parser's own location
-        raise InputError(f"{path}: invalid {kind.upper()}: {exc}") from exc
+        if "integer string conversion" in str(exc):  # Python's own bound on int()
+            raise InputError(f"{path}: a number with more than {sys.get_int_max_str_digits():,}"
+                             " digits, beyond the range of numbers mlci compares") from None
+        raise InputError(f"{path}: {str(exc)[:200]}") from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, (Mapping, list)):
         raise InputError(f"{path}: expected a mapping of keys to values, got a "
                          f"{type(loaded).__name__}")
-    return flatten(loaded)
+    return flatten(loaded, source=path, problems=problems)
 
 
 def is_number(value: Scalar) -> bool:

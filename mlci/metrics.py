@@ -89,24 +89,27 @@ class _Reader:
             self._outputs = outs
         return self._outputs
 
-    def read(self, spec: FileSpec, warnings: list[str]) -> tuple[Flat | None, str | None]:
-        """Return (values, error): values None when absent, error when unreadable."""
+    def read(self, spec: FileSpec, warnings: list[str]) -> tuple[Flat | None, list[str]]:
+        """Return (values, errors): values None when absent or unreadable; errors say what
+        could not be read, the whole file or single keys (the rest of the file still counts)."""
         where = _where(self.snapshot)
         data = self.snapshot.read(spec.path)
         if data is None:
             output = self._dvc_outputs().get(spec.path)
             if output is None or output.md5 is None:
-                return None, None
+                return None, []
             data = dvc_cache.read_object(self.root, output.md5, output.legacy_hash)
             if data is None:
                 warnings.append(
                     f"{spec.path} at {where} is a DVC output not in the local cache; its "
                     "values are unavailable (run `dvc pull` or `dvc fetch` for it)")
-                return None, None
+                return None, []
+        problems: list[str] = []
         try:
-            return parse(spec.path, data, spec.row), None
+            values = parse(spec.path, data, spec.row, problems=problems)
         except InputError as exc:
-            return None, f"{exc} (at {where})"
+            return None, [f"{exc} (at {where})"]
+        return values, [f"{problem} (at {where})" for problem in problems]
 
 
 def _select(values: Flat, keys: tuple[str, ...] | None) -> Flat:
@@ -131,11 +134,10 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path) -> V
         for spec in specs:
             sides: list[Flat | None] = []
             for reader in readers:
-                values, error = reader.read(spec, result.warnings)
-                if error is not None:
-                    # The PR is to blame only for what it brings: a broken base is history.
-                    (result.errors if reader.snapshot.side == "head" else result.warnings
-                     ).append(error)
+                values, errors = reader.read(spec, result.warnings)
+                # The PR is to blame only for what it brings: a broken base is history.
+                (result.errors if reader.snapshot.side == "head" else result.warnings
+                 ).extend(errors)
                 if values is not None:
                     values = _select(values, spec.keys)
                     if kind == "metrics":
@@ -160,5 +162,6 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path) -> V
 
 
 def _natural_key(key: str) -> list[tuple[int, int | str]]:
-    # layers.10 sorts after layers.9, as a reader expects
-    return [(0, int(p)) if p.isdigit() else (1, p) for p in key.split(".")]
+    # layers.10 sorts after layers.9, as a reader expects; only ASCII digits are an index
+    # ("²".isdigit() is true, yet int("²") fails)
+    return [(0, int(p)) if p.isascii() and p.isdigit() else (1, p) for p in key.split(".")]

@@ -39,7 +39,7 @@ def test_nan_and_infinity_are_values() -> None:
 
 @pytest.mark.parametrize(("name", "data", "expected"), [
     ("m.json", b'{"a": ', "m.json: invalid JSON at line 1"),
-    ("m.yaml", b"a: [1,\n", "m.yaml: invalid YAML"),
+    ("m.yaml", b"a: [1,\n", "m.yaml: line 2, column 1: invalid YAML"),
     ("m.toml", b"a = = 1", "m.toml: invalid TOML"),
     ("m.json", b"\x89PNG\r\n\x1a\n\0\0\0", "m.json: binary content"),
     ("m.json", b"\xff\xfe\xfa", "m.json: not UTF-8"),
