@@ -35,8 +35,8 @@ def repo(tmp_path: Path) -> Path:
     commit_files(repo, {
         "mlci.yaml": "version: 1\nmetrics: [metrics.json]\n"
                      "gates:\n  - metric: accuracy\n    direction: higher\n    max_drop: 0.05\n"
-                     "  - name: \"gate\\n::error::forged \\e[31m\\u202eevil\"\n    metric: accuracy\n"
-                     "    max: 0.5\n",
+                     "  - name: \"gate\\n::error::forged \\e[31m\\u202eevil\"\n"
+                     "    metric: accuracy\n    max: 0.5\n",
         "metrics.json": {"accuracy": 0.90, HOSTILE: 0.5}}, "base")
     git(repo, "checkout", "-q", "-b", "feature")
     commit_files(repo, {"metrics.json": {"accuracy": 0.91, HOSTILE: 0.7}},
@@ -75,14 +75,13 @@ def test_history_table_escapes_a_hostile_commit_subject(repo: Path, run_mlci: Ru
     assert "\\x3a:error::subject \\x1b[31m#\\x23[warning]x" in result.out
 
 
-def test_error_messages_naming_pr_input_are_escaped(tmp_path: Path, run_mlci: Run) -> None:
-    config = tmp_path / "mlci.yaml"
-    config.write_text('version: 1\ngates:\n  - metric: "\\n::error::forged\\u202e"\n'
-                      "    direction: sideways\n")
-    result = run_mlci("validate", str(config))
+def test_error_messages_naming_pr_input_are_escaped(repo: Path, run_mlci: Run) -> None:
+    # Git allows any byte but NUL and "/" in a file name: a .dvc file named to forge lines.
+    commit_files(repo, {"evil\n::error::forged\x1b[31m\u202e.dvc": "outs: [[\n"}, "broken")
+    result = run_mlci("diff", "-C", str(repo), "--base", "main", "--head", "feature")
     assert result.code == 2
     assert_terminal_safe(result.err)
-    assert "mlci: error:" in result.err and "direction" in result.err
+    assert result.err.startswith("mlci: error: evil\n\\x3a:error::forged\\x1b[31m\\u202e.dvc")
 
 
 def test_terminal_safe_escapes_visibly() -> None:
