@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -13,6 +14,7 @@ from mlci.errors import ConfigError
 
 CONFIG_NAME = "mlci.yaml"
 DEFAULT_MAX_PATHS = 20
+MAX_MESSAGE = 300  # characters of one schema error
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ def _describe(error: Any) -> str:
         deepest = best_match(error.context)
         if deepest is not None:
             error = deepest
-    return f"{_key_path(error.absolute_path)}: {error.message}"
+    message = error.message  # quotes the offending value, which may be huge
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "..."
+    return f"{_key_path(error.absolute_path)}: {message}"
 
 
 def _gate_label(data: dict[str, Any], path: Any) -> str:
@@ -144,16 +149,32 @@ def validate_mapping(data: Any, source: str) -> tuple[str, ...]:
 
 
 def parse_config_text(text: str, source: str) -> Any:
-    import yaml
+    """The configuration document, within the bounds of mlci.safe_yaml (a pull request may
+    write it: aliases, depth, size) and with every number usable as a float."""
+    from mlci.safe_yaml import load_yaml
 
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(f"{source}: {where}invalid YAML: {exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from exc
+    data = load_yaml(text, source, ConfigError)
+    _check_numbers(data, source, ())
+    return data
+
+
+def _check_numbers(value: Any, source: str, path: tuple[Any, ...]) -> None:
+    """Raise ConfigError naming the key of an integer beyond the range of a float: gates,
+    sizes and counts are all computed with floats somewhere."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(item, source, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_numbers(item, source, (*path, index))
+    elif isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            digits = int(value.bit_length() * math.log10(2)) + 1
+            raise ConfigError(f"{source}: {_key_path(path)}: an integer of about {digits:,} "
+                              "digits, beyond the range of numbers mlci uses (about "
+                              "1.8e308)") from None
 
 
 def load_config_file(path: Path) -> Config:

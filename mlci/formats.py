@@ -153,6 +153,8 @@ def _number(text: str) -> Scalar:
 def _parse_table(text: str, delimiter: str, row: int) -> Flat:
     """The chosen row of a CSV/TSV file. Rows are streamed as lists, keeping only what
     ``row`` needs: a file may hold millions of them."""
+    if abs(row) > len(text):  # more rows than characters: none such (and no huge deque)
+        raise ValueError(f"row {row} does not exist")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
     if header is not None and len(header) > MAX_VALUES:

@@ -57,4 +57,7 @@ def parse_size(text: str | int) -> int:
     if not match:
         raise ValueError(f"{text!r} is not a size (examples: 500, 20KB, 1.5GiB)")
     number, unit = match.groups()
-    return int(float(number) * _UNITS[(unit or "B").upper()])
+    size = float(number) * _UNITS[(unit or "B").upper()]
+    if not math.isfinite(size):  # "9999...9MB" (hundreds of digits) is inf as a float
+        raise ValueError(f"{text[:40]!r}{'...' * (len(text) > 40)} is too large a size")
+    return int(size)
