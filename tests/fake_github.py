@@ -1,7 +1,7 @@
 """A local stand-in for the GitHub REST API (and GitLab's notes API) on 127.0.0.1.
 
 It serves the endpoints mlci uses, following GitHub's own OpenAPI description in
-``../shared/reference/github-api/rest-subset.json``: every request body mlci sends is
+``tests/reference/github-api/rest-subset.json``: every request body mlci sends is
 validated against the operation's request schema (and every response this server sends
 against the response schema), responses are built from the description's examples, lists
 paginate with ``per_page``/``page`` and a ``Link`` header. Faults are scripted per operation:
@@ -45,13 +45,21 @@ GITLAB_NOTE_BODY = {"type": "object", "properties": {"body": {"type": "string", 
 
 @dataclass
 class TokenInfo:
-    """Who a token is: ``login`` (None for an installation token, which cannot ask /user),
-    whether it may write, and whether it may create check runs."""
+    """Who a token is: the ``login`` its comments, statuses and /user name (an installation
+    token, ``can_ask_user=False``, gets 403 from /user), whether it may write, whether it may
+    create check runs, and the slug of the GitHub App it acts for (``app``; by default the
+    login without ``[bot]`` for a bot, None for a user's token, which GitHub refuses check
+    runs: "You must authenticate via a GitHub App")."""
 
     login: str
     can_ask_user: bool = True
     read_only: bool = False
     checks: bool = True
+    app: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.app is None and self.login.endswith("[bot]"):
+            self.app = self.login[:-len("[bot]")]
 
 
 @dataclass
@@ -240,7 +248,7 @@ class FakeApi:
             html_url=f"{self.origin}/{repo}/pull/{number}#issuecomment-{comment_id}",
             issue_url=f"{self.github_url}/repos/{repo}/issues/{number}")
         comment["user"]["login"] = login
-        comment["user"]["type"] = "Bot" if login.endswith("[bot]") else "User"
+        comment["user"]["type"] = _user_type(login)
         self.comments.setdefault((repo, number), []).append(comment)
         return comment
 
@@ -275,6 +283,20 @@ class FakeApi:
                     fault.times -= 1
                     return fault
         return None
+
+
+def _user_type(login: str) -> str:
+    return "Bot" if login.endswith("[bot]") else "User"
+
+
+def _app(slug: str) -> dict[str, Any]:
+    """The ``app`` of a check run: the app whose installation token created it (GitHub's
+    own ``github-actions`` for the workflow token)."""
+    if slug == "github-actions":
+        return {"id": 15368, "slug": slug, "node_id": "MDM6QXBwMTUzNjg=",
+                "name": "GitHub Actions", "html_url": "https://github.com/apps/github-actions"}
+    return {"id": 1000 + len(slug), "slug": slug, "name": slug.replace("-", " ").title(),
+            "html_url": f"https://github.com/apps/{slug}"}
 
 
 class Reply(Exception):
@@ -497,9 +519,9 @@ def _github_operation(api: FakeApi, op: str, repo: str, params: dict[str, str],
                     "resource": "IssueComment", "code": "custom", "field": "body",
                     "message": f"body is too long (maximum is {api.body_limit} characters)"}])
             if op == "issues/create-comment":
-                comment = api._new_comment(repo, int(params["issue_number"]), body["body"],
+                created = api._new_comment(repo, int(params["issue_number"]), body["body"],
                                            info.login)
-                return Reply(201, copy.deepcopy(comment), {"Location": comment["url"]})
+                return Reply(201, copy.deepcopy(created), {"Location": created["url"]})
             comment = api._find_comment(repo, int(params["comment_id"]))
             if comment is None:
                 raise _error(404, "Not Found")
@@ -530,6 +552,8 @@ def _github_operation(api: FakeApi, op: str, repo: str, params: dict[str, str],
                 raise _error(404, "Not Found")
             return Reply(200, copy.deepcopy(pull))
         if op == "checks/create":
+            if info.app is None:
+                raise _error(403, "You must authenticate via a GitHub App.")
             if not info.checks:
                 raise _error(403, "Resource not accessible by integration")
             run = api.description.example("check-run")
@@ -538,6 +562,7 @@ def _github_operation(api: FakeApi, op: str, repo: str, params: dict[str, str],
                        status=body.get("status", "queued"), conclusion=body.get("conclusion"),
                        html_url=f"{api.origin}/{repo}/runs/{run_id}",
                        url=f"{api.github_url}/repos/{repo}/check-runs/{run_id}")
+            run["app"].update(_app(info.app))  # the app whose token created the run
             run["output"].update(title=body["output"]["title"],
                                  summary=body["output"]["summary"],
                                  annotations_count=len(body["output"].get("annotations", [])))
@@ -557,6 +582,7 @@ def _github_operation(api: FakeApi, op: str, repo: str, params: dict[str, str],
             status.update(state=body["state"], description=body.get("description"),
                           context=body.get("context", "default"),
                           target_url=body.get("target_url"), id=next(api._ids))
+            status["creator"].update(login=info.login, type=_user_type(info.login))
             api.statuses.append({"sha": params["sha"], **body})
             return Reply(201, status)
     api.violations.append(f"{op}: the fake server does not implement it")
