@@ -108,16 +108,42 @@ def test_second_run_updates_the_same_comment(api: FakeApi, env: dict[str, str],
     assert comment["id"] == first["id"]
     assert "## mlci: pass" in comment["body"]
     assert result.out.startswith(f"comment updated: {comment['html_url']}")
-    # The workflow token may not ask who it is (403) and mlci assumes no identity: it creates
-    # a comment, learns its author from GitHub's answer, then moves the report into the
-    # oldest comment of that author and deletes the new one.
+    # The workflow token may not ask who it is (403); the check run, posted first, names its
+    # app (github-actions), whose comments are by github-actions[bot]: the comment is updated
+    # in place, with no comment created to find out and none deleted.
     assert [r.status for r in api.calls("users/get-authenticated")] == [403]
-    assert len(api.calls("issues/create-comment")) == 2
+    assert [run["response"]["app"]["slug"] for run in api.check_runs.values()] == [
+        "github-actions", "github-actions"]
+    assert len(api.calls("issues/create-comment")) == 1
     assert len(api.calls("issues/update-comment")) == 1
-    assert api.deleted == [first["id"] + 2]  # the second run's own comment (ids: 1001, 1003)
-    assert "may not ask who it is (GET /user: HTTP 403)" in result.err
+    assert api.deleted == []
+    assert "may not ask who it is" not in result.err
     assert [r["request"]["conclusion"] for r in api.check_runs.values()] == ["failure",
                                                                              "success"]
+    ops = [r.op for r in api.requests]
+    assert ops.index("checks/create", ops.index("issues/create-comment")) < ops.index(
+        "issues/update-comment")  # the second run's check run came before its comment
+
+
+@pytest.mark.parametrize("app", [None, {"slug": None}, {"slug": "two words"},
+                                 {"slug": "x[bot]"}, {"slug": "../x"}, {"slug": "a" * 101}])
+def test_check_run_without_a_sane_app_slug_proves_nothing(app: Any) -> None:
+    from mlci.publish.github import app_bot_login
+
+    assert app_bot_login({"app": app}) is None
+    assert app_bot_login({"app": {"slug": "github-actions"}}) == "github-actions[bot]"
+
+
+def test_unusable_app_slug_falls_back_to_learning_from_a_created_comment(
+        api: FakeApi, env: dict[str, str], tmp_path: Path) -> None:
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, app="not a slug")
+    earlier = api.add_comment(REPO, 2, f"{MARKER}\nearlier", BOT)
+    result = core(env, write_report(tmp_path))
+    assert result.check is not None and result.check.kind == "check-run"
+    assert any("no check run or commit status showed it" in n for n in result.notes)
+    # Created, learned its author, moved the report into the oldest, deleted the new one.
+    assert result.comment is not None and result.comment.id == earlier["id"]
+    assert [c["id"] for c in comments(api)] == [earlier["id"]] and len(api.deleted) == 1
 
 
 def test_marker_on_page_two_of_150_comments_is_updated(api: FakeApi, env: dict[str, str],
@@ -133,9 +159,11 @@ def test_marker_on_page_two_of_150_comments_is_updated(api: FakeApi, env: dict[s
     assert result.comment.id == target
     assert len(comments(api)) == 150
     listed = api.calls("issues/list-comments")
-    # Listed before creating and again after (two runs at once), two pages each time.
+    # Listed once, both pages; the comment was found (the check run named the token's app),
+    # so nothing was created and there is nothing to list again for.
     assert [(r.query.get("per_page"), r.query.get("page")) for r in listed] == [
-        (["100"], None), (["100"], ["2"])] * 2
+        (["100"], None), (["100"], ["2"])]
+    assert api.calls("issues/create-comment") == []
     assert comments(api)[120]["body"].startswith(MARKER + "\n## mlci: fail")
 
 
@@ -202,7 +230,7 @@ def test_429_with_retry_after_is_waited_out(api: FakeApi, env: dict[str, str],
     result = core(env, write_report(tmp_path), sleeps)
     assert result.comment is not None and result.comment.action == "created"
     assert result.check is not None and result.check.kind == "check-run"
-    assert sleeps == [2.0, 1.0]
+    assert sleeps == [1.0, 2.0]  # the check run is posted before the comment
     assert [r.status for r in api.calls("issues/list-comments")] == [429, 200, 200]
     assert len(api.check_runs) == 1
 
@@ -272,8 +300,9 @@ def test_read_only_token_takes_the_fork_path(api: FakeApi, tmp_path: Path, cli: 
                  str(artifact))
     assert result.code == 0, result.err
     notes = [line for line in result.err.splitlines() if line]
-    assert len(notes) == 1 and notes[0].startswith("mlci: note: the token may not write "
-                                                   "pull request comments here (HTTP 403")
+    assert len(notes) == 1 and notes[0].startswith(
+        "mlci: note: the token may not write pull request comments or check runs here "
+        "(HTTP 403")
     assert f"report saved for a later publish: {artifact}" in result.out
     meta = json.loads((artifact / "mlci-publish.json").read_text())
     assert meta["pr_number"] == 2

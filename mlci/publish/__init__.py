@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.context import CiContext
-from mlci.errors import UsageError
+from mlci.errors import EnvironmentFailure, UsageError
 
 if TYPE_CHECKING:
     from mlci.publish.artifact import ArtifactReport
@@ -112,14 +112,19 @@ def _forbidden_note(result: PublishResult, what: str) -> None:
         f"saved in {result.artifact} for `mlci publish --from-artifact` in a workflow_run job")
 
 
+def _save_artifact(request: PublishRequest, result: PublishResult) -> None:
+    from mlci.publish.artifact import write_artifact
+
+    if result.artifact is None:
+        result.artifact = write_artifact(request.artifact_dir, result.report, request.context)
+
+
 def _publish_github(request: PublishRequest, result: PublishResult,
                     artifact: ArtifactReport | None) -> None:
-    from mlci.publish.artifact import check_pull_request, write_artifact
+    from mlci.publish.artifact import check_pull_request
     from mlci.publish.github import GitHubPublisher
-    from mlci.publish.http import ApiError
 
     context = request.context
-    report = result.report
     number, head_sha = context.number, context.head_sha
     if artifact is not None:
         number, head_sha = artifact.number, artifact.head_sha
@@ -134,7 +139,7 @@ def _publish_github(request: PublishRequest, result: PublishResult,
         result.notes.append("no token (--token, MLCI_TOKEN or GITHUB_TOKEN): no comment or "
                             "check run posted")
         if number is not None and head_sha is not None:
-            result.artifact = write_artifact(request.artifact_dir, report, context)
+            _save_artifact(request, result)
         return
     client = _client(request, context.api_url, "github")
     publisher = GitHubPublisher(client, context.repository, token_source=token.source,
@@ -142,30 +147,49 @@ def _publish_github(request: PublishRequest, result: PublishResult,
     try:
         if artifact is not None:
             check_pull_request(publisher.pull_request(artifact.number), artifact, context)
-        forbidden = False
-        if request.comment and number is not None:
+        # The check run goes first: GitHub's answer names the token's app, so mlci knows
+        # who its comments are by without posting a comment to find out.
+        check_forbidden = False
+        check_failure: EnvironmentFailure | None = None
+        if request.check and head_sha is not None:
             try:
-                result.comment = publisher.upsert_comment(number, report.key, report.markdown,
-                                                          sticky=not request.new_comment)
-            except ApiError as exc:
-                if exc.status != 403 or artifact is not None:
-                    raise
-                forbidden = True
-                result.artifact = write_artifact(request.artifact_dir, report, context)
-                _forbidden_note(result, "pull request comments")
+                check_forbidden = not _check(request, result, publisher, head_sha)
+            except EnvironmentFailure as exc:  # raised after the comment is posted
+                check_failure = exc
+        comment_forbidden = False
+        if request.comment and number is not None:
+            comment_forbidden = not _comment(request, result, publisher, number,
+                                             artifact is not None)
         elif request.comment:
             result.notes.append(f"no pull request in this {context.event or 'run'} event: "
                                 "no comment posted")
-        if request.check and head_sha is not None and not forbidden:
-            _check(request, result, publisher, head_sha)
+        _note_forbidden(request, result, comment_forbidden, check_forbidden)
+        if check_failure is not None:
+            raise check_failure
     finally:
         result.notes.extend(publisher.notes)  # also when a later step failed
         client.close()
 
 
+def _comment(request: PublishRequest, result: PublishResult, publisher: GitHubPublisher,
+             number: int, from_artifact: bool) -> bool:
+    """Post or update the comment; False when a read-only token may not (403)."""
+    from mlci.publish.http import ApiError
+
+    report = result.report
+    try:
+        result.comment = publisher.upsert_comment(number, report.key, report.markdown,
+                                                  sticky=not request.new_comment)
+    except ApiError as exc:
+        if exc.status != 403 or from_artifact:
+            raise
+        return False
+    return True
+
+
 def _check(request: PublishRequest, result: PublishResult, publisher: GitHubPublisher,
-           head_sha: str) -> None:
-    from mlci.publish.artifact import write_artifact
+           head_sha: str) -> bool:
+    """Post the check run (or commit status); False when the token may not (403)."""
     from mlci.publish.github import MAX_ANNOTATIONS
     from mlci.publish.http import ApiError
 
@@ -178,8 +202,20 @@ def _check(request: PublishRequest, result: PublishResult, publisher: GitHubPubl
     except ApiError as exc:
         if exc.status != 403 or request.from_artifact is not None:
             raise
-        if result.artifact is None and request.context.number is not None:
-            result.artifact = write_artifact(request.artifact_dir, report, request.context)
+        return False
+    return True
+
+
+def _note_forbidden(request: PublishRequest, result: PublishResult, comment: bool,
+                    check: bool) -> None:
+    """One note for what a read-only token could not write, and the artifact for later."""
+    if comment:
+        _save_artifact(request, result)
+        _forbidden_note(result, "pull request comments or check runs" if check
+                        else "pull request comments")
+    elif check:
+        if request.context.number is not None:
+            _save_artifact(request, result)
         result.notes.append("the token may not create check runs or commit statuses here "
                             "(HTTP 403); the verdict is in the job summary and outputs")
 

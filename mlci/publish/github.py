@@ -25,6 +25,7 @@ MAX_ANNOTATIONS = ANNOTATIONS_PER_REQUEST  # in all: one request, however many g
 STATUS_DESCRIPTION_LIMIT = 140
 CREATE_ATTEMPTS = 3
 TRIM_ATTEMPTS = 3
+APP_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")  # a GitHub App's slug
 
 Trim = Callable[[str, int], str]
 Conclusion = Literal["success", "neutral", "failure"]
@@ -68,6 +69,23 @@ def starts_with_marker(body: Any, key: str) -> bool:
     """Whether ``body``'s first line is the marker of ``key``: a comment that only quotes
     the marker further down (a reply, another tool's digest) is not a report."""
     return isinstance(body, str) and body.split("\n", 1)[0].strip() == marker(key)
+
+
+def login_of(user: Any) -> str | None:
+    """The ``login`` of a user object from the API, or None when it has none."""
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) and login else None
+
+
+def app_bot_login(check_run: Any) -> str | None:
+    """The login whose comments the token that created ``check_run`` writes: GitHub sets the
+    run's ``app`` to the token's app, and an app's installation token comments as
+    ``{slug}[bot]`` (the workflow token: ``github-actions[bot]``). None without a sane slug."""
+    app = check_run.get("app") if isinstance(check_run, dict) else None
+    slug = app.get("slug") if isinstance(app, dict) else None
+    if not isinstance(slug, str) or not APP_SLUG.fullmatch(slug):
+        return None
+    return f"{slug}[bot]"
 
 
 def _default_trim(markdown: str, limit: int) -> str:
@@ -115,9 +133,11 @@ class GitHubPublisher:
     """Publishes to one repository through ``client`` (bound to the API base and token).
 
     A comment is mlci's only when its first line is the key's marker and its author is the
-    token's own identity, learned from ``GET /user`` or, for a token that may not ask (an
-    app's or the workflow's installation token), from the author GitHub gave the comment
-    mlci created. Until then mlci creates rather than edits; it never assumes an identity.
+    token's own identity, as GitHub states it: ``GET /user`` first (a user's token comments as
+    that user even when its check runs name an app); for a token that may not ask (an app's
+    or the workflow's installation token), the check run or commit status mlci posted before
+    the comment (:meth:`publish_check`); failing both, the author GitHub gave the comment mlci
+    created. Until then mlci creates rather than edits; it never assumes an identity.
     ``notes`` collects one-line remarks for the publish result.
     """
 
@@ -128,7 +148,8 @@ class GitHubPublisher:
         self.token_source = token_source
         self.trim = trim
         self.notes: list[str] = []
-        self._author: str | None = None
+        self._author: str | None = None  # from GET /user or a comment mlci created
+        self._shown: str | None = None  # from the check run's app or the status's creator
         self._asked = False
 
     def _repo_path(self, rest: str) -> str:
@@ -138,29 +159,35 @@ class GitHubPublisher:
         """The login the token writes comments as, or None while nobody has told mlci."""
         if self._author is None and not self._asked:
             self._asked = True
-            try:
-                user = self.client.call("GET", "/user")
-            except ApiError as exc:  # an installation token gets 403 here
+            self._author = self._ask_user()
+        return self._author or self._shown
+
+    def _ask_user(self) -> str | None:
+        try:
+            user = self.client.call("GET", "/user")
+        except ApiError as exc:  # an installation token gets 403 here
+            if self._shown is None:
                 self.notes.append(
-                    f"the token may not ask who it is (GET /user: HTTP {exc.status}), so mlci "
-                    "edits no existing comment until GitHub shows it the author of one it "
-                    "created itself")
-            else:
-                if isinstance(user.get("login"), str):
-                    self._author = user["login"]
-        return self._author
+                    f"the token may not ask who it is (GET /user: HTTP {exc.status}) and no "
+                    "check run or commit status showed it, so mlci edits no existing comment "
+                    "until GitHub shows it the author of one it created itself")
+            return None
+        return login_of(user)
 
     def _learn_author(self, comment: dict[str, Any]) -> None:
         """GitHub sets a created comment's author to the token's identity: that proves it."""
-        user = comment.get("user")
-        login = user.get("login") if isinstance(user, dict) else None
-        if self._author is None and isinstance(login, str) and login:
+        login = login_of(comment.get("user"))
+        if self._author is None and login is not None:
             self._author = login
 
+    def _learn_shown(self, login: str | None) -> None:
+        """An identity GitHub put on the check run or status mlci just created."""
+        if self._shown is None and login is not None:
+            self._shown = login
+
     def _is_ours(self, comment: dict[str, Any]) -> bool:
-        user = comment.get("user")
-        login = user.get("login") if isinstance(user, dict) else None
-        if not isinstance(login, str) or login in NEVER_EDITED:
+        login = login_of(comment.get("user"))
+        if login is None or login in NEVER_EDITED:
             return False
         return self.author() == login
 
@@ -287,7 +314,8 @@ class GitHubPublisher:
         """A completed check run on ``head_sha`` in one request, with at most
         ``MAX_ANNOTATIONS`` annotations (the rest, and ``more_annotations`` the caller did not
         build, are counted in the run's text); a commit status where check runs are not
-        allowed (403/404, e.g. a token without ``checks: write``)."""
+        allowed (403/404, e.g. a token without ``checks: write``). GitHub's answer names who
+        created it, which is who mlci's comments are written by (see :meth:`author`)."""
         name = "mlci" if key == "default" else f"mlci ({key})"
         if len(summary) > CHECK_TEXT_LIMIT:
             summary = self.trim(summary, CHECK_TEXT_LIMIT)
@@ -313,6 +341,7 @@ class GitHubPublisher:
             if exc.status not in (403, 404):
                 raise
             return self.publish_status(head_sha, name, conclusion, title, details_url)
+        self._learn_shown(app_bot_login(run))
         url = run.get("html_url")
         return CheckResult("check-run", url if isinstance(url, str) else None, len(notes),
                            left_out)
@@ -339,6 +368,7 @@ class GitHubPublisher:
         if target_url:
             payload["target_url"] = target_url
         status = self._post_repeatable(f"statuses/{head_sha}", payload)
+        self._learn_shown(login_of(status.get("creator")))  # the token's own login
         url = status.get("url")
         return CheckResult("status", target_url or (url if isinstance(url, str) else None))
 

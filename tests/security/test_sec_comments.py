@@ -22,6 +22,7 @@ from fake_github import (
     TokenInfo,
     add_note,
     github_env,
+    parse_outputs,
     report_data,
     webhook_examples,
     write_report,
@@ -130,12 +131,16 @@ def test_app_token_never_edits_dependabot_or_a_quoting_comment(
     mine = comments(api)[3]
     assert mine["user"]["login"] == APP and mine["body"].startswith(MARKER + "\n## mlci: fail")
     assert result.out.startswith("comment created:")
-    assert "may not ask who it is (GET /user: HTTP 403)" in result.err
-    assert len(api.check_runs) == 1
-    # The next run knows its identity from its own comment's author and updates that one.
+    # The token may not ask /user; its check run, posted first, named its app (mlci-app).
+    assert [r.status for r in api.calls("users/get-authenticated")] == [403]
+    assert "may not ask who it is" not in result.err
+    [run] = api.check_runs.values()
+    assert run["response"]["app"]["slug"] == "mlci-app"
+    # The next run knows its identity from its check run and updates that one comment.
     result = cli(env, "publish", "--report",
                  str(write_report(tmp_path, report_data("pass", gates=0), "pass.json")))
     assert result.code == 0, result.err
+    assert len(api.calls("issues/create-comment")) == 1 and api.deleted == []
     assert [c["id"] for c in comments(api)] == [dependabot["id"], quoting["id"],
                                                 renovate["id"], mine["id"]]
     assert "## mlci: pass" in comments(api)[3]["body"]
@@ -151,6 +156,94 @@ def test_workflow_token_leaves_another_workflows_quoting_comment_alone(
     assert result.code == 0, result.err
     assert comments(api)[0] == other
     assert comments(api)[1]["body"].startswith(MARKER + "\n## mlci: fail")
+
+
+def comment_posts(api: FakeApi) -> list[str]:
+    """Every POST to the pull request's comments endpoint (each one notifies reviewers)."""
+    return [r.path for r in api.requests
+            if r.method == "POST" and r.path == f"/repos/{REPO}/issues/2/comments"]
+
+
+@pytest.mark.parametrize("checks", [True, False], ids=["check-run", "commit-status"])
+def test_workflow_token_updates_its_comment_in_place_and_posts_no_other(
+        api: FakeApi, env: dict[str, str], tmp_path: Path, cli: Run, checks: bool) -> None:
+    """Every push used to create a comment only to learn who mlci is, then delete it: one
+    notification per push for nothing. The check run (or commit status) posted first says
+    who the token is, so later runs update the one comment and create none."""
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, checks=checks)
+    spoof = api.add_comment(REPO, 2, f"{MARKER}\nmallory's fake report", "mallory")
+    quoting = api.add_comment(REPO, 2, f"Another workflow's digest\n> {MARKER}", BOT)
+    verdicts = ["fail", "pass", "fail"]
+    for run, verdict in enumerate(verdicts):
+        report = write_report(tmp_path, report_data(verdict, gates=int(verdict == "fail")),
+                              f"{verdict}-{run}.json")
+        result = cli(env, "publish", "--report", str(report))
+        assert result.code == 0, result.err
+        assert "may not ask who it is" not in result.err
+        assert f"## mlci: {verdict}" in comments(api)[2]["body"]
+        assert len(comment_posts(api)) == 1, f"run {run + 1} created a comment"
+    mine = comments(api)[2]
+    assert mine["user"]["login"] == BOT and mine["body"].startswith(MARKER + "\n## mlci: ")
+    assert comments(api)[:2] == [spoof, quoting] and len(comments(api)) == 3
+    assert api.deleted == []
+    assert [r.path.rsplit("/", 1)[1] for r in api.calls("issues/update-comment")] == [
+        str(mine["id"])] * 2
+    # Each run posted its verdict before touching the comment.
+    verdict_op = "checks/create" if checks else "repos/create-commit-status"
+    posted = [r.op for r in api.requests if r.op in (verdict_op, "issues/create-comment",
+                                                     "issues/update-comment")]
+    assert posted == [verdict_op, "issues/create-comment", verdict_op,
+                      "issues/update-comment", verdict_op, "issues/update-comment"]
+    if not checks:
+        assert [s["state"] for s in api.statuses] == ["failure", "success", "failure"]
+
+
+def test_a_users_token_comments_as_the_user_though_its_check_run_names_an_app(
+        api: FakeApi, tmp_path: Path, event: dict[str, Any], cli: Run) -> None:
+    """A GitHub App's user-to-server token: its check runs name the app, its comments are
+    the user's. /user is asked first, so the app's own comment is never taken for mlci's."""
+    token = "ghu_userToServerTokenOfOctocat000000000"
+    api.tokens[token] = TokenInfo("octocat", app="mlci-app")
+    apps = api.add_comment(REPO, 2, f"{MARKER}\nposted by the app's installation", APP)
+    mine = api.add_comment(REPO, 2, f"{MARKER}\nold", "octocat")
+    env = github_env(api, tmp_path, "pull_request", event, token=token,
+                     token_var="MLCI_TOKEN")
+    result = cli(env, "publish", "--report", str(write_report(tmp_path)))
+    assert result.code == 0, result.err
+    [run] = api.check_runs.values()
+    assert run["response"]["app"]["slug"] == "mlci-app"  # what a guess would have used
+    assert [r.status for r in api.calls("users/get-authenticated")] == [200]
+    assert comments(api)[0] == apps
+    assert comments(api)[1]["id"] == mine["id"] and "## mlci: fail" in comments(api)[1]["body"]
+    assert comment_posts(api) == [] and api.deleted == []
+
+
+def test_failing_check_run_still_posts_the_comment_without_editing_others(
+        api: FakeApi, env: dict[str, str], tmp_path: Path, cli: Run) -> None:
+    """With no check run to say who the token is, mlci falls back to learning it from a
+    comment it creates: the report is still posted, into the oldest of its own comments,
+    and a spoofed marker comment stays as it was."""
+    spoof = api.add_comment(REPO, 2, f"{MARKER}\nmallory", "mallory")
+    earlier = api.add_comment(REPO, 2, f"{MARKER}\nearlier report", BOT)
+    api.fail("checks/create", "502", times=10)
+    result = cli(env, "publish", "--report", str(write_report(tmp_path)))
+    assert result.code == 3, result.err  # the check run did fail, and says so
+    assert "check-runs: HTTP 502" in result.err and "Traceback" not in result.err
+    assert api.check_runs == {}
+    assert comments(api)[0] == spoof
+    [kept] = comments(api)[1:]
+    assert kept["id"] == earlier["id"] and kept["body"].startswith(MARKER + "\n## mlci: fail")
+    assert len(comment_posts(api)) == 1 and len(api.deleted) == 1  # the fallback's cost
+    outputs = parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text())
+    assert outputs["comment-url"] == kept["html_url"]
+    # Without a check run at all (--no-check) the same fallback applies, and says why.
+    result = cli(env, "publish", "--no-check", "--report",
+                 str(write_report(tmp_path, report_data("pass", gates=0), "pass.json")))
+    assert result.code == 0, result.err
+    assert "no check run or commit status showed it" in result.err
+    assert [c["id"] for c in comments(api)] == [spoof["id"], earlier["id"]]
+    assert "## mlci: pass" in comments(api)[1]["body"] and comments(api)[0] == spoof
+    assert result.out.startswith(f"comment updated: {kept['html_url']}")
 
 
 def test_ten_thousand_failing_gates_make_one_check_run_request(
