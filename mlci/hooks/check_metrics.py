@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.config import CONFIG_NAME, Config, FileSpec, load_config
+from mlci.config import CONFIG_NAME, MAX_MESSAGE, Config, FileSpec, load_config
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError, InputError
 from mlci.formats import Flat, file_format, is_number, parse
 from mlci.hooks.common import (
@@ -34,6 +34,7 @@ from mlci.hooks.common import (
     relative_paths,
     run_hook,
 )
+from mlci.safe_yaml import MAX_BYTES, load_yaml
 
 NAME = "mlci-check-metrics"
 
@@ -58,15 +59,17 @@ def load_file_schema(base: Path, name: str, where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: schema file {name} not found (looked at {path})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: cannot read schema file {name}: {exc}") from exc
-    try:
-        if file_format(name) == "yaml":
-            import yaml
-
-            schema = yaml.safe_load(text)
-        else:
+    if len(text) > MAX_BYTES:
+        raise ConfigError(f"{where}: schema file {name} is larger than the {MAX_BYTES:,} "
+                          "bytes mlci reads")
+    if file_format(name) == "yaml":
+        schema = load_yaml(text, f"{where}: schema file {name}", ConfigError)
+    else:
+        try:
             schema = json.loads(text)
-    except Exception as exc:  # JSON and YAML parse errors alike
-        raise ConfigError(f"{where}: schema file {name} does not parse: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise ConfigError(f"{where}: schema file {name} does not parse: "
+                              f"{str(exc)[:200]}") from exc
     if isinstance(schema, bool):
         return {} if schema else {"not": {}}
     if not isinstance(schema, dict):
@@ -110,11 +113,9 @@ def _structured(path: str, data: bytes, row: int) -> Any:
     kind = file_format(path)
     if kind in ("csv", "tsv"):
         return parse(path, data, row)
-    text = data.decode("utf-8-sig")
     if kind == "yaml":
-        import yaml
-
-        return yaml.safe_load(text)
+        return load_yaml(data, path)
+    text = data.decode("utf-8-sig")
     if kind == "toml":
         if sys.version_info >= (3, 11):
             import tomllib
@@ -132,7 +133,10 @@ def _schema_problems(path: str, document: Any, schema: dict[str, Any], schema_na
     problems = []
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        problems.append(f"{path}: {where}: {error.message} (schema {schema_name})")
+        message = error.message  # quotes the value, which the pull request chose
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + "..."
+        problems.append(f"{path}: {where}: {message} (schema {schema_name})")
     return problems
 
 

@@ -33,6 +33,7 @@ from mlci.hooks.common import (
     run_hook,
     staged_changes,
 )
+from mlci.safe_yaml import load_yaml
 
 NAME = "mlci-dvc-sync"
 
@@ -133,14 +134,12 @@ _MISSING: Any = object()
 def _raw_stages(snapshot: BlobSnapshot | None, path: str) -> dict[str, dict[str, Any]]:
     """The stage mappings of a ``dvc.yaml`` or ``dvc.lock`` as written (empty when absent
     or unreadable: DVC itself reports a broken file)."""
-    import yaml
-
     data = snapshot.read(path) if snapshot is not None else None
     if data is None:
         return {}
     try:
-        loaded = yaml.safe_load(data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
+        loaded = load_yaml(data, path)
+    except InputError:
         return {}
     stages = loaded.get("stages") if isinstance(loaded, dict) else None
     if not isinstance(stages, dict):
