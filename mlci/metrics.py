@@ -11,7 +11,7 @@ from mlci.comparison import MetricChange, ParamChange
 from mlci.config import Config, FileSpec
 from mlci.dvcfiles import PARAMS_DEFAULT, DvcOutput, read_dvc_lock, read_dvc_yaml
 from mlci.errors import InputError
-from mlci.formats import Flat, is_number, parse
+from mlci.formats import Flat, is_number, parse, printable
 from mlci.snapshot import Snapshot
 
 
@@ -151,13 +151,18 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path) -> V
                 continue
             b, h = base_values or {}, head_values or {}
             change_type = MetricChange if kind == "metrics" else ParamChange
+            shown = printable(spec.path)
             for key in sorted(b.keys() | h.keys(), key=_natural_key):
-                change = change_type(file=spec.path, key=key, base=b.get(key), head=h.get(key),
+                change = change_type(file=shown, key=key, base=b.get(key), head=h.get(key),
                                      in_base=key in b, in_head=key in h)
                 if kind == "metrics":
                     result.metrics.append(change)
                 else:
                     result.params.append(change)  # type: ignore[arg-type]
+    # A file name git holds as bytes that are not UTF-8 reaches here with lone surrogates;
+    # every output must be able to encode what it shows.
+    result.warnings = [printable(w) for w in result.warnings]
+    result.errors = [printable(e) for e in result.errors]
     return result
 
 
