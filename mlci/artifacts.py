@@ -20,6 +20,7 @@ from mlci.config import Config
 from mlci.dvcfiles import PARAMS_DEFAULT, DvcOutput, LockedStage, read_dvc_file, read_dvc_lock
 from mlci.errors import InputError
 from mlci.lfs import LfsPointer, might_be_pointer, parse_pointer
+from mlci.paths import PathOutsideRepository, confined
 from mlci.snapshot import CommitSnapshot, Snapshot, WorkspaceSnapshot
 
 
@@ -183,6 +184,9 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
     deleted: dict[str, list[DvcOutput]] = {}
     for path in sorted(base_side.outputs.keys() | head_side.outputs.keys()):
         b, h = base_side.outputs.get(path), head_side.outputs.get(path)
+        if any(o is not None and o.hash_problem for o in (b, h)):
+            changes.append(_unusable_hash(path, b, h, warnings))
+            continue
         if b is not None and h is not None:
             if b.md5 == h.md5:
                 changes.append(ArtifactChange(path=path, source="dvc", status="unchanged",
@@ -216,9 +220,23 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
                        stage=b.stage),
         b, loader, config.max_paths, sides[0])
         for outputs in deleted.values() for b in outputs)
+    if changes:
+        warnings.extend(dvc_cache.cache_settings(root).warnings)
     if head.revision.workspace:
         warnings.extend(_not_recorded(root, head_side.outputs.values()))
     return changes, base_side.outputs.keys() | head_side.outputs.keys()
+
+
+def _unusable_hash(path: str, base: DvcOutput | None, head: DvcOutput | None,
+                   warnings: list[str]) -> ArtifactChange:
+    """An output whose recorded hash (or path) at either side is not one DVC writes: shown,
+    labelled incomplete, never read (the warning names the file and entry)."""
+    status: ArtifactStatus = "modified" if base and head else "added" if head else "deleted"
+    warnings.extend(o.hash_problem for o in (base, head) if o is not None and o.hash_problem)
+    either = head or base
+    assert either is not None
+    return ArtifactChange(path=path, source="dvc", status=status, base=_state(base),
+                          head=_state(head), complete=False, stage=either.stage)
 
 
 def _not_recorded(root: Path, outputs: Iterable[DvcOutput]) -> list[str]:
@@ -261,6 +279,7 @@ class _GitSide:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._blobs: dict[str, _Blob] | None = None
+        self.refused: dict[str, str] = {}  # working-tree path leading outside -> why
 
     def blobs(self, paths: Iterable[str]) -> dict[str, _Blob]:
         snapshot = self.snapshot
@@ -271,7 +290,12 @@ class _GitSide:
             return {p: self._blobs[p] for p in paths if p in self._blobs}
         result = {}
         for path in paths:
-            file = Path(getattr(snapshot, "root", ".")) / path
+            try:
+                file = confined(Path(getattr(snapshot, "root", ".")), path,
+                                where="head (workspace)")
+            except PathOutsideRepository as exc:
+                self.refused[path] = str(exc)
+                continue
             if file.is_file():
                 size = file.stat().st_size
                 result[path] = _Blob(_git_blob_sha(file, size), size)
@@ -311,19 +335,20 @@ def _git_state(blob: _Blob | None, pointer: LfsPointer | None) -> ArtifactState 
     return ArtifactState(hash=blob.sha, size=blob.size)
 
 
-def _diff_git(config: Config, base: Snapshot, head: Snapshot,
-              dvc_paths: set[str]) -> list[ArtifactChange]:
+def _diff_git(config: Config, base: Snapshot, head: Snapshot, dvc_paths: set[str],
+              warnings: list[str]) -> list[ArtifactChange]:
     configured: set[str] = set()
     for pattern in config.artifacts:
         configured.update(base.glob(pattern), head.glob(pattern))
     candidates = (configured | _changed_git_paths(base, head)) - dvc_paths
     sides = (_GitSide(base), _GitSide(head))
     base_blobs, head_blobs = (side.blobs(candidates) for side in sides)
+    warnings.extend(sides[1].refused.values())
     entries: list[tuple[str, ArtifactSource, ArtifactState | None, ArtifactState | None]] = []
     for path in sorted(candidates):
         b, h = base_blobs.get(path), head_blobs.get(path)
-        if b is None and h is None:
-            continue
+        if (b is None and h is None) or path in sides[1].refused:
+            continue  # absent, or not read (a symlink out of the working tree): not compared
         bp = sides[0].pointer(path, b) if b else None
         hp = sides[1].pointer(path, h) if h else None
         if path not in configured and bp is None and hp is None:
@@ -369,6 +394,10 @@ def diff_artifacts(config: Config, base: Snapshot, head: Snapshot, root: Path) -
     read the change says ``complete=False`` and a warning says why."""
     result = ArtifactDiff()
     dvc_changes, dvc_paths = _diff_dvc(config, base, head, root, result.warnings)
-    changes = dvc_changes + _diff_git(config, base, head, dvc_paths)
+    changes = dvc_changes + _diff_git(config, base, head, dvc_paths, result.warnings)
+    if isinstance(head, WorkspaceSnapshot):
+        # Working-tree files that are symlinks leading outside: left out of every part.
+        result.warnings.extend(m for m in dict.fromkeys(head.refused)
+                               if m not in result.warnings)
     result.changes = sorted(changes, key=lambda c: (c.path, c.source))
     return result

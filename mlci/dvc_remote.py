@@ -3,6 +3,12 @@
 Only the object asked for is read (a ``.dir`` manifest, or a small file), straight into
 memory: nothing is pulled, and the user's ``.dvc/cache`` is never written. DVC is imported
 here and only here, when a remote really must be reached.
+
+The remote's URL comes from ``.dvc/config``, which the pull request controls; it may name a
+local directory outside the repository or another host. What mlci does with it is bounded:
+it only ever reads (``cat_file``) objects whose names passed ``dvc_cache.object_parts`` (32
+lowercase hex digits under ``files/md5/XX/`` or ``XX/``), never lists, writes or deletes.
+A manifest read this way is checked against its hash before use.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from mlci.dvc_cache import InvalidHash, object_parts
 
 ATTEMPTS = 2  # a transient error gets one retry; a missing object none
 
@@ -25,8 +33,9 @@ class RemoteHandle:
 
     def object_path(self, md5: str, legacy: bool) -> str:
         # The remote layout mirrors the cache: DVC 3 under files/md5, DVC 2 at the top.
+        first, rest = object_parts(md5)  # raises InvalidHash: never a path from a bad hash
         parts = [self.path] if legacy else [self.path, "files", "md5"]
-        return self.fs.join(*parts, md5[:2], md5[2:])  # type: ignore[no-any-return]
+        return self.fs.join(*parts, first, rest)  # type: ignore[no-any-return]
 
 
 class RemoteUnavailable(Exception):
@@ -101,6 +110,12 @@ def fetch_object(root: Path, md5: str, legacy: bool, remote: str | None,
     """One object (a ``.dir`` manifest or a file) from the output's DVC remote (``remote``,
     else the default remote), without pulling anything into the cache. Returns None when
     it cannot be had; the reason is appended to ``problems`` when given."""
+    try:
+        object_parts(md5)
+    except InvalidHash as exc:
+        if problems is not None:
+            problems.append(str(exc))
+        return None
     try:
         handle = open_remote(root, remote)
         data = read_remote_object(handle, md5, legacy)

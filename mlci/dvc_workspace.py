@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from mlci import dvc_cache
 from mlci.dvcfiles import DvcOutput
+from mlci.paths import PathOutsideRepository, check_relative, confined
 
 _CHUNK = 1 << 20
 
@@ -66,7 +67,22 @@ def _same_file(file: Path, md5: str, legacy: bool, size: int | None,
     return legacy and _is_text(file) and file_md5(file, dos2unix=True) == md5
 
 
+def _usable_entry(entry: Any) -> bool:
+    """A manifest entry whose md5 is a file hash and whose relpath stays in the directory."""
+    if not isinstance(entry, dict) or not dvc_cache.is_md5(entry.get("md5"),
+                                                           directory_allowed=False):
+        return False
+    relpath = entry.get("relpath")
+    try:
+        check_relative(relpath if isinstance(relpath, str) else "")
+    except PathOutsideRepository:
+        return False
+    return True
+
+
 def _dir_manifest(root: Path, md5: str, legacy: bool) -> list[dict[str, Any]] | None:
+    """The manifest's entries; None when it is absent, malformed or names a hash or path
+    that is not what DVC writes (nothing in it is then used as a path)."""
     data = dvc_cache.read_object(root, md5, legacy)
     if data is None:
         return None
@@ -74,7 +90,9 @@ def _dir_manifest(root: Path, md5: str, legacy: bool) -> list[dict[str, Any]] | 
         entries = json.loads(data)
     except ValueError:
         return None
-    return [e for e in entries if isinstance(e, dict) and "relpath" in e and "md5" in e]
+    if not isinstance(entries, list) or not all(_usable_entry(e) for e in entries):
+        return None
+    return entries
 
 
 _ALWAYS_IGNORED_DIRS = frozenset({".git", ".hg", ".dvc"})  # DVC's default ignores
@@ -93,8 +111,9 @@ def _walk(root: Path, directory: Path) -> Iterator[str]:
 
     def load(folder: Path) -> None:
         try:
-            lines = (folder / ".dvcignore").read_text(encoding="utf-8").splitlines()
-        except OSError:
+            file = confined(root, (folder / ".dvcignore").relative_to(root).as_posix())
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError, PathOutsideRepository):
             return
         if any(line.strip() and not line.startswith("#") for line in lines):
             specs.append((folder, _ignore_spec(lines)))
@@ -129,7 +148,12 @@ def output_state(root: Path, output: DvcOutput) -> OutputState:
     """Where the recorded version of ``output`` exists: the local cache, the workspace."""
     assert output.md5 is not None
     cache = dvc_cache.cache_dir(root)
-    target = root / output.path
+    try:
+        # A DVC link into the cache is the cached object; a link elsewhere is not read.
+        target = confined(root, output.path, also=(cache,), where="head (workspace)")
+    except PathOutsideRepository as exc:
+        return OutputState(_cached(cache, output.md5, output.legacy_hash) is not None,
+                           "changed", str(exc))
     if not output.is_dir:
         cached = _cached(cache, output.md5, output.legacy_hash)
         if not target.exists():
@@ -159,7 +183,12 @@ def output_state(root: Path, output: DvcOutput) -> OutputState:
         return OutputState(in_cache, "changed", ", ".join(p for p in parts if p))
     for relpath in sorted(objects):
         md5, cached = objects[relpath]
-        if not _same_file(target / relpath, md5, output.legacy_hash, None, cached):
+        try:
+            file = confined(root, f"{output.path}/{relpath}", also=(cache,),
+                            where="head (workspace)")
+        except PathOutsideRepository as exc:
+            return OutputState(in_cache, "changed", str(exc))
+        if not _same_file(file, md5, output.legacy_hash, None, cached):
             return OutputState(in_cache, "changed", f"{relpath} modified")
     return OutputState(in_cache, "same")
 

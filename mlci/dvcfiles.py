@@ -10,7 +10,9 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+from mlci.dvc_cache import describe_value, is_md5
 from mlci.errors import InputError
+from mlci.safe_yaml import load_yaml
 from mlci.snapshot import Snapshot
 
 PARAMS_DEFAULT = "params.yaml"
@@ -27,6 +29,8 @@ class DvcOutput:
     legacy_hash: bool  # DVC 2 entries (no ``hash: md5``) live at the old cache layout
     stage: str | None  # dvc.lock stage, or the .dvc file that tracks it
     remote: str | None = None
+    # Why the recorded hash (or path) is unusable, naming the file and entry; md5 is then None
+    hash_problem: str | None = None
 
     @property
     def is_dir(self) -> bool:
@@ -52,17 +56,16 @@ class DvcYaml:
     uncached: frozenset[str]  # outputs with ``cache: false`` (kept in git)
 
 
-def _load_yaml(snapshot: Snapshot, path: str) -> Any:
-    import yaml
+def _where(snapshot: Snapshot, path: str) -> str:
+    return f"{path} at head (workspace)" if snapshot.revision.workspace else \
+        f"{path} at {snapshot.side} ({snapshot.revision.short})"
 
+
+def _load_yaml(snapshot: Snapshot, path: str) -> Any:
     data = snapshot.read(path)
     if data is None:
         return None
-    try:
-        return yaml.safe_load(data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} at {snapshot.side} ({snapshot.revision.short}): "
-                         f"invalid YAML: {exc}") from exc
+    return load_yaml(data, _where(snapshot, path))
 
 
 def _join(wdir: str, path: str) -> str:
@@ -131,16 +134,42 @@ def read_dvc_yaml(snapshot: Snapshot, path: str = "dvc.yaml") -> DvcYaml | None:
                    uncached=frozenset(uncached))
 
 
-def _output(entry: dict[str, Any], base_dir: str, stage: str | None) -> DvcOutput:
-    md5 = entry.get("md5") or entry.get("etag") or entry.get("checksum")
+_HASH_FIELDS = ("md5", "etag", "checksum")
+
+
+def _hash_problem(entry: dict[str, Any], path: str) -> str | None:
+    """What makes the entry's hash (or path) unusable as a cache object, else None."""
+    if path == ".." or path.startswith(("../", "/")):
+        return f"output path {describe_value(path)} leads outside the repository"
+    algorithm = entry.get("hash")
+    if algorithm is not None and algorithm != "md5":
+        return f"hash {describe_value(algorithm)} is not an algorithm DVC uses ('md5')"
+    for field in _HASH_FIELDS:
+        value = entry.get(field)
+        if value:
+            return None if is_md5(value) else (
+                f"{field} {describe_value(value)} is not a DVC hash (32 lowercase hex "
+                "digits, with '.dir' for a directory)")
+    return None
+
+
+def _output(entry: dict[str, Any], base_dir: str, stage: str | None,
+            where: str) -> DvcOutput:
+    """One output entry; a hash that is not a DVC md5 leaves ``md5`` None and says why in
+    ``hash_problem`` (it never becomes a path)."""
+    path = _join(base_dir, str(entry["path"]))
+    problem = _hash_problem(entry, path)
+    md5 = next((entry[f] for f in _HASH_FIELDS if entry.get(f)), None)
     return DvcOutput(
-        path=_join(base_dir, str(entry["path"])),
-        md5=str(md5) if md5 else None,
+        path=path,
+        md5=str(md5) if md5 and problem is None else None,
         size=entry.get("size"),
         nfiles=entry.get("nfiles"),
         legacy_hash=entry.get("hash") != "md5",
         stage=stage,
         remote=entry.get("remote"),
+        hash_problem=f"{where}, output {describe_value(path)}: {problem}; mlci does not "
+                     "read this output" if problem else None,
     )
 
 
@@ -180,7 +209,8 @@ def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock") -> list[LockedStag
             params = {f"{_join(base, file)}:{key}": value
                       for file, values in (stage.get("params") or {}).items()
                       for key, value in flatten(values).items()}
-            outs = tuple(_output(o, base, str(name)) for o in stage.get("outs") or ())
+            where = f"{_where(snapshot, path)}, stage {describe_value(str(name))}"
+            outs = tuple(_output(o, base, str(name), where) for o in stage.get("outs") or ())
             result.append(LockedStage(name=str(name), deps=deps, params=params, outs=outs))
     except (KeyError, AttributeError, TypeError) as exc:
         raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
@@ -194,7 +224,7 @@ def read_dvc_file(snapshot: Snapshot, path: str) -> list[DvcOutput]:
         return []
     base = posixpath.dirname(path)
     try:
-        return [_output(o, base, path) for o in data.get("outs") or ()]
+        return [_output(o, base, path, _where(snapshot, path)) for o in data.get("outs") or ()]
     except (KeyError, AttributeError, TypeError) as exc:
         raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
 

@@ -15,10 +15,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from mlci.comparison import FileChanges
+from mlci.dvc_cache import describe_value, is_md5
 from mlci.errors import InputError
 
-# DVC's own serialisation; anything else (other key order, extra keys) takes the slow path.
-_ENTRY = re.compile(rb'\{"md5": "([0-9a-fA-F]+)", "relpath": "((?:[^"\\]|\\.)*)"\}')
+# DVC's own serialisation; anything else (other key order, extra keys, a hash that is not
+# 32 lowercase hex digits) takes the slow path, which names what is wrong.
+_ENTRY = re.compile(rb'\{"md5": "([0-9a-f]{32})", "relpath": "((?:[^"\\]|\\.)*)"\}')
 _SEPARATOR = b", "
 
 Entry = tuple[bytes, bytes]  # (relpath as stored, md5)
@@ -80,11 +82,21 @@ def _slow_entries(data: bytes, where: str) -> list[Entry]:
         items = json.loads(data)
         if not isinstance(items, list):
             raise TypeError(f"expected a JSON list, got {type(items).__name__}")
-        entries = sorted((str(item["relpath"]).encode("utf-8"), str(item["md5"]).encode())
+        entries = sorted((str(item["relpath"]).encode("utf-8"), _file_md5(item, where))
                          for item in items)
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(f"{where}: not a DVC directory manifest ({exc})") from exc
     return entries
+
+
+def _file_md5(item: dict[str, object], where: str) -> bytes:
+    """The entry's md5, which must be a file hash as DVC writes it."""
+    md5 = item["md5"]
+    if not is_md5(md5, directory_allowed=False):
+        raise InputError(f"{where}: manifest entry {describe_value(item.get('relpath'))} has "
+                         f"md5 {describe_value(md5)}, not a DVC file hash (32 lowercase hex "
+                         "digits)")
+    return str(md5).encode()
 
 
 def count_files(data: bytes, where: str) -> int:

@@ -18,10 +18,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlci.config import Config
-from mlci.dvc_cache import cache_dir, object_path, read_object
+from mlci.dvc_cache import cache_dir, describe_value, is_md5, object_path, read_object
 from mlci.dvcfiles import DvcOutput, tracked_outputs
 from mlci.errors import EnvironmentFailure, InputError
 from mlci.git import Repository
+from mlci.paths import confined
 from mlci.revisions import Revision
 from mlci.snapshot import Snapshot, open_snapshot
 
@@ -138,11 +139,13 @@ class Materializer:
     def _materialize(self, revision: Revision, path: str, side: str, target: Path) -> None:
         where = f"{path} at {side} ({revision.short})"
         if revision.workspace:
-            source = self.root / path
+            # The working tree is the PR's: no symlink (here or inside) may lead out of it.
+            source = confined(self.root, path, where=f"{side} (workspace)")
             if source.is_file() or source.is_dir():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if source.is_dir():
-                    shutil.copytree(source, target, symlinks=False)
+                    shutil.copytree(source, target, symlinks=False,
+                                    ignore=self._escaping_links)
                 else:
                     shutil.copyfile(source, target)
                 return
@@ -166,6 +169,19 @@ class Materializer:
             raise ArtifactMissing(f"{where}: no such file or directory in git, and no DVC "
                                   "output (.dvc file or dvc.lock) tracks it")
         self._materialize_dvc(output, path, where, target)
+
+    def _escaping_links(self, directory: str, names: list[str]) -> set[str]:
+        """For copytree: the entries of ``directory`` that are symlinks leading outside the
+        repository (left out, not followed)."""
+        skipped = set()
+        for name in names:
+            entry = Path(directory) / name
+            if entry.is_symlink():
+                try:
+                    confined(self.root, entry.relative_to(self.root).as_posix())
+                except InputError:
+                    skipped.add(name)
+        return skipped
 
     def _lfs_object(self, data: bytes, where: str) -> bytes:
         """The content a Git LFS pointer stands for (from the local LFS store), else ``data``."""
@@ -227,6 +243,8 @@ class Materializer:
 
     def _materialize_dvc(self, output: DvcOutput, path: str, where: str,
                          target: Path) -> None:
+        if output.hash_problem:
+            raise InputError(f"{where}: {output.hash_problem}")
         if not output.md5:
             raise InputError(f"{where}: the DVC output {output.path} has no hash "
                              f"({output.stage}); run `dvc commit`")
@@ -243,8 +261,10 @@ class Materializer:
         inner = path[len(output.path):].lstrip("/")
         found = False
         for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("md5"), str):
-                raise InputError(f"{manifest_where}: entry {entry!r} has no md5")
+            if not isinstance(entry, dict) or not is_md5(entry.get("md5"),
+                                                         directory_allowed=False):
+                raise InputError(f"{manifest_where}: entry {describe_value(entry)} has no md5 "
+                                 "that is a DVC file hash (32 lowercase hex digits)")
             relpath = _safe_relpath(entry.get("relpath"), manifest_where).as_posix()
             if inner and relpath != inner and not relpath.startswith(inner + "/"):
                 continue

@@ -35,6 +35,9 @@ def _from_dvc(snapshot: Snapshot, root: Path, path: str) -> tuple[bytes | None, 
     (data, None), or (None, why not) when DVC tracks it but its object is unavailable, or
     (None, None) when DVC does not track it."""
     for output in tracked_outputs(snapshot):
+        covers = output.path == path or path.startswith(output.path.rstrip("/") + "/")
+        if output.hash_problem is not None and covers:
+            return None, output.hash_problem
         if output.md5 is None:
             continue
         if output.path == path and not output.is_dir:
@@ -55,6 +58,10 @@ def _from_dvc(snapshot: Snapshot, root: Path, path: str) -> tuple[bytes | None, 
                 return None, f"the DVC manifest {output.md5} of {output.path} is malformed"
             if md5 is None:
                 return None, None
+            if not dvc_cache.is_md5(md5, directory_allowed=False):
+                return None, (f"the DVC manifest {output.md5} of {output.path} gives {relpath} "
+                              f"the md5 {dvc_cache.describe_value(md5)}, not a DVC file hash "
+                              "(32 lowercase hex digits)")
             data = _object(root, output, md5)
             return data, None if data is not None else (
                 f"{path} (in DVC directory {output.path}) is not in the local cache or on "
@@ -82,7 +89,10 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
     Raises InputError naming the gate, the file and the row for anything malformed.
     """
     where = f"gate {gate!r}: {path} at {_where(snapshot)}"
-    data = snapshot.read(path)
+    try:
+        data = snapshot.read(path)  # a working-tree path leading outside is refused
+    except InputError as exc:
+        raise InputError(f"gate {gate!r}: {exc}") from None
     if data is None:
         data, problem = _from_dvc(snapshot, root, path)
         if problem is not None:

@@ -2,6 +2,10 @@
 
 ``CommitSnapshot`` reads git objects; ``WorkspaceSnapshot`` reads the working tree (for
 ``--head workspace``). Both answer the same three questions, so collectors never care which.
+
+Git objects cannot lead outside the repository (a symlink in git is a blob holding its
+target's text, and is read as that text). The working tree can: every path read there is
+confined to the repository first (``mlci.paths.confined``), symlinks included.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import fnmatch
 from typing import Protocol
 
 from mlci.git import Repository
+from mlci.paths import PathOutsideRepository, confined
 from mlci.revisions import Revision
 
 
@@ -61,9 +66,13 @@ class WorkspaceSnapshot:
         self.revision = revision
         self.side = side
         self._paths: list[str] | None = None
+        self.refused: list[str] = []  # working-tree files left out: they lead outside
 
     def read(self, path: str) -> bytes | None:
-        file = self.root / path
+        """The file's bytes, None when absent; raises PathOutsideRepository (an input error
+        naming the path) when it is absolute, climbs out with ``..`` or is a symlink
+        leading outside the repository."""
+        file = confined(self.root, path, where="head (workspace)")
         try:
             return file.read_bytes() if file.is_file() else None
         except OSError:
@@ -72,8 +81,16 @@ class WorkspaceSnapshot:
     def paths(self) -> list[str]:
         if self._paths is None:
             out = self.repo.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-            self._paths = sorted({p for p in out.stdout.split("\0")
-                                  if p and (self.root / p).is_file()})
+            found = set()
+            for path in filter(None, out.stdout.split("\0")):
+                try:
+                    file = confined(self.root, path, where="head (workspace)")
+                except PathOutsideRepository as exc:
+                    self.refused.append(str(exc))
+                    continue
+                if file.is_file():
+                    found.add(path)
+            self._paths = sorted(found)
         return self._paths
 
     def glob(self, pattern: str) -> list[str]:
