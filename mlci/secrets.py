@@ -39,6 +39,7 @@ TOKEN_OPTION_KEY = "--token"  # the vault's key for a token given on the command
 KEEP_ENV_VARIABLE = "MLCI_KEEP_ENV"  # comma-separated names the model tests may keep
 
 _PR_SET_DUMPABLE = 4
+REDACTED = "***"
 
 
 def is_secret(name: str) -> bool:
@@ -165,3 +166,24 @@ def _not_dumpable() -> None:
         libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):  # pragma: no cover - no prctl: /proc stays readable
         pass
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (and its URL-encoded form) replaced by ``***``."""
+    from urllib.parse import quote
+
+    # Longest first, so a token that contains another is masked whole.
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4:  # masking a 1-3 character "token" would mangle every message
+            for form in {secret, quote(secret, safe="")}:
+                text = text.replace(form, REDACTED)
+    return text
+
+
+def mask_secrets(text: str, environ: Mapping[str, str], argv: Sequence[str] = ()) -> str:
+    """``text`` with every credential this process could hold replaced by ``***``: the
+    values of secret variables and of ``--token`` in ``argv``, also stripped. For crash logs
+    and last-resort messages, which may quote whatever an exception carried."""
+    secrets = [value for name, value in environ.items() if is_secret(name)]
+    secrets.append(_without_token_option(argv)[1] or "")
+    return redact(text, {form for value in secrets for form in (value, value.strip())})

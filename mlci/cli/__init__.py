@@ -20,6 +20,8 @@ import click
 
 from mlci import __version__
 from mlci.errors import EXIT_ENVIRONMENT, MlciError
+from mlci.secrets import mask_secrets
+from mlci.terminal import terminal_text
 
 # The contract's commands, in the order `mlci --help` lists them, with a one-line summary so
 # that help does not have to import the command modules.
@@ -79,27 +81,21 @@ def cli() -> None:
     """
 
 
-def _masked(argv: Sequence[str]) -> list[str]:
-    """``argv`` with the value of ``--token`` hidden: crash logs get shared."""
-    out = list(argv)
-    for index, arg in enumerate(out):
-        if arg.startswith("--token="):
-            out[index] = "--token=***"
-        elif arg == "--token" and index + 1 < len(out):
-            out[index + 1] = "***"
-    return out
-
-
 def _bug_report(exc: BaseException) -> str:
     """Write the traceback to a file and return a short hint pointing at it."""
+
+    def masked(text: str) -> str:
+        return mask_secrets(text, os.environ, sys.argv)
+
     fd, path = tempfile.mkstemp(prefix="mlci-crash-", suffix=".log")
     with os.fdopen(fd, "w", encoding="utf-8") as log:
         log.write(f"mlci {__version__}, Python {sys.version.split()[0]}, {sys.platform}\n")
-        log.write(f"argv: {_masked(sys.argv)!r}\n\n")
-        log.write("".join(traceback.format_exception(exc)))
+        # The log and the message may quote anything an exception carried: never a credential.
+        log.write(masked(f"argv: {sys.argv!r}\n\n"))
+        log.write(masked("".join(traceback.format_exception(exc))))
     return (
-        f"mlci: unexpected error: {type(exc).__name__}: {exc}\n"
-        f"This is a bug in mlci. Please report it with the details written to {path}"
+        masked(f"mlci: unexpected error: {type(exc).__name__}: {exc}\n")
+        + f"This is a bug in mlci. Please report it with the details written to {path}"
     )
 
 
@@ -120,14 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except MlciError as exc:
-        click.echo(importlib.import_module("mlci.terminal").terminal_text(f"mlci: error: {exc}"),
-                   err=True)
+        click.echo(terminal_text(f"mlci: error: {exc}"), err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        click.echo(importlib.import_module("mlci.terminal").terminal_text(_bug_report(exc)),
-                   err=True)
+        click.echo(terminal_text(_bug_report(exc)), err=True)
         return EXIT_ENVIRONMENT
     return result if isinstance(result, int) else 0

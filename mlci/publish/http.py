@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -22,46 +21,16 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from mlci import __version__
 from mlci.context import Token
 from mlci.errors import EnvironmentFailure, UsageError
+from mlci.secrets import redact
 
 if TYPE_CHECKING:
     import requests
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-REDACTED = "***"
 MAX_BODY = 64 * 1024 * 1024  # no answer of the APIs mlci uses comes near this
 MAX_PAGES = 100  # 10,000 comments at 100 a page
 DEADLINE_VAR = "MLCI_HTTP_DEADLINE"
-
-
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret (and its common encodings) replaced by ``***``."""
-    from urllib.parse import quote
-
-    for secret in secrets:
-        if len(secret) >= 4:  # masking a 1-3 character "token" would mangle every message
-            for form in {secret, quote(secret, safe="")}:
-                text = text.replace(form, REDACTED)
-    return text
-
-
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|JWT|PRIVATE_KEY", re.IGNORECASE)
-
-
-def mask_secrets(text: str, environ: Mapping[str, str], argv: Sequence[str] = ()) -> str:
-    """``text`` with every credential this process could hold replaced by ``***``: the
-    values of secret-named variables (``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*JWT*``)
-    and of ``--token`` in ``argv``, also the stripped forms. For crash logs and last-resort
-    messages, which may quote whatever an exception carried."""
-    secrets = [value for name, value in environ.items() if _SECRET_NAME.search(name)]
-    for index, arg in enumerate(argv):
-        if arg.startswith("--token="):
-            secrets.append(arg.split("=", 1)[1])
-        elif arg == "--token" and index + 1 < len(argv):
-            secrets.append(argv[index + 1])
-    forms = {form for value in secrets for form in (value, value.strip())}
-    # Longest first, so a token that contains another is masked whole.
-    return redact(text, tuple(sorted(forms, key=len, reverse=True)))
 
 
 @dataclass(frozen=True)
