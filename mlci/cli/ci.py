@@ -7,6 +7,7 @@ import click
 
 from mlci.cli import CliProcess
 from mlci.cli.options import comparing
+from mlci.terminal import terminal_text
 
 
 @click.command("ci")
@@ -52,8 +53,8 @@ def command(process: CliProcess, repo: str, config: str | None, base: str | None
         dvc_remote=dvc_remote, token=token, output_dir=Path(output_dir),
         publish=not no_publish, run_tests=not no_tests, keep_env=keep_env,
         vault=Vault.from_environment(),
-    ), progress=lambda line: click.echo(line, err=True))
+    ), progress=lambda line: click.echo(terminal_text(line), err=True))
     for note in outcome.notes:
-        click.echo(f"mlci: {note}", err=True)
-    click.echo(outcome.summary)
+        click.echo(terminal_text(f"mlci: {note}"), err=True)
+    click.echo(terminal_text(outcome.summary))
     return outcome.exit_code
