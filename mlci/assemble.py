@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlci.comparison import Comparison
-from mlci.errors import MlciError
+from mlci.errors import ConfigError, MlciError
 from mlci.formats import is_number
 from mlci.outcomes import TestRun
+from mlci.render import COMMENT_LIMIT, Format, Rendered
 from mlci.report import (
     MAX_TRENDS,
     Report,
@@ -81,7 +82,15 @@ def _branch_tip(repo: Repository, name: str) -> str | None:
 @dataclass(frozen=True)
 class PreparedReport:
     report: Report
-    template: Path | None  # the configured report.template, resolved against the repo root
+    template: Path | None  # report.template, checked to be a template file in the repository
+    template_error: str | None = None  # why the configured report.template was refused
+
+    def render(self, formats: Sequence[Format], limit: int = COMMENT_LIMIT) -> Rendered:
+        """The report in ``formats``, with the repository's template where it applies; when
+        that template is refused or fails, with the built-in one and a warning saying so."""
+        from mlci.render import render_report
+
+        return render_report(self.report, formats, self.template, limit, self.template_error)
 
 
 def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> PreparedReport:
@@ -106,7 +115,8 @@ def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> Prep
 def assemble_report(config: Config, comparison: Comparison, repo: Repository,
                     tests: TestRun | None) -> PreparedReport:
     """Apply the gates, read the trend history and the base branch's tip, and build the
-    report; its template is ``report.template`` resolved against the repository root."""
+    report; its template is ``report.template`` if it is a template file inside the
+    repository (else ``template_error`` says why not)."""
     from mlci.gates import evaluate
 
     gates = evaluate(config, comparison, repo, tests)
@@ -117,12 +127,24 @@ def assemble_report(config: Config, comparison: Comparison, repo: Repository,
         comparison = replace(comparison, notes=comparison.notes + tuple(notes))
     report = build_report(comparison, gates, tests, key=config.report_key, history=history,
                           stale_base=stale, directions=directions_from_config(config))
-    template = None
-    if config.report_template:
-        template = Path(config.report_template)
-        if not template.is_absolute():
-            template = repo.root / template
-    return PreparedReport(report=report, template=template)
+    template, problem = _template(config, repo.root)
+    return PreparedReport(report=report, template=template, template_error=problem)
+
+
+def _template(config: Config, root: Path) -> tuple[Path | None, str | None]:
+    """report.template confined to the repository, or why it was refused."""
+    if not config.report_template:
+        return None, None
+    from mlci.templates import confine_template
+
+    source = "mlci.yaml"
+    if config.path is not None:
+        source = config.path.name if config.path.parent.resolve() == root.resolve() else str(
+            config.path)
+    try:
+        return confine_template(root, config.report_template, source), None
+    except ConfigError as exc:
+        return None, str(exc)
 
 
 def _history(config: Config, comparison: Comparison, repo: Repository, notes: list[str]

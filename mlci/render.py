@@ -6,7 +6,9 @@ charts, passing tests, path lists, ...) and the report says what was left out an
 full one is. The verdict and the failing gates are never dropped.
 
 In Markdown templates every ``{{ value }}`` is escaped (see ``mlci.markdown.escape``) unless
-it is marked ``|safe``, so a custom template is as safe as the built-in one.
+it is marked ``|safe``. A repository's own template (``report.template``) is untrusted code:
+it is confined, sandboxed and rendered in a bounded child process (see ``mlci.templates``);
+when it fails, :func:`render_report` falls back to the built-in template and says so.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -99,17 +101,27 @@ def _sparkline(values: tuple[float, ...], width: int = 240, height: int = 48) ->
 
 
 @cache
-def _environment(kind: str, search: tuple[str, ...]) -> jinja2.Environment:
+def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
+    """An environment for ``kind`` (md or html) that loads the built-in templates; for a
+    repository's template (``custom_dir``, its directory), Jinja2's immutable sandbox that
+    loads only from that directory and the built-in templates (which it may extend)."""
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    loader = jinja2.FileSystemLoader(list(search))
+    from mlci.templates import ConfinedLoader
+
+    factory: type[jinja2.Environment] = jinja2.Environment  # our own templates: trusted
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(templates_dir()))
+    if custom_dir is not None:
+        factory = ImmutableSandboxedEnvironment
+        loader = ConfinedLoader([templates_dir(), Path(custom_dir)])
     if kind == "md":
-        env = jinja2.Environment(loader=loader, autoescape=False, finalize=_md_finalize,
-                                 trim_blocks=True, lstrip_blocks=True,
-                                 keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+        env = factory(loader=loader, autoescape=False, finalize=_md_finalize,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      undefined=jinja2.StrictUndefined)
     else:
-        env = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True,
-                                 lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+        env = factory(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                      undefined=jinja2.StrictUndefined)
         env.filters["sparkline"] = _sparkline
     env.filters["code"] = _code_filter
     env.filters["mermaid"] = _mermaid_filter
@@ -118,44 +130,110 @@ def _environment(kind: str, search: tuple[str, ...]) -> jinja2.Environment:
 
 
 def _render_template(report: Report, kind: str, template: Path | None) -> str:
+    """Render in this process: the built-in template, or (in mlci.template_worker) a
+    repository's template with its output bounded."""
     import jinja2
 
+    from mlci.templates import bounded_render, read_template
+
+    context = {"report": report, "marker": marker(report.key)}
     if template is None:
-        env = _environment(kind, (str(templates_dir()),))
-        name = TEMPLATES[kind]
-    else:
-        if not template.is_file():
-            raise ConfigError(f"report.template: {template} is not a file")
-        env = _environment(kind, (str(template.parent.resolve()), str(templates_dir())))
-        name = template.name
+        env = _environment(kind, None)
+        return env.get_template(TEMPLATES[kind]).render(context)
+    name = template.name
     try:
-        return env.get_template(name).render(report=report, marker=marker(report.key))
+        env = _environment(kind, str(template.parent))
+        # Compiled from its source, not loaded by name: "report.md.j2" names the built-in
+        # template, which a repository's template of that name may extend.
+        return bounded_render(env.from_string(read_template(template)), context)
     except jinja2.TemplateSyntaxError as exc:
-        raise ConfigError(f"{exc.filename or name}: line {exc.lineno}: invalid template: "
-                          f"{exc.message}") from exc
+        raise ConfigError(f"{Path(exc.filename).name if exc.filename else name}: line "
+                          f"{exc.lineno}: invalid template: {exc.message}") from exc
     except jinja2.TemplateError as exc:
         raise ConfigError(f"{name}: the template failed: {exc}") from exc
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        # range() beyond the sandbox's limit, 1/0, a missing key...: the template's fault.
+        raise ConfigError(f"{name}: the template failed: {type(exc).__name__}: {exc}"
+                          ) from exc
 
 
 # -- public --------------------------------------------------------------------------------
+def _uses_template(fmt: str, template: Path | None) -> bool:
+    """report.template replaces the Markdown (also inside the JSON); an HTML page needs a
+    template of its own (``*.html.j2``)."""
+    return template is not None and (fmt != "html" or ".htm" in template.name)
+
+
+def render_here(report: Report, formats: Sequence[str], template: Path | None = None,
+                limit: int = COMMENT_LIMIT) -> dict[str, str]:
+    """Each of ``formats`` rendered in this process (``template`` only where it applies).
+    Only mlci.template_worker calls this with a repository's template."""
+    texts: dict[str, str] = {}
+    markdown: str | None = None
+    for fmt in formats:
+        custom = template if _uses_template(fmt, template) else None
+        if fmt in ("md", "json"):
+            markdown = markdown if markdown is not None else render_markdown(report, custom,
+                                                                             limit)
+            texts[fmt] = markdown if fmt == "md" else _json(report, markdown)
+        elif fmt == "html":
+            texts[fmt] = _render_template(report, "html", custom)
+        else:
+            raise UsageError(f"unknown report format {fmt!r}: expected md, json or html")
+    return texts
+
+
 def render(report: Report, fmt: Format, template: Path | None = None,
            limit: int = COMMENT_LIMIT) -> str:
     """The report as ``md`` (bounded to ``limit`` characters), ``json`` (the report object
     with the bounded Markdown in ``"markdown"``) or ``html`` (a standalone page, complete).
 
-    ``template`` is a custom Markdown template (``report.template``); it is used for the
-    HTML page only when its name says it is HTML (``*.html.j2``)."""
-    if fmt == "md":
-        return render_markdown(report, template, limit)
-    if fmt == "json":
-        data = _finite(report.to_json())
-        data["markdown"] = render_markdown(report, template, limit)
-        return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False, default=str) + "\n"
-    if fmt == "html":
-        # report.template replaces the Markdown; an HTML page needs a template of its own.
-        custom = template if template and ".htm" in template.name else None
-        return _render_template(report, "html", custom)
-    raise UsageError(f"unknown report format {fmt!r}: expected md, json or html")
+    ``template`` is a custom Markdown template (``report.template``, already confined to the
+    repository: see mlci.templates.confine_template), rendered in a sandboxed child process;
+    it is used for the HTML page only when its name says it is HTML (``*.html.j2``). Raises
+    ConfigError when it fails (:func:`render_report` falls back to the built-in one)."""
+    if template is not None and _uses_template(fmt, template):
+        from mlci.templates import render_in_child
+
+        if not template.is_file():
+            raise ConfigError(f"report.template: {template} is not a file")
+        return render_in_child(report, [fmt], template, limit)[fmt]
+    return render_here(report, [fmt], None, limit)[fmt]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The report in each format asked for, and why the repository's template was not used
+    (empty when it was, or when there is none)."""
+
+    texts: dict[str, str]
+    warnings: tuple[str, ...] = ()
+
+
+def render_report(report: Report, formats: Sequence[Format], template: Path | None = None,
+                  limit: int = COMMENT_LIMIT, template_error: str | None = None) -> Rendered:
+    """Render ``formats`` with the repository's ``template`` where it applies. A template
+    that fails (or was refused: ``template_error``) never costs the report: the built-in
+    template renders it instead, with a note in the report and a warning in the result."""
+    if template is not None and template_error is None and any(
+            _uses_template(f, template) for f in formats):
+        from mlci.templates import render_in_child
+
+        try:
+            return Rendered(render_in_child(report, formats, template, limit))
+        except ConfigError as exc:
+            template_error = str(exc)
+    if template_error is None:
+        return Rendered(render_here(report, formats, None, limit))
+    warning = f"{template_error}; the report uses the built-in template instead"
+    noted = replace(report, notes=(*report.notes, shorten(warning, 500)))
+    return Rendered(render_here(noted, formats, None, limit), (warning,))
+
+
+def _json(report: Report, markdown: str) -> str:
+    data = _finite(report.to_json())
+    data["markdown"] = markdown
+    return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False, default=str) + "\n"
 
 
 def _finite(value: Any) -> Any:

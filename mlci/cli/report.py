@@ -29,16 +29,18 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     page for a CI artifact; the JSON form is what `mlci publish --report` reads.
 
     Exits 0 when the verdict is pass or warn, 1 when a gate or a model test failed, 2 when
-    input at head could not be read (the report is still written), 3 when git or DVC failed.
+    input at head could not be read or report.template could not be used (the report is
+    still written, with the built-in template), 3 when git or DVC failed.
     """
     from mlci.assemble import prepare_report
     from mlci.compare import CompareRequest
-    from mlci.render import render
+    from mlci.terminal import terminal_safe
 
     prepared = prepare_report(CompareRequest(repo=Path(repo), base=base, head=head,
                                              config=config), results)
     report = prepared.report
-    text = render(report, output_format, prepared.template, limit)  # type: ignore[arg-type]
+    rendered = prepared.render([output_format], limit)  # type: ignore[list-item]
+    text = rendered.texts[output_format]
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -47,10 +49,10 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         click.echo(f"mlci: report written to {output}: {report.summary}", err=True)
     else:
         click.echo(text, nl=False)
-    for message in report.errors:
-        click.echo(f"mlci: error: {message}", err=True)
+    for message in (*report.errors, *rendered.warnings):
+        click.echo(f"mlci: error: {terminal_safe(message)}", err=True)
     for message in report.warnings:
-        click.echo(f"mlci: warning: {message}", err=True)
-    if report.errors:
+        click.echo(f"mlci: warning: {terminal_safe(message)}", err=True)
+    if report.errors or rendered.warnings:
         return EXIT_USAGE
     return EXIT_FAILED if report.verdict == "fail" else EXIT_OK
