@@ -88,3 +88,31 @@ def mermaid_text(text: object, limit: int = 40) -> str:
     can neither end the quoted string nor add a directive."""
     value = re.sub(r"[^A-Za-z0-9 _.:/+-]", "_", shorten(text, limit))
     return value or "_"
+
+
+# Every way to write an at sign that GitHub or GitLab could read as the start of a mention:
+# "@", fullwidth "＠", small "﹫", and their character references ("&#64;", "&#x40;",
+# "&commat;", ...), which Markdown decodes before mentions are found.
+_AT_SIGN = re.compile(
+    "[@\uff20\ufe6b]"
+    # An HTML parser also decodes a numeric reference without its ";" (in raw HTML).
+    r"|&(?:#0*(?:64|65312|65131)(?![0-9])|#[xX]0*(?:40|[fF]{2}20|[fF][eE]6[bB])"
+    r"(?![0-9a-fA-F]));?|&commat;")
+_MENTION_BREAKERS = (ZWJ, "\u200b")
+
+
+def _break_mention(match: re.Match[str]) -> str:
+    following = match.string[match.end(): match.end() + 1]
+    if not following or following.isspace() or following in _MENTION_BREAKERS:
+        return match.group(0)
+    return match.group(0) + ZWJ
+
+
+def neutralize_mentions(markdown: str) -> str:
+    """``markdown`` in which no ``@name`` or ``@org/team`` can notify anyone: an invisible
+    joiner follows every at sign (in any spelling) that something other than a space follows.
+
+    Meant for a whole body right before it is posted, whoever wrote it. Code is not spared:
+    telling code from text takes a full CommonMark parser (a fence line inside an HTML block
+    is text), and a joiner there changes nothing a reader sees. Idempotent."""
+    return _AT_SIGN.sub(_break_mention, markdown)

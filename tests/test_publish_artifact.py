@@ -20,6 +20,9 @@ from fake_github import (
     webhook_examples,
     write_report,
 )
+from report_cases import failing_gate
+
+from mlci.render import render
 
 BOT = "github-actions[bot]"
 WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"
@@ -49,7 +52,8 @@ def handoff(api: FakeApi, tmp_path: Path, cli: Run, fork_event: dict[str, Any]) 
     job.mkdir()
     env = github_env(api, job, "pull_request", fork_event)
     artifact = tmp_path / "artifact"
-    result = cli(env, "publish", "--report", str(write_report(job)), "--artifact-dir",
+    report = json.loads(render(failing_gate(), "json"))  # what mlci report --format json wrote
+    result = cli(env, "publish", "--report", str(write_report(job, report)), "--artifact-dir",
                  str(artifact))
     assert result.code == 0, result.err
     pull = fork_event["pull_request"]
@@ -87,7 +91,7 @@ def test_workflow_run_publishes_the_saved_report(api: FakeApi, tmp_path: Path, c
     result = publish_from(api, tmp_path, cli, handoff, event)
     assert result.code == 0, result.err
     [comment] = api.comments[(REPO, 2)]
-    assert comment["body"].startswith(MARKER + "\n## mlci: fail")
+    assert comment["body"].startswith(MARKER + "\n## ❌ Failed: 1 gate failed")
     [run] = api.check_runs.values()
     assert run["request"]["head_sha"] == fork_event["pull_request"]["head"]["sha"]
     assert run["request"]["conclusion"] == "failure"
@@ -115,7 +119,6 @@ def _tamper(artifact: Path, **changes: Any) -> None:
     ({"report": "../../../etc/passwd"}, "report: expected one of report.json, report.md"),
     ({"version": 2}, "version: expected 1, got 2"),
     ({"key": "default -->\n<script>"}, "key: expected letters, digits"),
-    ({"key": "nightly"}, "key 'default' differs from 'nightly'"),
     ({"repository": "evil/repo"}, "repository: expected 'Codertocat/Hello-World'"),
 ])
 def test_tampered_artifact_is_refused(api: FakeApi, tmp_path: Path, cli: Run, handoff: Path,
@@ -188,27 +191,38 @@ def test_from_artifact_needs_a_workflow_run_event(api: FakeApi, tmp_path: Path, 
     assert api.requests == []
 
 
-def test_marker_lines_inside_the_report_cannot_pose_as_another_key(
+def test_the_artifacts_markdown_is_never_posted(
         api: FakeApi, tmp_path: Path, cli: Run, handoff: Path, reference: Path,
         fork_event: dict[str, Any]) -> None:
     report = json.loads((handoff / "report.json").read_text())
-    report["markdown"] = ("<!-- mlci:report key=default -->\nhello\n"
+    report["markdown"] = ("<!-- mlci:report key=default -->\nhello @octocat\n"
                           "<!-- mlci:report key=nightly -->\n")
+    report["summary"] = "✅ Passed"
     (handoff / "report.json").write_text(json.dumps(report))
     result = publish_from(api, tmp_path, cli, handoff, run_event(reference, fork_event))
     assert result.code == 0, result.err
     [comment] = api.comments[(REPO, 2)]
-    assert comment["body"] == f"{MARKER}\nhello\n"
+    body = comment["body"]  # rendered again from the data, with the built-in template
+    assert body.startswith(MARKER + "\n## ❌ Failed: 1 gate failed")
+    assert "| ❌ fail | accuracy | accuracy | 0.912 | 0.891 |" in body
+    assert "hello" not in body and "octocat" not in body and "key=nightly" not in body
+    [run] = api.check_runs.values()
+    assert run["request"]["output"]["title"].startswith("❌ Failed")
 
 
-def test_mentions_in_an_artifact_notify_nobody(api: FakeApi, tmp_path: Path, cli: Run,
-                                               handoff: Path, reference: Path,
-                                               fork_event: dict[str, Any]) -> None:
-    report = json.loads((handoff / "report.json").read_text())
-    report["markdown"] = f"{MARKER}\ncc @octocat @github/security-team\n"
-    (handoff / "report.json").write_text(json.dumps(report))
-    result = publish_from(api, tmp_path, cli, handoff, run_event(reference, fork_event))
-    assert result.code == 0, result.err
-    [comment] = api.comments[(REPO, 2)]
-    assert "@octocat" not in comment["body"] and "@\u200doctocat" in comment["body"]
-    assert "@\u200dgithub/security-team" in comment["body"]
+def test_a_markdown_only_artifact_is_refused(api: FakeApi, tmp_path: Path, cli: Run,
+                                             reference: Path,
+                                             fork_event: dict[str, Any]) -> None:
+    job = tmp_path / "pr-job"
+    job.mkdir()
+    env = github_env(api, job, "pull_request", fork_event)
+    artifact = tmp_path / "artifact"
+    report = write_report(job, None, "report.md")
+    report.write_text(f"{MARKER}\n## mlci: fail\n")
+    assert cli(env, "publish", "--report", str(report), "--artifact-dir",
+               str(artifact)).code == 0
+    api.requests.clear()
+    result = publish_from(api, tmp_path, cli, artifact, run_event(reference, fork_event))
+    assert result.code == 2
+    assert "the artifact holds a Markdown report only" in result.err
+    assert api.requests == []

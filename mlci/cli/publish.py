@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from mlci.errors import EXIT_OK
+from mlci.errors import EXIT_FAILED, EXIT_OK
 
 
 @click.command("publish")
@@ -13,36 +13,59 @@ from mlci.errors import EXIT_OK
               help="The report: JSON from `mlci report --format json`, or Markdown.")
 @click.option("--from-artifact", "from_artifact", default=None, metavar="DIR",
               type=click.Path(file_okay=False),
-              help="Publish the report a fork's pull_request job saved (workflow_run job).")
+              help="Publish the report a fork's pull_request job saved (workflow_run job): "
+                   "rendered again from its JSON data with the built-in template.")
+@click.option("--report-key", "report_key", default=None, metavar="KEY",
+              help="Publish under this report key (the comment's marker and the check run's "
+                   "name), whatever the report says; with --from-artifact the default is "
+                   "'default', never the artifact's.")
 @click.option("--token", default=None, metavar="TOKEN",
               help="API token (default: MLCI_TOKEN, else GITHUB_TOKEN; GitLab: "
                    "MLCI_GITLAB_TOKEN, else GITLAB_TOKEN).")
 @click.option("--artifact-dir", default="mlci-artifact", show_default=True, metavar="DIR",
               type=click.Path(file_okay=False),
               help="Where to save the report when the token cannot comment (fork PRs).")
+@click.option("--comment", type=click.Choice(["update", "new", "off"]), default="update",
+              show_default=True,
+              help="Update mlci's comment in place, post a new one each run, or none.")
 @click.option("--no-comment", is_flag=True, help="Do not post or update the PR comment.")
 @click.option("--no-check", is_flag=True, help="Do not create a check run or commit status.")
-def command(report: str | None, from_artifact: str | None, token: str | None,
-            artifact_dir: str, no_comment: bool, no_check: bool) -> int:
+@click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), default="never",
+              show_default=True,
+              help="Exit 1 when the published verdict is this bad (as `mlci ci --fail-on`).")
+def command(report: str | None, from_artifact: str | None, report_key: str | None,
+            token: str | None, artifact_dir: str, comment: str, no_comment: bool,
+            no_check: bool, fail_on: str) -> int:
     """Post the report to the pull request, check run, summary and outputs.
 
     The PR comment (GitLab: MR note) is updated in place, found by its hidden marker. With a
     read-only token (pull requests from forks) the report is saved in --artifact-dir for a
     workflow_run job to publish with --from-artifact; that is not a failure. Exits 0 when
-    published (whatever the verdict), 2 for a bad report or artifact, 3 when the API failed
-    after retries.
+    published (whatever the verdict, unless --fail-on says otherwise), 2 for a bad report
+    or artifact, 3 when the API failed after retries.
     """
     import os
+    from dataclasses import fields
+    from typing import Any
 
     from mlci.context import detect
+    from mlci.errors import UsageError
     from mlci.publish import PublishRequest, publish
 
-    result = publish(PublishRequest(
+    options: dict[str, Any] = {}
+    if report_key is not None:
+        # TODO(lead): PublishRequest.report_key; then pass report_key= directly.
+        if "report_key" not in {f.name for f in fields(PublishRequest)}:
+            raise UsageError("--report-key is not wired into publishing yet")
+        options["report_key"] = report_key
+    request = PublishRequest(
         context=detect(os.environ), environ=os.environ,
         report=Path(report) if report else None,
         from_artifact=Path(from_artifact) if from_artifact else None,
         token=token, artifact_dir=Path(artifact_dir),
-        comment=not no_comment, check=not no_check))
+        comment=not no_comment and comment != "off", new_comment=comment == "new",
+        check=not no_check, **options)
+    result = publish(request)
     if result.comment is not None:
         click.echo(f"comment {result.comment.action}: {result.comment.url}")
     if result.check is not None:
@@ -53,4 +76,7 @@ def command(report: str | None, from_artifact: str | None, token: str | None,
         click.echo(f"report saved for a later publish: {result.artifact.parent}")
     for note in result.notes:
         click.echo(f"mlci: note: {note}", err=True)
+    verdict = result.report.verdict
+    if verdict == "fail" and fail_on != "never" or verdict == "warn" and fail_on == "warn":
+        return EXIT_FAILED
     return EXIT_OK

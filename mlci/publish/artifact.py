@@ -4,29 +4,31 @@ A pull request from a fork runs with a read-only token, so it cannot comment. Th
 ``pull_request`` job saves the report and the PR number here; a ``workflow_run`` job in the
 base repository (with a write token, running no PR code) downloads the artifact and runs
 ``mlci publish --from-artifact DIR``. Everything in the artifact was written by a job the
-contributor controls, so it is validated as untrusted data before anything is posted.
+contributor controls, so it is validated as untrusted data before anything is posted, and
+nothing it chooses is used as written: the report key is the one the trusted workflow fixed
+(``--report-key``), and the comment is rendered again from the report's validated JSON data
+with the built-in template (never the artifact's Markdown, never a repository template).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
-from mlci.markdown import ZWJ
 from mlci.publish.marker import KEY_PATTERN
-from mlci.publish.report_file import MAX_REPORT_BYTES, PublishedReport, parse_report
+from mlci.publish.report_file import MAX_REPORT_BYTES, PublishedReport, gates_to_annotate
 
 META_NAME = "mlci-publish.json"
 REPORT_NAMES = ("report.json", "report.md")
+DEFAULT_KEY = "default"
 FORMAT_VERSION = 1
 MAX_META_BYTES = 64 * 1024
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9-])")
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,15 @@ def _integer(meta: dict[str, Any], key: str, source: Path) -> int:
     return value
 
 
-def read_artifact(directory: Path, context: CiContext) -> ArtifactReport:
+def read_artifact(directory: Path, context: CiContext, key: str | None = None
+                  ) -> ArtifactReport:
     """Validate the artifact in ``directory`` against the triggering run described by
-    ``context`` (a ``workflow_run`` event); raise InputError naming what is wrong."""
+    ``context`` (a ``workflow_run`` event) and rebuild its report under ``key`` (the trusted
+    workflow's --report-key, else "default"); raise InputError naming what is wrong."""
+    key = key or DEFAULT_KEY
+    if not KEY_PATTERN.match(key):
+        raise UsageError(f"--report-key {key!r}: expected letters, digits, '.', '_' or '-' "
+                         "(at most 64)")
     if context.run_head_sha is None:
         raise UsageError("--from-artifact publishes for the run that triggered this one: it "
                          "needs a workflow_run event (GITHUB_EVENT_NAME=workflow_run and its "
@@ -82,16 +90,7 @@ def read_artifact(directory: Path, context: CiContext) -> ArtifactReport:
     if not directory.is_dir():
         raise InputError(f"{directory}: artifact directory not found")
     meta_path = directory / META_NAME
-    try:
-        meta = json.loads(_read_small(meta_path, MAX_META_BYTES, "publish metadata"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{meta_path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
-                         f"{exc.msg}") from exc
-    if not isinstance(meta, dict):
-        raise InputError(f"{meta_path}: expected a JSON object")
-    if meta.get("version") != FORMAT_VERSION:
-        raise InputError(f"{meta_path}: version: expected {FORMAT_VERSION}, got "
-                         f"{meta.get('version')!r}")
+    meta = _read_meta(meta_path)
     number = _integer(meta, "pr_number", meta_path)
     head_sha = meta.get("head_sha")
     if not isinstance(head_sha, str) or not _SHA.match(head_sha):
@@ -108,24 +107,59 @@ def read_artifact(directory: Path, context: CiContext) -> ArtifactReport:
     if context.repository and repository != context.repository:
         raise InputError(f"{meta_path}: repository: expected {context.repository!r}, got "
                          f"{repository!r}")
-    key = meta.get("key")
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+    asked = meta.get("key")
+    if not isinstance(asked, str) or not KEY_PATTERN.match(asked):
         raise InputError(f"{meta_path}: key: expected letters, digits, '.', '_' or '-' "
-                         f"(at most 64), got {key!r}")
+                         f"(at most 64), got {asked!r}")
+    notes = [] if asked == key else [
+        f"the artifact asks for report key {asked!r}; it is published as {key!r}, the key "
+        "this workflow fixed (--report-key)"]
     name = meta.get("report")
     if name not in REPORT_NAMES:  # a fixed name: no path from the artifact is ever opened
         raise InputError(f"{meta_path}: report: expected one of {', '.join(REPORT_NAMES)}, "
                          f"got {name!r}")
-    report_path = directory / str(name)
-    report = parse_report(_read_small(report_path, MAX_REPORT_BYTES, "report"),
-                          str(report_path), report_path)
-    if report.key != key:
-        raise InputError(f"{report_path}: key {report.key!r} differs from {key!r} in "
-                         f"{META_NAME}")
-    # The fork's job could have written any Markdown: at least it must not notify anyone.
-    markdown = _MENTION.sub("@" + ZWJ, report.markdown)
-    return ArtifactReport(number=number, head_sha=head_sha,
-                          report=replace(report, markdown=markdown))
+    if name != "report.json":
+        raise InputError(f"{meta_path}: the artifact holds a Markdown report only; publishing "
+                         "from an artifact re-renders the report from its data, so the "
+                         "pull_request job must publish the JSON report (mlci report "
+                         "--format json, or mlci ci)")
+    report = _rebuild(directory / "report.json", key, notes)
+    return ArtifactReport(number=number, head_sha=head_sha, report=report)
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(_read_small(meta_path, MAX_META_BYTES, "publish metadata"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{meta_path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
+                         f"{exc.msg}") from exc
+    if not isinstance(meta, dict):
+        raise InputError(f"{meta_path}: expected a JSON object")
+    if meta.get("version") != FORMAT_VERSION:
+        raise InputError(f"{meta_path}: version: expected {FORMAT_VERSION}, got "
+                         f"{meta.get('version')!r}")
+    return meta
+
+
+def _rebuild(path: Path, key: str, notes: list[str]) -> PublishedReport:
+    """The report of the artifact's JSON data, rendered with the built-in template: the
+    artifact's own Markdown and summary are never used."""
+    from mlci.files import parse_json
+    from mlci.markdown import neutralize_mentions
+    from mlci.render import render_here
+    from mlci.report_json import report_from_json
+
+    text = _read_small(path, MAX_REPORT_BYTES, "report")
+    data = parse_json(text, str(path))
+    report = report_from_json(data, str(path), key)
+    if data.get("verdict") != report.verdict:
+        notes.append(f"the artifact's verdict {data.get('verdict')!r} does not follow from "
+                     f"its gates, tests and errors; publishing {report.verdict!r}")
+    markdown = render_here(report, ["md"])["md"]
+    return PublishedReport(path=path, key=key, verdict=report.verdict, summary=report.summary,
+                           markdown=neutralize_mentions(markdown),
+                           gates=gates_to_annotate(data, str(path)), head_sha=report.head.sha,
+                           raw=text, notes=tuple(notes))
 
 
 def check_pull_request(pull: dict[str, Any], artifact: ArtifactReport, context: CiContext

@@ -34,6 +34,7 @@ class PublishedReport:
     gates: tuple[FailedGate, ...] = ()  # failing and warning gates, for annotations
     head_sha: str | None = None
     raw: str = ""  # the file's text, for copying into an artifact
+    notes: tuple[str, ...] = ()  # what was changed on the way (another key, ...)
 
     @property
     def conclusion(self) -> Conclusion:
@@ -56,7 +57,8 @@ def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...], source
     return value
 
 
-def _gates(data: dict[str, Any], source: str) -> tuple[FailedGate, ...]:
+def gates_to_annotate(data: dict[str, Any], source: str) -> tuple[FailedGate, ...]:
+    """The failing and warning gates of a report's JSON, for check-run annotations."""
     gates = data.get("gates") or []
     if not isinstance(gates, list):
         raise InputError(f"{source}: gates: expected a list of gate results")
@@ -77,8 +79,21 @@ def _gates(data: dict[str, Any], source: str) -> tuple[FailedGate, ...]:
     return tuple(found)
 
 
-def parse_report(text: str, source: str, path: Path) -> PublishedReport:
-    """Parse report text (JSON object or Markdown); raise InputError naming ``source``."""
+def _key(found: str, fixed: str | None, source: str) -> tuple[str, tuple[str, ...]]:
+    """The report key to publish under: ``fixed`` (--report-key) when given, saying so when
+    the report named another."""
+    if fixed is None or fixed == found:
+        return found, ()
+    return fixed, (f"{source} names report key {found!r}; publishing it as {fixed!r} "
+                   "(--report-key)",)
+
+
+def parse_report(text: str, source: str, path: Path, key: str | None = None
+                 ) -> PublishedReport:
+    """Parse report text (JSON object or Markdown) to publish under ``key`` (default: the
+    report's own); raise InputError naming ``source``. No ``@name`` in it notifies anyone."""
+    from mlci.markdown import neutralize_mentions
+
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" or stripped.startswith("{"):
         from mlci.files import parse_json
@@ -86,10 +101,11 @@ def parse_report(text: str, source: str, path: Path) -> PublishedReport:
         data = parse_json(text, source)
         if not isinstance(data, dict):
             raise InputError(f"{source}: expected a JSON object (mlci report --format json)")
-        key = _field(data, "key", str, source)
-        if not KEY_PATTERN.match(key):
+        found = _field(data, "key", str, source)
+        if not KEY_PATTERN.match(found):
             raise InputError(f"{source}: key: expected letters, digits, '.', '_' or '-' "
-                             f"(at most 64), got {key!r}")
+                             f"(at most 64), got {found!r}")
+        chosen, notes = _key(found, key, source)
         verdict = _field(data, "verdict", str, source)
         if verdict not in VERDICTS:
             raise InputError(f"{source}: verdict: expected one of {', '.join(VERDICTS)}, "
@@ -99,21 +115,25 @@ def parse_report(text: str, source: str, path: Path) -> PublishedReport:
         head = data.get("head")
         head_sha = head.get("sha") if isinstance(head, dict) and isinstance(
             head.get("sha"), str) else None
-        return PublishedReport(path=path, key=key, verdict=verdict, summary=str(summary),
-                               markdown=with_marker(markdown, key), gates=_gates(data, source),
-                               head_sha=head_sha, raw=text)
-    key = marker_key(text) or "default"
+        return PublishedReport(path=path, key=chosen, verdict=verdict,
+                               summary=neutralize_mentions(str(summary)),
+                               markdown=neutralize_mentions(with_marker(markdown, chosen)),
+                               gates=gates_to_annotate(data, source), head_sha=head_sha,
+                               raw=text, notes=notes)
+    chosen, notes = _key(marker_key(text) or "default", key, source)
     first_words = next((line.strip("# ").strip() for line in text.splitlines()
                         if line.strip() and not line.lstrip().startswith("<!--")), "")
-    return PublishedReport(path=path, key=key, verdict=None,
-                           summary=first_words[:200] or "mlci report",
-                           markdown=with_marker(text, key), raw=text)
+    return PublishedReport(path=path, key=chosen, verdict=None,
+                           summary=neutralize_mentions(first_words[:200] or "mlci report"),
+                           markdown=neutralize_mentions(with_marker(text, chosen)), raw=text,
+                           notes=notes)
 
 
-def load_report(path: Path) -> PublishedReport:
-    """Read ``path`` (``.json`` from ``mlci report --format json``, else Markdown)."""
+def load_report(path: Path, key: str | None = None) -> PublishedReport:
+    """Read ``path`` (``.json`` from ``mlci report --format json``, else Markdown), to
+    publish under ``key`` (default: the report's own)."""
     from mlci.files import read_text
 
     return parse_report(read_text(path, "report file", limit=MAX_REPORT_BYTES), str(path),
-                        path)
+                        path, key)
 
