@@ -51,6 +51,7 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
     from mlci.context import detect
     from mlci.errors import UsageError
     from mlci.publish import PublishRequest, publish
+    from mlci.terminal import terminal_safe
 
     options: dict[str, Any] = {}
     if report_key is not None:
@@ -74,8 +75,8 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
                    + (f" ({result.check.url})" if result.check.url else ""))
     if result.artifact is not None:
         click.echo(f"report saved for a later publish: {result.artifact.parent}")
-    for note in result.notes:
-        click.echo(f"mlci: note: {note}", err=True)
+    for note in (*result.report.notes, *result.notes):
+        click.echo(f"mlci: note: {terminal_safe(note)}", err=True)
     verdict = result.report.verdict
     if verdict == "fail" and fail_on != "never" or verdict == "warn" and fail_on == "warn":
         return EXIT_FAILED

@@ -21,7 +21,12 @@ from typing import Any
 from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
 from mlci.publish.marker import KEY_PATTERN
-from mlci.publish.report_file import MAX_REPORT_BYTES, PublishedReport, gates_to_annotate
+from mlci.publish.report_file import (
+    MAX_REPORT_BYTES,
+    PublishedReport,
+    gates_to_annotate,
+    parse_report_json,
+)
 
 META_NAME = "mlci-publish.json"
 REPORT_NAMES = ("report.json", "report.md")
@@ -144,13 +149,12 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
 def _rebuild(path: Path, key: str, notes: list[str]) -> PublishedReport:
     """The report of the artifact's JSON data, rendered with the built-in template: the
     artifact's own Markdown and summary are never used."""
-    from mlci.files import parse_json
     from mlci.markdown import neutralize_mentions
     from mlci.render import render_here
     from mlci.report_json import report_from_json
 
     text = _read_small(path, MAX_REPORT_BYTES, "report")
-    data = parse_json(text, str(path))
+    data = parse_report_json(text, str(path))
     report = report_from_json(data, str(path), key)
     if data.get("verdict") != report.verdict:
         notes.append(f"the artifact's verdict {data.get('verdict')!r} does not follow from "

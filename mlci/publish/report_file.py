@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlci.errors import InputError
+from mlci.markdown import neutralize_mentions
 from mlci.publish.marker import KEY_PATTERN, marker_key, with_marker
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024
@@ -73,10 +74,22 @@ def gates_to_annotate(data: dict[str, Any], source: str) -> tuple[FailedGate, ..
             "failure" if status == "fail" and severity == "fail" else "warning")
         if severity == "info":
             continue
-        found.append(FailedGate(name=str(gate.get("name") or gate.get("metric") or index),
-                                metric=str(gate.get("metric") or ""),
-                                reason=str(gate.get("reason") or ""), level=level))
+        # Annotations are plain text, but they quote the pull request: no mention either.
+        found.append(FailedGate(
+            name=neutralize_mentions(str(gate.get("name") or gate.get("metric") or index)),
+            metric=str(gate.get("metric") or ""),
+            reason=neutralize_mentions(str(gate.get("reason") or "")), level=level))
     return tuple(found)
+
+
+def parse_report_json(text: str, source: str) -> Any:
+    """Parse a report's JSON; nesting too deep for the parser is an input error too."""
+    from mlci.files import parse_json
+
+    try:
+        return parse_json(text, source)
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to be a report") from None
 
 
 def _key(found: str, fixed: str | None, source: str) -> tuple[str, tuple[str, ...]]:
@@ -92,13 +105,9 @@ def parse_report(text: str, source: str, path: Path, key: str | None = None
                  ) -> PublishedReport:
     """Parse report text (JSON object or Markdown) to publish under ``key`` (default: the
     report's own); raise InputError naming ``source``. No ``@name`` in it notifies anyone."""
-    from mlci.markdown import neutralize_mentions
-
     stripped = text.lstrip()
     if path.suffix.lower() == ".json" or stripped.startswith("{"):
-        from mlci.files import parse_json
-
-        data = parse_json(text, source)
+        data = parse_report_json(text, source)
         if not isinstance(data, dict):
             raise InputError(f"{source}: expected a JSON object (mlci report --format json)")
         found = _field(data, "key", str, source)
