@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from mlci.markdown import ZWJ, code, escape, mermaid_text, shorten
+from mlci.markdown import ZWJ, code, escape, mermaid_text, neutralize_mentions, shorten
 
 # -- a renderer as close to GitHub's as markdown-it gets -------------------------------------
 
@@ -238,3 +238,18 @@ def test_checker_catches_what_it_must() -> None:
     assert unsafe_findings("</details>\n")
     assert unsafe_findings("*em*\n")
     assert unsafe_findings("hi @\u200doctocat, see #\u200d12\n") == []
+
+
+_AT_SPELLINGS = ["@", "＠", "﹫", "&#64;", "&#064", "&#x40;", "&#X40", "&commat;", "&#65312;",
+                 "&#xFF20;"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.one_of(st.sampled_from(_AT_SPELLINGS + ["org/team", "`", "\\", ZWJ]),
+                                st.text(max_size=6)), max_size=12))
+def test_no_mention_survives_neutralize_mentions_in_any_spelling(parts: list[str]) -> None:
+    body = neutralize_mentions("".join(parts))
+    # What a reader sees: references decoded (also without ";"), as before mentions are found.
+    shown = html.unescape(body)
+    assert not re.search(r"[@\uff20\ufe6b][A-Za-z0-9_]", shown)
+    assert neutralize_mentions(body) == body
