@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from mlci.errors import EXIT_FAILED, EXIT_OK, MlciError
+from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, MlciError
 
 if TYPE_CHECKING:
     from mlci.comparison import Comparison
@@ -126,7 +126,6 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
     from mlci.context import detect
     from mlci.git import Repository
     from mlci.output_files import write_files
-    from mlci.render import render
 
     timer = _Timer(progress)
     started = time.perf_counter()
@@ -178,22 +177,27 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
             # A gate that cannot be evaluated fails the verdict; the rest is still reported.
             comparison = replace(comparison, errors=comparison.errors + (f"gates: {exc}",))
             prepared = assemble_report(replace(config, gates=()), comparison, repo, tests)
-    report, template = prepared.report, prepared.template
+    report = prepared.report
     timer.done("gates", started, f"{report.counts.get('gates_failed', 0)} failed, "
                f"{report.counts.get('gates_warned', 0)} warned of "
                f"{report.counts.get('gates_total', 0)}", ok=report.verdict != "fail")
 
     started = time.perf_counter()
-    rendered = {fmt: render(report, fmt, template if fmt != "json" else None)
-                for fmt in ("md", "json", "html")}
-    written = write_files(output_dir, {f"report.{fmt}": text for fmt, text in rendered.items()},
-                          root)
-    paths = {fmt: written[f"report.{fmt}"] for fmt in rendered}
-    timer.done("report", started, f"{report.summary} -> {paths['md']}")
+    # The repository's template (sandboxed, in a child) for every format it claims, the JSON's
+    # Markdown included: the comment is posted from that JSON.
+    rendered = prepared.render(("md", "json", "html"))
+    written = write_files(output_dir, {f"report.{fmt}": text
+                                       for fmt, text in rendered.texts.items()}, root)
+    paths = {fmt: written[f"report.{fmt}"] for fmt in rendered.texts}
+    timer.done("report", started, f"{report.summary} -> {paths['md']}",
+               ok=not rendered.warnings)
 
-    outcome = CiOutcome(verdict=report.verdict, exit_code=_exit_code(report.verdict,
-                                                                     request.fail_on),
-                        report_paths=paths, markdown=rendered["md"], summary=report.summary)
+    exit_code = _exit_code(report.verdict, request.fail_on)
+    if rendered.warnings and exit_code == EXIT_OK:
+        exit_code = EXIT_USAGE  # the configured template was refused: the configuration's fault
+    outcome = CiOutcome(verdict=report.verdict, exit_code=exit_code, report_paths=paths,
+                        markdown=rendered.texts["md"], summary=report.summary,
+                        notes=[f"error: {warning}" for warning in rendered.warnings])
     if request.publish:
         from mlci.publish import PublishRequest, publish
         from mlci.secrets import TOKEN_OPTION_KEY

@@ -69,10 +69,14 @@ def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, referenc
         steps = run_action(ACTION, {"report-key": "pr"}, env, workspace)
         assert api.violations == []
 
-    install, run = steps
+    install, analyse, run = steps
     assert install.returncode == 0, install.stderr
-    assert run.returncode == 1, run.stderr  # the demo pull request fails a gate
-    assert f"fetched base commit {base[:7]} from origin" in run.stderr
+    # The analysis step holds no token and always passes its exit code on; the publishing
+    # step posts the saved report and fails the job for the verdict.
+    assert analyse.returncode == 0, analyse.stderr
+    assert analyse.outputs["exit-code"] == "1"  # the demo pull request fails a gate
+    assert run.returncode == 1, run.stderr
+    assert f"fetched base commit {base[:7]} from origin" in analyse.stderr
     [comment] = api.comments[(REPO, number)]
     assert comment["body"].startswith("<!-- mlci:report key=pr -->\n## ❌ Failed")
     assert "accuracy fell" in comment["body"]
@@ -88,7 +92,8 @@ def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, referenc
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
     assert summary.startswith("<!-- mlci:report key=pr -->")
     # The token never reaches a log.
-    for text in (install.stdout, install.stderr, run.stdout, run.stderr, summary,
+    for text in (install.stdout, install.stderr, analyse.stdout, analyse.stderr, run.stdout,
+                 run.stderr, summary,
                  json.dumps(api.comments[(REPO, number)])):
         assert TOKEN not in text
     assert git(workspace, "status", "--porcelain", "--untracked-files=no") == ""

@@ -45,27 +45,18 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
     or artifact, 3 when the API failed after retries.
     """
     import os
-    from dataclasses import fields
-    from typing import Any
 
     from mlci.context import detect
-    from mlci.errors import UsageError
     from mlci.publish import PublishRequest, publish
     from mlci.terminal import terminal_safe
 
-    options: dict[str, Any] = {}
-    if report_key is not None:
-        # TODO(lead): PublishRequest.report_key; then pass report_key= directly.
-        if "report_key" not in {f.name for f in fields(PublishRequest)}:
-            raise UsageError("--report-key is not wired into publishing yet")
-        options["report_key"] = report_key
     request = PublishRequest(
         context=detect(os.environ), environ=os.environ,
         report=Path(report) if report else None,
         from_artifact=Path(from_artifact) if from_artifact else None,
         token=token, artifact_dir=Path(artifact_dir),
         comment=not no_comment and comment != "off", new_comment=comment == "new",
-        check=not no_check, **options)
+        check=not no_check, report_key=report_key)
     result = publish(request)
     if result.comment is not None:
         click.echo(f"comment {result.comment.action}: {result.comment.url}")

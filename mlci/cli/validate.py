@@ -32,6 +32,17 @@ def command(files: tuple[str, ...], print_schema: bool) -> int:
             click.echo(f"mlci: error: {terminal_safe(exc)}", err=True)
             status = EXIT_USAGE
             continue
+        if config.report_template is not None:
+            from mlci.templates import confine_template
+
+            # What `mlci report` would refuse, refused here too.
+            root = Path(name).resolve().parent
+            try:
+                confine_template(root, config.report_template, name)
+            except ConfigError as exc:
+                click.echo(f"mlci: error: {terminal_safe(exc)}", err=True)
+                status = EXIT_USAGE
+                continue
         for warning in config.warnings:
             click.echo(f"mlci: warning: {terminal_safe(warning)}", err=True)
         click.echo(f"{terminal_safe(name)}: valid")

@@ -38,6 +38,7 @@ class PublishRequest:
     comment: bool = True
     new_comment: bool = False  # a new comment per run instead of updating mlci's comment
     check: bool = True
+    report_key: str | None = None  # the trusted key; the artifact's own is never used
     policy: RetryPolicy | None = None
     sleep: Callable[[float], None] | None = None
 
@@ -291,11 +292,11 @@ def publish(request: PublishRequest) -> PublishResult:
         if context.provider != "github":
             raise UsageError("--from-artifact runs in a GitHub workflow_run job "
                              "(GITHUB_ACTIONS=true, GITHUB_EVENT_NAME=workflow_run)")
-        artifact = read_artifact(request.from_artifact, context)
+        artifact = read_artifact(request.from_artifact, context, request.report_key)
         report = artifact.report
     else:
         assert request.report is not None
-        report = load_report(request.report)
+        report = load_report(request.report, request.report_key)
     result = PublishResult(report=report)
     summary = request.environ.get("GITHUB_STEP_SUMMARY")
     if summary and context.provider == "github":

@@ -17,7 +17,6 @@ from conftest import Outcome, Run
 from fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
 from report_cases import failing_gate
 
-from mlci.publish import PublishRequest
 from mlci.render import render
 
 BOT = "github-actions[bot]"
@@ -26,10 +25,6 @@ WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"
 LIVE_MENTION = re.compile(r"(?:[@\uff20\ufe6b]|&#0*64;?|&#[xX]0*40;?|&commat;)[A-Za-z0-9]")
 HOSTILE = ("@octocat &#64;admins ＠org/team &#x40;security \\@maintainer [x](https://e.co) "
            "<img src=x onerror=alert(1)> ![p](https://e.co/p.png)")
-KEY_WIRED = "report_key" in PublishRequest.__dataclass_fields__
-needs_report_key = pytest.mark.skipif(
-    not KEY_WIRED, reason="PublishRequest.report_key is not wired into mlci.publish yet "
-    "(the lead's change to mlci/publish/__init__.py)")
 
 
 @pytest.fixture
@@ -111,7 +106,6 @@ def test_the_artifact_cannot_choose_the_report_key(
     assert run["request"]["conclusion"] == "failure"  # recomputed from the gates
 
 
-@needs_report_key
 def test_the_trusted_workflow_fixes_the_report_key(
         api: FakeApi, tmp_path: Path, cli: Run, reference: Path,
         fork_event: dict[str, Any]) -> None:
