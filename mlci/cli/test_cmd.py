@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from mlci.cli import CliProcess
 from mlci.cli.options import comparing
 from mlci.errors import UsageError
 
@@ -34,10 +35,14 @@ class _PytestArgsCommand(click.Command):
               help="Write the results (JSON) here; `mlci report --results` reads them.")
 @click.option("--junit", default=None, metavar="FILE", type=click.Path(dir_okay=False),
               help="Also write JUnit XML here.")
+@click.option("--keep-env", "keep_env", multiple=True, metavar="NAME",
+              help="Let the tests see this credential variable (e.g. AWS_SECRET_ACCESS_KEY); "
+                   "every other credential is removed. Never a publishing token.")
 @click.pass_context
 def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
             head: str | None, paths: tuple[str, ...], shard: str | None,
-            durations: tuple[str, ...], results: str, junit: str | None) -> int:
+            durations: tuple[str, ...], results: str, junit: str | None,
+            keep_env: tuple[str, ...]) -> int:
     """Run the model tests with pytest and write results.
 
     Runs pytest on PATHS, else on tests.paths of mlci.yaml, in a separate process. The
@@ -46,9 +51,15 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     Exits 0 when every test passed, 1 when a test failed, 2 when no test was collected or
     the paths, options or configuration are wrong, 3 when pytest itself broke.
     """
+    from mlci.secrets import reexec_without_secrets
     from mlci.shards import parse_shard
     from mlci.terminal import terminal_safe
     from mlci.testing import TestRequest, run_tests
+
+    process: CliProcess = ctx.obj
+    if process.argv is not None:
+        # The tests are the pull request's code: no publishing token in this process either.
+        reexec_without_secrets(process.argv, keep_vault=False)
 
     if shard is not None:
         try:
@@ -60,7 +71,8 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     session = run_tests(
         TestRequest(repo=Path(repo), paths=paths, pytest_args=pytest_args, base=base,
                     head=head, config=config, shard=shard, durations=durations,
-                    results=Path(results), junit=Path(junit) if junit else None),
+                    results=Path(results), junit=Path(junit) if junit else None,
+                    keep_env=keep_env),
         on_output=_echo)
     run = session.run
     counts = run.counts()

@@ -150,3 +150,10 @@ def test_the_action_never_gives_the_token_to_the_step_that_runs_the_tests() -> N
     with_token = [step for step in runs if "inputs.token" in json.dumps(step.get("env", {}))]
     assert len(with_token) == 1
     assert "publish" in with_token[0]["run"] and "(ci " not in with_token[0]["run"]
+
+
+def test_mlci_test_holds_no_token_while_the_tests_run(repo: Path, tmp_path: Path) -> None:
+    env = {**_base_env(tmp_path), **SECRETS}
+    run = _mlci(repo, env, "test", "tests")
+    assert run.returncode == 0, run.stderr
+    assert _leaks(tmp_path / "snoop.json", [*SECRETS.values(), "job-token-secret"]) == []
