@@ -54,8 +54,10 @@ class Repository:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a git command in the repository and return the completed process."""
+        # File names need not be UTF-8: keep their bytes (as lone surrogates) instead of failing.
         proc = subprocess.run(
-            ["git", *args], cwd=self.root, capture_output=True, text=True, check=False
+            ["git", *args], cwd=self.root, capture_output=True, check=False,
+            encoding="utf-8", errors="surrogateescape",
         )
         if check and proc.returncode != 0:
             raise EnvironmentFailure(

@@ -93,9 +93,14 @@ class _Reader:
         """Return (values, errors): values None when absent or unreadable; errors say what
         could not be read, the whole file or single keys (the rest of the file still counts)."""
         where = _where(self.snapshot)
-        data = self.snapshot.read(spec.path)
+        try:
+            data = self.snapshot.read(spec.path)  # a working-tree path leading out: refused
+        except InputError as exc:
+            return None, [str(exc)]
         if data is None:
             output = self._dvc_outputs().get(spec.path)
+            if output is not None and output.hash_problem is not None:
+                return None, [output.hash_problem]  # a hash that is not one: never a path
             if output is None or output.md5 is None:
                 return None, []
             data = dvc_cache.read_object(self.root, output.md5, output.legacy_hash)

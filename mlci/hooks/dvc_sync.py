@@ -54,6 +54,9 @@ class SyncProblem:
 def _output_problems(root: Path, output: DvcOutput, recorded_in: str, fixes: dict[str, str],
                      in_git: bool = False) -> list[SyncProblem]:
     """``in_git``: an output with ``cache: false``, which git keeps and the cache never has."""
+    if output.hash_problem is not None:  # a recorded hash that is not one: never a path
+        return [SyncProblem(output.path, recorded_in, output.hash_problem,
+                            fixes["changed"])]
     if output.md5 is None:
         return []  # nothing recorded yet (or a cloud etag): nothing to compare
     state = output_state(root, output)

@@ -140,9 +140,6 @@ def test_a_non_bmp_file_name(tmp_path: Path, run_mlci: Run) -> None:
     _check_path_report(repo, base, run_mlci, "m/emoji\U0001F600.json")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="git output is decoded as strict UTF-8 in mlci/git.py "
-                          "(Repository.run): needs errors='surrogateescape' (lead's file)")
 def test_a_file_name_that_is_not_utf8(tmp_path: Path, run_mlci: Run) -> None:
     repo, base = _path_repo(tmp_path, b"bad\xff.json")
     _check_path_report(repo, base, run_mlci, "m/bad\\udcff.json")
