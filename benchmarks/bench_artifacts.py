@@ -144,7 +144,7 @@ def synthetic(files: int, changed: int) -> tuple[int, float, int]:
     import hashlib
     import tracemalloc
 
-    from mlci.manifest import diff_manifests
+    from mlci.dvc.manifest import diff_manifests
 
     def manifest(version: int) -> bytes:
         entries = []

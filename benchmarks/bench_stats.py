@@ -1,6 +1,6 @@
 """Benchmark: the paired bootstrap of significance gates, 10,000 resamples over 100,000 rows.
 
-Times ``mlci.stats.paired_bootstrap`` with numpy and in pure Python, for 0/1 correctness
+Times ``mlci.gates.stats.paired_bootstrap`` with numpy and in pure Python, for 0/1 correctness
 scores (the exact grouped method) and continuous per-row scores (the stratified method), and
 compares with what a user would otherwise write: index-by-index resampling with numpy
 (``rng.integers(0, n, (R, n))``, timed on a slice of the resamples and scaled up, since the
@@ -18,7 +18,7 @@ import time
 
 from timing import best_of
 
-from mlci.stats import BootstrapInterval, numpy_available, paired_bootstrap
+from mlci.gates.stats import BootstrapInterval, numpy_available, paired_bootstrap
 
 
 def data(rows: int, kind: str) -> tuple[list[float], list[float]]:

@@ -2,7 +2,7 @@
 
 Builds one DVC repository (a pipeline with several stages, metric files and params), then
 times, on the same two commits:
-- in one process, the library calls (mlci.compare.compare vs DVC's Repo.metrics.diff and
+- in one process, the library calls (mlci.diff.collect.compare vs DVC's Repo.metrics.diff and
   Repo.params.diff), best of several runs after a warm-up;
 - the command lines a user would type, each in a fresh process (start-up included).
 Prints the ratios; the target is mlci at least 3x faster.
@@ -79,7 +79,7 @@ def main() -> int:
 
         from dvc.repo import Repo
 
-        from mlci.compare import CompareRequest, compare
+        from mlci.diff.collect import CompareRequest, compare
 
         request = CompareRequest(repo=repo, base=base, head=head, only=("metrics", "params"))
         mlci_result = compare(request)

@@ -3,7 +3,7 @@ the property tests assemble."""
 
 from __future__ import annotations
 
-from mlci.comparison import (
+from mlci.diff.comparison import (
     ArtifactChange,
     ArtifactState,
     Comparison,
@@ -11,10 +11,11 @@ from mlci.comparison import (
     MetricChange,
     ParamChange,
 )
-from mlci.history import HistoryPoint
-from mlci.outcomes import GateReport, GateResult, TestResult, TestRun
-from mlci.report import Report, build_report
-from mlci.revisions import Revision
+from mlci.gates.results import GateReport, GateResult
+from mlci.modeltests.results import TestResult, TestRun
+from mlci.repo.history import HistoryPoint
+from mlci.repo.revisions import Revision
+from mlci.report.model import Report, build_report
 
 BASE = Revision(rev="main", sha="1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b")
 HEAD = Revision(rev="feature/better-model", sha="9f8e7d6c5b4a39281706f5e4d3c2b1a098765432")

@@ -16,7 +16,7 @@ from action_runner import action_outputs, run_action
 from fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
 from repo_helpers import git
 
-from mlci.demo import PR_BRANCH, build_demo
+from mlci.scaffold.demo import PR_BRANCH, build_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "actions" / "mlci" / "action.yml"

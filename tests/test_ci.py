@@ -10,8 +10,8 @@ import pytest
 from fake_github import parse_outputs
 from repo_helpers import commit_files, make_repo
 
-from mlci.context import CiContext
-from mlci.pipeline import ZERO_SHA, CiRequest, _exit_code, pick_revisions
+from mlci.ci.context import CiContext
+from mlci.ci.run import ZERO_SHA, CiRequest, _exit_code, pick_revisions
 
 GATES = """
 metrics: [m.json]

@@ -63,12 +63,12 @@ def test_bad_option_value_is_usage_error(run_mlci) -> None:  # type: ignore[no-u
 
 
 def test_unexpected_error_prints_bug_report_hint(monkeypatch, run_mlci) -> None:  # type: ignore[no-untyped-def]
-    import mlci.compare
+    import mlci.diff.collect
 
     def boom(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("kaboom")
 
-    monkeypatch.setattr(mlci.compare, "compare", boom)
+    monkeypatch.setattr(mlci.diff.collect, "compare", boom)
     result = run_mlci("diff")
     assert result.code == 3
     assert "unexpected error: ZeroDivisionError: kaboom" in result.err

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from repo_helpers import commit_files, dvc, dvc_init, git, make_repo, write_files
 
-from mlci.dvcfiles import read_dvc_lock, tracked_outputs
-from mlci.git import Repository
-from mlci.revisions import Revision
-from mlci.snapshot import CommitSnapshot
+from mlci.dvc.dvcfiles import read_dvc_lock, tracked_outputs
+from mlci.repo.git import Repository
+from mlci.repo.revisions import Revision
+from mlci.repo.snapshot import CommitSnapshot
 
 
 def test_stage_wdir_applies_to_lock_paths(tmp_path: Path) -> None:

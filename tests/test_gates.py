@@ -14,16 +14,23 @@ from typing import Any
 import pytest
 from repo_helpers import commit_files, isolating, make_repo
 
-from mlci.comparison import ArtifactChange, ArtifactState, Comparison, FileChanges, MetricChange
 from mlci.config import Config, load_config_file
+from mlci.diff.comparison import (
+    ArtifactChange,
+    ArtifactState,
+    Comparison,
+    FileChanges,
+    MetricChange,
+)
+from mlci.diff.formats import Scalar
 from mlci.errors import ConfigError
-from mlci.formats import Scalar
-from mlci.gate_rules import MetricGate, Significance, significance_findings, worst
-from mlci.gates import evaluate
-from mlci.git import Repository
-from mlci.outcomes import GateReport, GateResult, TestResult, TestRun
-from mlci.revisions import Revision
-from mlci.stats import BootstrapInterval, numpy_available, paired_bootstrap
+from mlci.gates.evaluate import evaluate
+from mlci.gates.results import GateReport, GateResult
+from mlci.gates.rules import MetricGate, Significance, significance_findings, worst
+from mlci.gates.stats import BootstrapInterval, numpy_available, paired_bootstrap
+from mlci.modeltests.results import TestResult, TestRun
+from mlci.repo.git import Repository
+from mlci.repo.revisions import Revision
 
 BASE = Revision(rev="main", sha="a" * 40)
 HEAD = Revision(rev="HEAD", sha="b" * 40)

@@ -342,7 +342,7 @@ def test_artifact_gates_on_dvc_outputs(tmp_path: Path, run_mlci: Run) -> None:
 
 
 def test_gates_on_metrics_recorded_by_model_tests(tmp_path: Path, run_mlci: Run) -> None:
-    from mlci.outcomes import TestResult, TestRun
+    from mlci.modeltests.results import TestResult, TestRun
 
     path = make_repo(tmp_path / "recorded")
     base = commit_files(path, {"mlci.yaml": "metrics: [m.json]\ngates:\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mlci.errors import InputError
-from mlci.revisions import Revision
-from mlci.samples import Scores, pair, read_scores
-from mlci.snapshot import _glob
+from mlci.gates.samples import Scores, pair, read_scores
+from mlci.repo.revisions import Revision
+from mlci.repo.snapshot import _glob
 
 
 class MemorySnapshot:

@@ -13,8 +13,8 @@ from conftest import Outcome
 from repo_helpers import commit_files, git, isolating, make_repo
 
 from mlci.errors import InputError
-from mlci.git import Repository
-from mlci.history import HistoryPoint, mermaid_chart, metric_history, noise_band
+from mlci.repo.git import Repository
+from mlci.repo.history import HistoryPoint, mermaid_chart, metric_history, noise_band
 
 Run = Callable[..., Outcome]
 VALUES = [0.81, 0.84, None, 0.83, 0.86]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlci.lfs import LfsPointer, might_be_pointer, parse_pointer
+from mlci.repo.lfs import LfsPointer, might_be_pointer, parse_pointer
 
 OID = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlci.dvc.manifest import ManifestDiff, count_files, diff_manifests, verify
 from mlci.errors import InputError
-from mlci.manifest import ManifestDiff, count_files, diff_manifests, verify
 
 
 def manifest(files: dict[str, str], **dumps: object) -> bytes:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from mlci.markdown import ZWJ, code, escape, mermaid_text, neutralize_mentions, shorten
+from mlci.report.markdown import ZWJ, code, escape, mermaid_text, neutralize_mentions, shorten
 
 # -- a renderer as close to GitHub's as markdown-it gets -------------------------------------
 

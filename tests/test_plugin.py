@@ -40,7 +40,7 @@ def test_skipped():
 
 def test_plugin_imported_nothing_of_mlci():
     loaded = sorted(m for m in sys.modules if m == "mlci" or m.startswith("mlci."))
-    assert loaded in ([], ["mlci", "mlci.pytest_plugin"]), loaded
+    assert loaded in ([], ["mlci", "mlci.modeltests", "mlci.modeltests.plugin"]), loaded
     assert "git" not in sys.modules and "dvc" not in sys.modules
 ''',
 }
@@ -82,9 +82,10 @@ def test_installed_but_unused_the_plugin_changes_nothing(tmp_path: Path) -> None
 
 
 def test_importing_the_plugin_is_cheap() -> None:
-    code = ("import sys\nimport mlci.pytest_plugin\n"
-            "print(sorted(m for m in ('git', 'dvc', 'yaml', 'jsonschema', 'mlci.testing', "
-            "'mlci.results', 'mlci.shards', 'mlci.config', 'mlci.git', 'click') "
+    code = ("import sys\nimport mlci.modeltests.plugin\n"
+            "print(sorted(m for m in ('git', 'dvc', 'yaml', 'jsonschema', "
+            "'mlci.modeltests.runner', 'mlci.modeltests.results_file', "
+            "'mlci.modeltests.shards', 'mlci.config', 'mlci.repo.git', 'click') "
             "if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -271,7 +272,7 @@ import stat
 
 import pytest
 
-from mlci.materialize import ArtifactMissing
+from mlci.modeltests.materialize import ArtifactMissing
 
 
 def test_revisions(mlci_revisions):

@@ -22,7 +22,7 @@ from fake_github import (
 )
 from report_cases import failing_gate
 
-from mlci.render import render
+from mlci.report.render import render
 
 BOT = "github-actions[bot]"
 WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"

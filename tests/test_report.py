@@ -9,14 +9,21 @@ import pytest
 from repo_helpers import commit_files, git, isolating, make_repo
 from report_cases import BASE, HEAD, METRICS, history
 
-from mlci.assemble import find_stale_base
-from mlci.comparison import ArtifactChange, ArtifactState, Comparison, FileChanges, MetricChange
 from mlci.config import Config
+from mlci.diff.comparison import (
+    ArtifactChange,
+    ArtifactState,
+    Comparison,
+    FileChanges,
+    MetricChange,
+)
 from mlci.errors import UsageError
-from mlci.git import Repository
-from mlci.outcomes import GateReport, GateResult, TestResult, TestRun
-from mlci.report import build_report, directions_from_config, summarize
-from mlci.revisions import Revision
+from mlci.gates.results import GateReport, GateResult
+from mlci.modeltests.results import TestResult, TestRun
+from mlci.repo.git import Repository
+from mlci.repo.revisions import Revision
+from mlci.report.model import build_report, directions_from_config, summarize
+from mlci.report.prepare import find_stale_base
 
 
 def comparison(*metrics: MetricChange, **extra: object) -> Comparison:

@@ -12,7 +12,7 @@ from conftest import Outcome
 from repo_helpers import commit_files, copy_repo, git, isolating, make_repo
 from test_markdown import tables, unsafe_findings
 
-from mlci.render import marker
+from mlci.report.render import marker
 
 CONFIG = """\
 metrics: [eval/metrics.json]
@@ -188,13 +188,13 @@ def test_unreadable_metrics_at_head_exit_2_with_the_report(repo: Path, run_mlci:
 
 def test_unreadable_history_costs_the_chart_not_the_report(
         repo: Path, run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mlci.history
+    import mlci.repo.history
     from mlci.errors import InputError
 
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise InputError("eval/metrics.json at 1234567: invalid JSON")
 
-    monkeypatch.setattr(mlci.history, "metric_history", broken)
+    monkeypatch.setattr(mlci.repo.history, "metric_history", broken)
     result = run_mlci("report")
     assert result.code == 1  # the gate verdict, not an error
     assert "xychart-beta" not in result.out

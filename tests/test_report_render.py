@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from report_cases import BASE, GOLDEN, HEAD, METRICS, all_pass, failing_gate, many_test_failures
 from test_markdown import nasty_text, render_html, tables, unsafe_findings, visible
 
-from mlci.comparison import (
+from mlci.diff.comparison import (
     ArtifactChange,
     ArtifactState,
     Comparison,
@@ -27,9 +27,10 @@ from mlci.comparison import (
     ParamChange,
 )
 from mlci.errors import ConfigError
-from mlci.outcomes import GateReport, GateResult, TestResult, TestRun
-from mlci.render import marker, render, templates_dir, trim_markdown
-from mlci.report import Report, build_report
+from mlci.gates.results import GateReport, GateResult
+from mlci.modeltests.results import TestResult, TestRun
+from mlci.report.model import Report, build_report
+from mlci.report.render import marker, render, templates_dir, trim_markdown
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 LIMIT = 65536
@@ -401,10 +402,10 @@ def test_trim_markdown_keeps_late_failing_rows_in_their_table() -> None:
 def test_metrics_recorded_by_tests_join_the_report() -> None:
     from report_cases import BASE, HEAD
 
-    from mlci.comparison import Comparison
-    from mlci.outcomes import TestResult, TestRun
-    from mlci.render import render
-    from mlci.report import build_report
+    from mlci.diff.comparison import Comparison
+    from mlci.modeltests.results import TestResult, TestRun
+    from mlci.report.model import build_report
+    from mlci.report.render import render
 
     run = TestRun(tests=(
         TestResult("t::a", "passed", 0.1, metrics={"slice/short.accuracy": 0.875}),

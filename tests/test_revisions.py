@@ -9,8 +9,8 @@ import pytest
 from repo_helpers import commit_files, git, make_repo
 
 from mlci.errors import EnvironmentFailure, RevisionError, UsageError
-from mlci.git import Repository
-from mlci.revisions import resolve_revisions
+from mlci.repo.git import Repository
+from mlci.repo.revisions import resolve_revisions
 
 
 @pytest.fixture(scope="module")

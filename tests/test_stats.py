@@ -9,8 +9,8 @@ import statistics
 
 import pytest
 
-from mlci import stats
-from mlci.stats import binomial, paired_bootstrap
+from mlci.gates import stats
+from mlci.gates.stats import binomial, paired_bootstrap
 
 ENGINES = ["python", pytest.param("numpy", marks=pytest.mark.skipif(
     not stats.numpy_available(), reason="numpy not installed (it is in the test extra)"))]

@@ -1,4 +1,5 @@
-"""Shard assignment (``mlci.shards``) and the merging of results files (``mlci.results``)."""
+"""Shard assignment (``mlci.modeltests.shards``) and the merging of results files
+(``mlci.modeltests.results_file``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlci.errors import InputError, UsageError
-from mlci.results import expand_results, known_durations, load_results, trim_message
-from mlci.shards import Shard, assign_shards, parse_shard
+from mlci.modeltests.results_file import expand_results, known_durations, load_results, trim_message
+from mlci.modeltests.shards import Shard, assign_shards, parse_shard
 
 
 def test_parse_shard() -> None:

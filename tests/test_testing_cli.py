@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from repo_helpers import commit_files, make_repo, write_files
 
-from mlci.testing import TestRequest, run_tests
+from mlci.modeltests.runner import TestRequest, run_tests
 
 PASSING = "def test_one():\n    pass\n\n\ndef test_two():\n    pass\n"
 FAILING = "def test_bad():\n    assert 2 + 2 == 5, 'maths'\n"

@@ -33,10 +33,10 @@ from repo_helpers import (
 
 from mlci.config import Config
 from mlci.errors import EnvironmentFailure, InputError
-from mlci.git import Repository
-from mlci.materialize import ArtifactMissing, Materializer
-from mlci.results import expand_results, load_results
-from mlci.revisions import Revision
+from mlci.modeltests.materialize import ArtifactMissing, Materializer
+from mlci.modeltests.results_file import expand_results, load_results
+from mlci.repo.git import Repository
+from mlci.repo.revisions import Revision
 
 MODEL_PY = '''\
 """A bag-of-words sentiment model whose weights live in a JSON file."""

@@ -16,9 +16,9 @@ from repo_helpers import commit_files, git, make_repo
 
 from mlci.config import Config
 from mlci.errors import EnvironmentFailure, InputError
-from mlci.git import Repository
-from mlci.materialize import Materializer, normalize_path
-from mlci.revisions import Revision
+from mlci.modeltests.materialize import Materializer, normalize_path
+from mlci.repo.git import Repository
+from mlci.repo.revisions import Revision
 
 MODEL = b"\x00\x01 weights of a model \xff" * 10
 

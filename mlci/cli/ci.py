@@ -7,7 +7,7 @@ import click
 
 from mlci.cli import CliProcess
 from mlci.cli.options import comparing
-from mlci.terminal import terminal_text
+from mlci.report.terminal import terminal_text
 
 
 @click.command("ci")
@@ -41,8 +41,8 @@ def command(process: CliProcess, repo: str, config: str | None, base: str | None
     Detects GitHub Actions (pull_request, push, workflow_dispatch), GitLab merge requests or
     a local run; exits 1 when the verdict fails (see --fail-on).
     """
-    from mlci.pipeline import CiRequest, run_ci
-    from mlci.secrets import Vault, reexec_without_secrets
+    from mlci.ci.run import CiRequest, run_ci
+    from mlci.ci.secrets import Vault, reexec_without_secrets
 
     if process.argv is not None and not no_tests:
         # The model tests are the pull request's code: hold no token while they run.

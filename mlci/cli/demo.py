@@ -18,7 +18,7 @@ def command(directory: str | None) -> int:
     the report and writes report.md and report.html. Exits 0 when the demo ran, whatever
     its verdict.
     """
-    from mlci.demo import run_demo
+    from mlci.scaffold.demo import run_demo
 
     outcome = run_demo(Path(directory) if directory else None,
                        progress=lambda line: click.echo(line, err=True))

@@ -9,7 +9,7 @@ from mlci.errors import EXIT_OK, EXIT_USAGE
 
 
 def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
-    from mlci.compare import PARTS
+    from mlci.diff.collect import PARTS
 
     if value is None:
         return PARTS
@@ -34,9 +34,9 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     Exits 0 when the diff was made (even with warnings), 2 when a file at head cannot be
     read, 3 when git, DVC or a remote failed.
     """
-    from mlci.compare import CompareRequest, compare
-    from mlci.diff_render import render_json, render_text
-    from mlci.terminal import terminal_safe
+    from mlci.diff.collect import CompareRequest, compare
+    from mlci.report.diff_table import render_json, render_text
+    from mlci.report.terminal import terminal_safe
 
     comparison = compare(CompareRequest(repo=Path(repo), base=base, head=head, config=config,
                                         only=only))

@@ -25,14 +25,14 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     Exits 1 when a gate of severity fail fails, 0 otherwise (warnings allowed), 2 for bad
     configuration or input, 3 when git, DVC or a remote failed.
     """
-    from mlci.compare import CompareRequest
-    from mlci.gate_render import render_json, render_text
-    from mlci.gates import run_gates
-    from mlci.terminal import terminal_safe
+    from mlci.diff.collect import CompareRequest
+    from mlci.gates.evaluate import run_gates
+    from mlci.report.gate_table import render_json, render_text
+    from mlci.report.terminal import terminal_safe
 
     tests = None
     if results:
-        from mlci.results import load_results
+        from mlci.modeltests.results_file import load_results
 
         tests = load_results([Path(r) for r in results])
     comparison, report = run_gates(

@@ -28,11 +28,11 @@ def command(key: str, count: int | None, rev: str, repo: str, config: str | None
 
     from mlci.config import load_config
     from mlci.errors import InputError
-    from mlci.git import Repository
-    from mlci.history import mermaid_chart, metric_history
-    from mlci.markdown import escape
     from mlci.numbers import format_value
-    from mlci.terminal import terminal_safe, terminal_text
+    from mlci.repo.git import Repository
+    from mlci.repo.history import mermaid_chart, metric_history
+    from mlci.report.markdown import escape
+    from mlci.report.terminal import terminal_safe, terminal_text
 
     with Repository(repo) as repository:
         settings = load_config(repository.root, config)

@@ -21,8 +21,8 @@ def command(repo: str, gitlab: bool, fork_safe: bool, action: str | None, force:
     Metrics, params and model files are discovered from the repository (dvc.yaml, .dvc
     files, metric files, model files); gates are written commented, with starting values.
     """
-    from mlci.git import Repository
-    from mlci.init import DEFAULT_ACTION, render_files, write_files
+    from mlci.repo.git import Repository
+    from mlci.scaffold.init import DEFAULT_ACTION, render_files, write_files
 
     with Repository(repo) as repository:
         files = render_files(repository, gitlab=gitlab, fork_safe=fork_safe,

@@ -46,9 +46,9 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
     """
     import os
 
-    from mlci.context import detect
+    from mlci.ci.context import detect
     from mlci.publish import PublishRequest, publish
-    from mlci.terminal import terminal_safe
+    from mlci.report.terminal import terminal_safe
 
     request = PublishRequest(
         context=detect(os.environ), environ=os.environ,

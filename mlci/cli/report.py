@@ -32,9 +32,9 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     input at head could not be read or report.template could not be used (the report is
     still written, with the built-in template), 3 when git or DVC failed.
     """
-    from mlci.assemble import prepare_report
-    from mlci.compare import CompareRequest
-    from mlci.terminal import terminal_safe
+    from mlci.diff.collect import CompareRequest
+    from mlci.report.prepare import prepare_report
+    from mlci.report.terminal import terminal_safe
 
     prepared = prepare_report(CompareRequest(repo=Path(repo), base=base, head=head,
                                              config=config), results)

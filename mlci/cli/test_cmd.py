@@ -51,10 +51,10 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     Exits 0 when every test passed, 1 when a test failed, 2 when no test was collected or
     the paths, options or configuration are wrong, 3 when pytest itself broke.
     """
-    from mlci.secrets import reexec_without_secrets
-    from mlci.shards import parse_shard
-    from mlci.terminal import terminal_safe
-    from mlci.testing import TestRequest, run_tests
+    from mlci.ci.secrets import reexec_without_secrets
+    from mlci.modeltests.runner import TestRequest, run_tests
+    from mlci.modeltests.shards import parse_shard
+    from mlci.report.terminal import terminal_safe
 
     process: CliProcess = ctx.obj
     if process.argv is not None:
@@ -90,6 +90,6 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
 
 def _echo(line: Any) -> None:
     """pytest's output, a line at a time: the tests are the PR's code, their output too."""
-    from mlci.terminal import terminal_text
+    from mlci.report.terminal import terminal_text
 
     click.echo(terminal_text(str(line)), nl=False)

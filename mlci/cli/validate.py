@@ -19,7 +19,7 @@ def command(files: tuple[str, ...], print_schema: bool) -> int:
     import json
 
     from mlci.config import CONFIG_NAME, load_config_file, schema
-    from mlci.terminal import terminal_safe
+    from mlci.report.terminal import terminal_safe
 
     if print_schema:
         click.echo(json.dumps(schema(), indent=2))
@@ -33,7 +33,7 @@ def command(files: tuple[str, ...], print_schema: bool) -> int:
             status = EXIT_USAGE
             continue
         if config.report_template is not None:
-            from mlci.templates import confine_template
+            from mlci.report.templates import confine_template
 
             # What `mlci report` would refuse, refused here too.
             root = Path(name).resolve().parent

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from mlci.config import CONFIG_NAME, MAX_MESSAGE, Config, FileSpec, load_config
+from mlci.diff.formats import Flat, file_format, is_number, parse
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError, InputError
-from mlci.formats import Flat, file_format, is_number, parse
 from mlci.hooks.common import (
     NO_COMMIT,
     WorkTreeSnapshot,
@@ -85,7 +85,7 @@ def load_file_schema(base: Path, name: str, where: str) -> dict[str, Any]:
 
 def declared_files(config: Config, snapshot: WorkTreeSnapshot) -> dict[str, MetricsFile]:
     """Metric and params files of the working tree, by path."""
-    from mlci.metrics import discover
+    from mlci.diff.values import discover
 
     metrics, params = discover(config, (snapshot,))
     files = {spec.path: MetricsFile(spec, "params") for spec in params}

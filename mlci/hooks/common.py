@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from mlci.errors import EXIT_ENVIRONMENT, EnvironmentFailure, MlciError
-from mlci.revisions import Revision
-from mlci.snapshot import _glob
+from mlci.repo.revisions import Revision
+from mlci.repo.snapshot import _glob
 
 NO_COMMIT = "0" * 40
 

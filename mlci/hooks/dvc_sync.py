@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.dvc_workspace import first_paths, output_state
-from mlci.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock, read_dvc_yaml
+from mlci.diff.formats import parse
+from mlci.dvc.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock, read_dvc_yaml
+from mlci.dvc.workspace import first_paths, output_state
 from mlci.errors import EXIT_FAILED, EXIT_OK, InputError
-from mlci.formats import parse
 from mlci.hooks.common import (
     NO_COMMIT,
     BlobSnapshot,

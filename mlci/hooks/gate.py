@@ -18,8 +18,8 @@ from pathlib import Path
 
 from mlci.config import load_config
 from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from mlci.gates.results import GateReport
 from mlci.hooks.common import NO_COMMIT, git_root, run_hook
-from mlci.outcomes import GateReport
 
 NAME = "mlci-gate"
 
@@ -89,9 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             base = merge_base(root, "HEAD" if head == "workspace" else head, tracked)
             label = f"{tracked} (merge-base {base[:7]})" if base else None
 
-        from mlci.compare import CompareRequest, compare
-        from mlci.gates import evaluate
-        from mlci.git import Repository
+        from mlci.diff.collect import CompareRequest, compare
+        from mlci.gates.evaluate import evaluate
+        from mlci.repo.git import Repository
 
         # Data and models are diffed only for artifact gates: that may reach the DVC remote.
         parts = ["metrics", "params"] + (

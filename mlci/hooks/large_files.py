@@ -59,7 +59,7 @@ def _lfs_files(root: Path, paths: list[str]) -> set[str]:
 
 
 def _kept_in_git_by_dvc(snapshot: WorkTreeSnapshot) -> frozenset[str]:
-    from mlci.dvcfiles import read_dvc_yaml
+    from mlci.dvc.dvcfiles import read_dvc_yaml
 
     try:
         declared = read_dvc_yaml(snapshot)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlci.context import CiContext
+from mlci.ci.context import CiContext
 from mlci.errors import EnvironmentFailure, UsageError
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ class PublishResult:
 
 
 def trim_report(markdown: str, limit: int) -> str:
-    """The report's own last-resort trimming (``mlci.render.trim_markdown``)."""
-    from mlci.render import trim_markdown
+    """The report's own last-resort trimming (``mlci.report.render.trim_markdown``)."""
+    from mlci.report.render import trim_markdown
 
     return trim_markdown(markdown, limit)
 

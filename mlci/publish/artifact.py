@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.context import CiContext
+from mlci.ci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
 from mlci.publish.marker import KEY_PATTERN
 from mlci.publish.report_file import (
@@ -149,9 +149,9 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
 def _rebuild(path: Path, key: str, notes: list[str]) -> PublishedReport:
     """The report of the artifact's JSON data, rendered with the built-in template: the
     artifact's own Markdown and summary are never used."""
-    from mlci.markdown import neutralize_mentions
-    from mlci.render import render_here
-    from mlci.report_json import report_from_json
+    from mlci.report.from_json import report_from_json
+    from mlci.report.markdown import neutralize_mentions
+    from mlci.report.render import render_here
 
     text = _read_small(path, MAX_REPORT_BYTES, "report")
     data = parse_report_json(text, str(path))

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from mlci import __version__
-from mlci.context import Token
+from mlci.ci.context import Token
+from mlci.ci.secrets import redact
 from mlci.errors import EnvironmentFailure, UsageError
-from mlci.secrets import redact
 
 if TYPE_CHECKING:
     import requests

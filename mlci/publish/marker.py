@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mlci.render import marker  # the report writes the marker; publishers find it
+from mlci.report.render import marker  # the report writes the marker; publishers find it
 
 __all__ = ["KEY_PATTERN", "has_marker", "marker", "marker_key", "with_marker"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlci.errors import InputError
-from mlci.markdown import neutralize_mentions
 from mlci.publish.marker import KEY_PATTERN, marker_key, with_marker
+from mlci.report.markdown import neutralize_mentions
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024
 VERDICTS = ("pass", "warn", "fail")

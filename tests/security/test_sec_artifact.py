@@ -17,7 +17,7 @@ from conftest import Outcome, Run
 from fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
 from report_cases import failing_gate
 
-from mlci.render import render
+from mlci.report.render import render
 
 BOT = "github-actions[bot]"
 WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"

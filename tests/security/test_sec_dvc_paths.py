@@ -83,8 +83,8 @@ def test_a_dvc_file_directory_hash_cannot_list_a_file_outside(tmp_path: Path,
 
 
 def test_manifest_entries_with_bad_hashes_are_an_input_problem(tmp_path: Path) -> None:
+    from mlci.dvc.manifest import diff_manifests
     from mlci.errors import InputError
-    from mlci.manifest import diff_manifests
 
     base = json.dumps([{"md5": GOOD_MD5, "relpath": "a"}]).encode()
     head = json.dumps([{"md5": "../../etc/passwd", "relpath": "a"}]).encode()

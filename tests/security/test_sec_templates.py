@@ -11,7 +11,7 @@ import pytest
 from conftest import Outcome, Run
 from repo_helpers import commit_files, git, make_repo
 
-import mlci.templates
+import mlci.report.templates
 
 CONFIG = """\
 metrics: [metrics.json]
@@ -87,7 +87,7 @@ def test_a_hostile_template_fails_and_the_built_in_report_is_written(
 
 def test_a_template_that_loops_without_output_is_stopped_by_the_cpu_limit(
         tmp_path: Path, run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mlci.templates, "CPU_SECONDS", 1)
+    monkeypatch.setattr(mlci.report.templates, "CPU_SECONDS", 1)
     repo = _repo(tmp_path, "ci/report.md.j2", {"ci/report.md.j2": (
         "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}")})
     result = _report(run_mlci, repo)

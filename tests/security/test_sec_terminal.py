@@ -11,7 +11,7 @@ import pytest
 from conftest import Run
 from repo_helpers import commit_files, git, make_repo
 
-from mlci.terminal import terminal_safe, terminal_text
+from mlci.report.terminal import terminal_safe, terminal_text
 
 # A key that tries every trick at once: a forged line holding a workflow command, a cursor
 # and colour escape, an OSC 8 hyperlink, a right-to-left override, a legacy ##[ command.

@@ -1,0 +1,1 @@
+"""Continuous integration: the CI context (GitHub, GitLab, local) and the run of all phases."""

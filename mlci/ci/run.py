@@ -1,0 +1,228 @@
+"""``mlci ci``: from a CI event to a verdict, one phase after another.
+
+context -> revisions -> diff -> model tests -> gates -> report -> publish. Each phase is
+timed and reported through ``progress``; a phase that fails after the comparison exists is
+recorded in the report (as an error or warning) instead of hiding the phases after it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, MlciError
+
+if TYPE_CHECKING:
+    from mlci.ci.context import CiContext
+    from mlci.ci.secrets import Vault
+    from mlci.diff.comparison import Comparison
+    from mlci.modeltests.results import TestRun
+    from mlci.publish import PublishResult
+
+CommentMode = Literal["update", "new", "off"]
+FailOn = Literal["fail", "warn", "never"]
+ZERO_SHA = "0" * 40
+DEFAULT_OUTPUT_DIR = Path("mlci-report")
+
+
+@dataclass(frozen=True)
+class CiRequest:
+    repo: Path
+    environ: Mapping[str, str]
+    base: str | None = None
+    head: str | None = None
+    config: str | None = None
+    comment: CommentMode = "update"
+    report_key: str | None = None
+    fail_on: FailOn = "fail"
+    dvc_remote: str | None = None
+    token: str | None = None
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    publish: bool = True
+    run_tests: bool = True
+    keep_env: tuple[str, ...] = ()  # credentials the model tests may see
+    vault: Vault | None = None  # the publishing tokens, opened only after the model tests
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    detail: str
+    ok: bool = True
+
+
+@dataclass
+class CiOutcome:
+    verdict: str
+    exit_code: int
+    report_paths: dict[str, Path]
+    phases: list[Phase] = field(default_factory=list)
+    markdown: str = ""
+    summary: str = ""
+    published: PublishResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Timer:
+    """Times phases and reports each as one progress line."""
+
+    def __init__(self, progress: Callable[[str], None]) -> None:
+        self.progress = progress
+        self.phases: list[Phase] = []
+
+    def done(self, name: str, started: float, detail: str, ok: bool = True) -> None:
+        phase = Phase(name, time.perf_counter() - started, detail, ok)
+        self.phases.append(phase)
+        mark = "ok" if ok else "FAILED"
+        self.progress(f"[{name:<8}] {mark} in {phase.seconds:.1f}s: {detail}")
+
+
+def pick_revisions(request: CiRequest, context: CiContext) -> tuple[str | None, str | None]:
+    """Base and head: the options, else the event's (pull request: its base and head, never
+    the merge commit; push: ``before``, or the parent when ``before`` is all zeros)."""
+    base = request.base or context.base_sha
+    head = request.head or context.head_sha
+    if base == ZERO_SHA:
+        base = f"{head}~1" if head else "HEAD~1"
+    return base, head
+
+
+def _exit_code(verdict: str, fail_on: FailOn) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    if verdict == "fail" or (fail_on == "warn" and verdict == "warn"):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_tests(request: CiRequest, comparison: Comparison, results: Path
+               ) -> tuple[TestRun, str]:
+    from mlci.modeltests.runner import TestRequest, run_tests
+    from mlci.repo.git import Repository
+
+    # Pass the names given (so fixtures show "main", not a SHA) where they still name the
+    # compared commits; the default base is a merge-base, which only its SHA names.
+    with Repository(request.repo) as repo:
+        base, head = (side.rev if side.workspace or repo.resolve(side.rev) == side.sha
+                      else side.sha for side in (comparison.base, comparison.head))
+    session = run_tests(TestRequest(repo=request.repo, base=base, head=head,
+                                    config=request.config, results=results,
+                                    junit=results.with_name("junit.xml"),
+                                    keep_env=request.keep_env))
+    counts = session.run.counts()
+    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no tests"
+    return session.run, detail
+
+
+def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:
+    """Run every phase and return the verdict, the exit code and where the report went."""
+    from mlci.ci.context import detect
+    from mlci.config import load_config
+    from mlci.diff.collect import CompareRequest, compare
+    from mlci.repo.git import Repository
+    from mlci.report.output_files import write_files
+    from mlci.report.prepare import assemble_report
+
+    timer = _Timer(progress)
+    started = time.perf_counter()
+    context = detect(request.environ)
+    base, head = pick_revisions(request, context)
+    where = f"{context.provider}" + (f" {context.event}" if context.event else "") + (
+        f" #{context.number}" if context.number else "")
+    timer.done("context", started, where)
+
+    started = time.perf_counter()
+    with Repository(request.repo) as repo:
+        config = load_config(repo.root, request.config)
+        root = repo.root
+    if request.dvc_remote:
+        config = replace(config, dvc_remote=request.dvc_remote)
+    if request.report_key:
+        config = replace(config, report_key=request.report_key)
+    comparison = compare(CompareRequest(repo=root, base=base, head=head, config=request.config),
+                         config)
+    changed = comparison.changed_only()
+    timer.done("diff", started,
+               f"{comparison.base.short}..{comparison.head.short}: "
+               f"{len(changed.metrics)} metrics, {len(changed.params)} params, "
+               f"{len(changed.artifacts)} artifacts changed")
+    for note in comparison.notes:
+        progress(f"{'':11}{note}")
+
+    output_dir = request.output_dir if request.output_dir.is_absolute() else (
+        root / request.output_dir)
+    write_files(output_dir, {}, root)  # refuse a planted symlink before anything runs
+    tests: TestRun | None = None
+    phase_errors: list[str] = []
+    if request.run_tests and config.test_paths:
+        started = time.perf_counter()
+        try:
+            tests, detail = _run_tests(request, comparison, output_dir / "tests.json")
+            timer.done("tests", started, detail, ok=not tests.failed)
+        except MlciError as exc:
+            phase_errors.append(f"model tests could not run: {exc}")
+            timer.done("tests", started, str(exc).splitlines()[0], ok=False)
+    if phase_errors:
+        comparison = replace(comparison, errors=comparison.errors + tuple(phase_errors))
+
+    started = time.perf_counter()
+    with Repository(root) as repo:
+        try:
+            prepared = assemble_report(config, comparison, repo, tests)
+        except MlciError as exc:
+            # A gate that cannot be evaluated fails the verdict; the rest is still reported.
+            comparison = replace(comparison, errors=comparison.errors + (f"gates: {exc}",))
+            prepared = assemble_report(replace(config, gates=()), comparison, repo, tests)
+    report = prepared.report
+    timer.done("gates", started, f"{report.counts.get('gates_failed', 0)} failed, "
+               f"{report.counts.get('gates_warned', 0)} warned of "
+               f"{report.counts.get('gates_total', 0)}", ok=report.verdict != "fail")
+
+    started = time.perf_counter()
+    # The repository's template (sandboxed, in a child) for every format it claims, the JSON's
+    # Markdown included: the comment is posted from that JSON.
+    rendered = prepared.render(("md", "json", "html"))
+    written = write_files(output_dir, {f"report.{fmt}": text
+                                       for fmt, text in rendered.texts.items()}, root)
+    paths = {fmt: written[f"report.{fmt}"] for fmt in rendered.texts}
+    timer.done("report", started, f"{report.summary} -> {paths['md']}",
+               ok=not rendered.warnings)
+
+    exit_code = _exit_code(report.verdict, request.fail_on)
+    if rendered.warnings and exit_code == EXIT_OK:
+        exit_code = EXIT_USAGE  # the configured template was refused: the configuration's fault
+    outcome = CiOutcome(verdict=report.verdict, exit_code=exit_code, report_paths=paths,
+                        markdown=rendered.texts["md"], summary=report.summary,
+                        notes=[f"error: {warning}" for warning in rendered.warnings])
+    if request.publish:
+        from mlci.ci.secrets import TOKEN_OPTION_KEY
+        from mlci.publish import PublishRequest, publish
+
+        started = time.perf_counter()
+        # The tokens come out of the vault only now: the model tests have finished.
+        secrets = request.vault.open() if request.vault is not None else {}
+        environ = {**request.environ, **secrets}
+        environ.pop(TOKEN_OPTION_KEY, None)
+        try:
+            outcome.published = publish(PublishRequest(
+                context=context, environ=environ, report=paths["json"],
+                token=secrets.get(TOKEN_OPTION_KEY, request.token),
+                artifact_dir=output_dir / "pr-artifact",
+                comment=request.comment != "off", new_comment=request.comment == "new"))
+            outcome.notes.extend(outcome.published.notes)
+            url = outcome.published.comment.url if outcome.published.comment else None
+            timer.done("publish", started, url or "; ".join(outcome.published.notes)
+                       or "done")
+        except MlciError as exc:
+            # The verdict stands: a publishing failure is reported, and exits 3 if nothing
+            # else failed.
+            timer.done("publish", started, str(exc).splitlines()[0], ok=False)
+            outcome.notes.append(f"publishing failed: {exc}")
+            if outcome.exit_code == EXIT_OK:
+                outcome.exit_code = exc.exit_code
+    outcome.phases = timer.phases
+    return outcome

@@ -1,0 +1,1 @@
+"""The comparison between base and head, and the collectors that build it."""

@@ -1,0 +1,170 @@
+"""The comparison between base and head: plain values passed from collectors to gates,
+reports and renderers. ``to_json`` gives the shapes of the command-line contract."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mlci.diff.formats import Scalar, as_float, is_number
+from mlci.repo.revisions import Revision
+
+ArtifactStatus = Literal["added", "deleted", "modified", "renamed", "unchanged"]
+ArtifactSource = Literal["dvc", "lfs", "git"]
+
+
+def json_value(value: Scalar) -> Scalar:
+    """JSON has no NaN or infinity: those travel as the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    """One metric key compared between base and head (None where it is absent)."""
+
+    file: str
+    key: str
+    base: Scalar
+    head: Scalar
+    in_base: bool = True
+    in_head: bool = True
+
+    @property
+    def delta(self) -> float | None:
+        base, head = as_float(self.base), as_float(self.head)
+        if base is None or head is None:
+            return None
+        delta = head - base
+        return delta if math.isfinite(delta) else None
+
+    @property
+    def rel_delta(self) -> float | None:
+        delta, base = self.delta, as_float(self.base)
+        if delta is None or not base:
+            return None
+        return delta / abs(base)
+
+    @property
+    def status(self) -> Literal["added", "deleted", "modified", "unchanged"]:
+        if not self.in_base:
+            return "added"
+        if not self.in_head:
+            return "deleted"
+        if is_number(self.base) and is_number(self.head):
+            same = (self.base == self.head) or (
+                isinstance(self.base, float) and isinstance(self.head, float)
+                and math.isnan(self.base) and math.isnan(self.head))
+            return "unchanged" if same else "modified"
+        return "unchanged" if self.base == self.head and type(self.base) is type(
+            self.head) else "modified"
+
+    @property
+    def changed(self) -> bool:
+        return self.status != "unchanged"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "key": self.key, "base": json_value(self.base),
+                "head": json_value(self.head), "delta": self.delta,
+                "rel_delta": self.rel_delta, "status": self.status}
+
+
+@dataclass(frozen=True)
+class ParamChange(MetricChange):
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "key": self.key, "base": json_value(self.base),
+                "head": json_value(self.head), "status": self.status}
+
+
+@dataclass(frozen=True)
+class ArtifactState:
+    hash: str | None
+    size: int | None
+    nfiles: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hash": self.hash, "size": self.size, "nfiles": self.nfiles}
+
+
+@dataclass(frozen=True)
+class FileChanges:
+    """Changes of the files inside a tracked directory; counts are always complete,
+    ``paths`` lists at most the configured number per status."""
+
+    added: int = 0
+    deleted: int = 0
+    modified: int = 0
+    renamed: int = 0
+    paths: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.added + self.deleted + self.modified + self.renamed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"added": self.added, "deleted": self.deleted, "modified": self.modified,
+                "renamed": self.renamed, "paths": self.paths}
+
+
+@dataclass(frozen=True)
+class ArtifactChange:
+    path: str
+    source: ArtifactSource
+    status: ArtifactStatus
+    base: ArtifactState | None
+    head: ArtifactState | None
+    files: FileChanges | None = None
+    complete: bool = True
+    stage: str | None = None
+    old_path: str | None = None  # for a rename: where it was at base
+    lineage: tuple[str, ...] = ()  # why the producing stage re-ran: changed deps and params
+
+    @property
+    def changed(self) -> bool:
+        return self.status != "unchanged"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "source": self.source, "status": self.status,
+            "base": self.base.to_json() if self.base else None,
+            "head": self.head.to_json() if self.head else None,
+            "files": self.files.to_json() if self.files else None,
+            "complete": self.complete, "stage": self.stage, "old_path": self.old_path,
+            "lineage": list(self.lineage),
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything that differs between base and head, plus what could not be read."""
+
+    base: Revision
+    head: Revision
+    metrics: tuple[MetricChange, ...] = ()
+    params: tuple[ParamChange, ...] = ()
+    artifacts: tuple[ArtifactChange, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what mlci did on the way (fetched a commit, ...)
+    errors: tuple[str, ...] = ()  # input at head that could not be read: the PR's to fix
+
+    def changed_only(self) -> Comparison:
+        return Comparison(
+            base=self.base, head=self.head,
+            metrics=tuple(m for m in self.metrics if m.changed),
+            params=tuple(p for p in self.params if p.changed),
+            artifacts=tuple(a for a in self.artifacts if a.changed),
+            warnings=self.warnings, notes=self.notes, errors=self.errors,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "base": self.base.to_json(), "head": self.head.to_json(),
+            "metrics": [m.to_json() for m in self.metrics],
+            "params": [p.to_json() for p in self.params],
+            "artifacts": [a.to_json() for a in self.artifacts],
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "errors": list(self.errors),
+        }

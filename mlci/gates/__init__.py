@@ -1,0 +1,1 @@
+"""Regression gates: typed specs, rules, evaluation, statistics."""

@@ -1,0 +1,256 @@
+"""Per-row evaluation scores for significance gates: read at a revision (git blob or DVC
+output) and paired between base and head on an id column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlci.dvc import cache as dvc_cache
+from mlci.dvc.dvcfiles import DvcOutput, tracked_outputs
+from mlci.errors import InputError
+from mlci.repo.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One revision's scores: ``ids[i]`` scored ``values[i]`` (ids None without an id column)."""
+
+    ids: tuple[str, ...] | None
+    values: tuple[float, ...]
+
+
+def _where(snapshot: Snapshot) -> str:
+    return "head (workspace)" if snapshot.revision.workspace else \
+        f"{snapshot.side} ({snapshot.revision.short})"
+
+
+def _from_dvc(snapshot: Snapshot, root: Path, path: str) -> tuple[bytes | None, str | None]:
+    """The file's bytes through DVC (a tracked file, or a file inside a tracked directory):
+    (data, None), or (None, why not) when DVC tracks it but its object is unavailable, or
+    (None, None) when DVC does not track it."""
+    for output in tracked_outputs(snapshot):
+        covers = output.path == path or path.startswith(output.path.rstrip("/") + "/")
+        if output.hash_problem is not None and covers:
+            return None, output.hash_problem
+        if output.md5 is None:
+            continue
+        if output.path == path and not output.is_dir:
+            data = _object(root, output, output.md5)
+            return data, None if data is not None else (
+                f"{path} is a DVC output whose object {output.md5} is neither in the local "
+                "cache nor on its remote (run `dvc pull` for it)")
+        if output.is_dir and path.startswith(output.path.rstrip("/") + "/"):
+            manifest = _object(root, output, output.md5)
+            if manifest is None:
+                return None, (f"{path} is inside the DVC directory {output.path}, whose "
+                              f"manifest {output.md5} is unavailable (run `dvc pull`)")
+            relpath = posixpath.relpath(path, output.path)
+            try:
+                entries = json.loads(manifest)
+                md5 = next((e["md5"] for e in entries if e.get("relpath") == relpath), None)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return None, f"the DVC manifest {output.md5} of {output.path} is malformed"
+            if md5 is None:
+                return None, None
+            if not dvc_cache.is_md5(md5, directory_allowed=False):
+                return None, (f"the DVC manifest {output.md5} of {output.path} gives {relpath} "
+                              f"the md5 {dvc_cache.describe_value(md5)}, not a DVC file hash "
+                              "(32 lowercase hex digits)")
+            data = _object(root, output, md5)
+            return data, None if data is not None else (
+                f"{path} (in DVC directory {output.path}) is not in the local cache or on "
+                "its remote (run `dvc pull`)")
+    return None, None
+
+
+def _object(root: Path, output: DvcOutput, md5: str) -> bytes | None:
+    """The object from the local cache, else from the output's DVC remote (one object, read
+    without pulling it into the user's cache)."""
+    data = dvc_cache.read_object(root, md5, output.legacy_hash)
+    if data is not None:
+        return data
+    from mlci.dvc.remote import fetch_object
+
+    return fetch_object(root, md5, output.legacy_hash, output.remote)
+
+
+def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_column: str | None,
+                gate: str) -> Scores | None:
+    """The scores in ``path`` at the snapshot, or None when the file is not there.
+
+    CSV/TSV (a header row), JSON Lines (one object per line) or a JSON list of objects;
+    booleans count as 1 and 0.
+    Raises InputError naming the gate, the file and the row for anything malformed.
+    """
+    where = f"gate {gate!r}: {path} at {_where(snapshot)}"
+    try:
+        data = snapshot.read(path)  # a working-tree path leading outside is refused
+    except InputError as exc:
+        raise InputError(f"gate {gate!r}: {exc}") from None
+    if data is None:
+        data, problem = _from_dvc(snapshot, root, path)
+        if problem is not None:
+            raise InputError(f"{where}: {problem}")
+        if data is None:
+            return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if path.lower().endswith(".json") and text.lstrip().startswith("["):
+        rows = _json_rows(text, where)
+    elif path.lower().endswith((".jsonl", ".ndjson", ".json")):
+        rows = _jsonl_rows(text, where)
+    else:
+        delimiter = "\t" if path.lower().endswith(".tsv") else ","
+        return _csv_scores(text, delimiter, column, id_column, where)
+    ids: list[str] = []
+    values: list[float] = []
+    seen: set[str] = set()
+    for line, row in rows:
+        if column not in row:
+            raise InputError(f"{where}: {line}: no column {column!r} (columns: "
+                             f"{', '.join(map(str, row)) or 'none'})")
+        values.append(_score(row[column], f"{where}: {line}: column {column!r}"))
+        if id_column is not None:
+            if id_column not in row or row[id_column] in (None, ""):
+                raise InputError(f"{where}: {line}: no id in column {id_column!r}")
+            ident = str(row[id_column])
+            if ident in seen:
+                raise InputError(f"{where}: {line}: id {ident!r} appears twice; ids in "
+                                 f"{id_column!r} must be unique")
+            seen.add(ident)
+            ids.append(ident)
+    if not values:
+        raise InputError(f"{where}: no rows")
+    return Scores(ids=tuple(ids) if id_column is not None else None, values=tuple(values))
+
+
+def _csv_scores(text: str, delimiter: str, column: str, id_column: str | None, where: str
+                ) -> Scores:
+    """CSV/TSV scores, by column position (100,000 rows read in a fraction of a second)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InputError(f"{where}: empty file (expected a header row)")
+        for name in (column, id_column):
+            if name is not None and name not in header:
+                raise InputError(f"{where}: line 1: no column {name!r} (columns: "
+                                 f"{', '.join(header) or 'none'})")
+        col = header.index(column)
+        id_col = header.index(id_column) if id_column is not None else None
+        values: list[float] = []
+        ids: list[str] = []
+        for row in reader:
+            if not row:
+                continue
+            line = f"line {reader.line_num}"
+            try:
+                value = float(row[col])
+            except (ValueError, IndexError):
+                value = _score(row[col] if col < len(row) else "",
+                               f"{where}: {line}: column {column!r}")
+            if not math.isfinite(value):
+                raise InputError(f"{where}: {line}: column {column!r}: {row[col]!r} is not a "
+                                 "finite number")
+            values.append(value)
+            if id_col is not None:
+                ident = row[id_col] if id_col < len(row) else ""
+                if not ident:
+                    raise InputError(f"{where}: {line}: no id in column {id_column!r}")
+                ids.append(ident)
+    except csv.Error as exc:
+        raise InputError(f"{where}: line {reader.line_num}: {exc}") from exc
+    if not values:
+        raise InputError(f"{where}: no rows")
+    if id_col is not None and len(set(ids)) != len(ids):
+        first: dict[str, int] = {}
+        for index, ident in enumerate(ids):
+            if ident in first:
+                raise InputError(f"{where}: id {ident!r} appears twice (data rows "
+                                 f"{first[ident] + 1} and {index + 1}); ids in {id_column!r} "
+                                 "must be unique")
+            first[ident] = index
+    return Scores(ids=tuple(ids) if id_col is not None else None, values=tuple(values))
+
+
+def _json_rows(text: str, where: str) -> list[tuple[str, dict[str, object]]]:
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    rows = []
+    for number, row in enumerate(loaded):
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: item {number}: expected an object per row")
+        rows.append((f"item {number}", row))
+    return rows
+
+
+def _jsonl_rows(text: str, where: str) -> list[tuple[str, dict[str, object]]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: line {number}: invalid JSON: {exc.msg}") from exc
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: line {number}: expected a JSON object per line")
+        rows.append((f"line {number}", row))
+    return rows
+
+
+_TRUE = {"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0}
+
+
+def _score(value: object, where: str) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and value.strip() in _TRUE:
+        return _TRUE[value.strip()]
+    else:
+        try:
+            number = float(str(value))
+        except ValueError:
+            raise InputError(f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where}: {value!r} is not a finite number")
+    return number
+
+
+def pair(base: Scores, head: Scores, path: str, id_column: str | None, gate: str
+         ) -> tuple[list[float], list[float]]:
+    """Base and head scores of the same rows, in the same order; raises InputError naming
+    the gate when the rows do not correspond."""
+    where = f"gate {gate!r}: {path}"
+    if id_column is None or base.ids is None or head.ids is None:
+        if len(base.values) != len(head.values):
+            raise InputError(f"{where}: {len(base.values)} rows at base but "
+                             f"{len(head.values)} at head; without an id column rows are "
+                             "paired by position (set significance.id to join on a column)")
+        return list(base.values), list(head.values)
+    head_index = {ident: i for i, ident in enumerate(head.ids)}
+    only_base = [i for i in base.ids if i not in head_index]
+    if only_base or len(base.ids) != len(head.ids):
+        base_ids = set(base.ids)
+        only_head = [i for i in head.ids if i not in base_ids]
+        raise InputError(
+            f"{where}: the ids in {id_column!r} differ between base and head "
+            f"({len(only_base)} only at base{_examples(only_base)}, {len(only_head)} only at "
+            f"head{_examples(only_head)}); evaluate both revisions on the same rows")
+    return list(base.values), [head.values[head_index[i]] for i in base.ids]
+
+
+def _examples(ids: list[str]) -> str:
+    return f", e.g. {', '.join(map(repr, ids[:3]))}" if ids else ""

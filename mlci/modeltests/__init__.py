@@ -1,0 +1,1 @@
+"""Model tests: the pytest runner, results, shards, plugin and materialisation."""

@@ -1,0 +1,1 @@
+"""The git repository: revisions, snapshots of files at a revision, history."""

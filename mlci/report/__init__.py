@@ -1,0 +1,1 @@
+"""The report: its model, verdict, Markdown safety, trimming and renderers."""

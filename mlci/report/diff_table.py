@@ -1,0 +1,133 @@
+"""Render a comparison for ``mlci diff``: a terminal table, Markdown, or JSON.
+
+Every contributor-controlled value goes through ``markdown.escape`` (Markdown) or
+``terminal.terminal_safe`` (table), and the whole table output through ``terminal_text``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from tabulate import tabulate
+
+from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
+from mlci.numbers import format_delta, format_size, format_value
+from mlci.report.markdown import escape
+from mlci.report.terminal import terminal_safe, terminal_text
+
+
+def render_json(comparison: Comparison) -> str:
+    return json.dumps(comparison.to_json(), indent=2, allow_nan=False)
+
+
+_STATUSES = ("added", "deleted", "modified", "renamed")
+
+
+def _artifact_row(change: ArtifactChange, arrow: str) -> list[str]:
+    base, head = change.base, change.head
+    either = head or base
+    if change.status in ("modified", "renamed") and base and head and base.size != head.size:
+        size = f"{format_size(base.size)} {arrow} {format_size(head.size)}"
+    else:
+        size = format_size(either.size if either else None)
+    inside = ""
+    if change.files is not None:
+        f = change.files
+        counts = [f"{getattr(f, s)} {s}" for s in _STATUSES if getattr(f, s)]
+        inside = ", ".join(counts) or "no file changed"
+        if head is not None and head.nfiles is not None:
+            inside += f" (of {head.nfiles} files)"
+    elif change.source == "dvc" and either is not None and either.nfiles is not None:
+        inside = f"{either.nfiles} files"
+    if not change.complete:
+        inside = (inside + "; " if inside else "") + "incomplete: manifest unavailable"
+    path = f"{change.old_path} {arrow} {change.path}" if change.old_path else change.path
+    stage = change.stage or ""
+    if change.lineage:
+        stage += f" (re-ran: {', '.join(change.lineage)})"
+    return [path, change.source, change.status, size, inside, stage]
+
+
+def _artifact_details(artifacts: Sequence[ArtifactChange], markdown: bool) -> list[str]:
+    """The changed paths inside each directory (at most the configured number per status;
+    the counts in the table are always complete)."""
+    cell: Callable[[object], str] = escape if markdown else terminal_safe
+    arrow = "→" if markdown else "->"
+    lines: list[str] = []
+    for change in artifacts:
+        files = change.files
+        if files is None or not files.paths:
+            continue
+        lines.append(f"Files changed in {cell(change.path)}:" if markdown
+                     else f"  {cell(change.path)}:")
+        for status in _STATUSES:
+            paths, count = files.paths.get(status) or [], getattr(files, status)
+            if not count:
+                continue
+            shown = [f" {arrow} ".join(cell(part) for part in p.split(" -> "))
+                     for p in paths]
+            if count > len(paths):
+                shown.append(f"and {count - len(paths)} more")
+            if markdown:
+                lines.append(f"- {status}: " + ", ".join(shown))
+            else:
+                lines.append(f"    {status}: " + ", ".join(shown))
+        lines.append("")
+    return lines
+
+
+def _sections(comparison: Comparison, cell: Callable[[object], str]
+              ) -> list[tuple[str, Sequence[str], list[list[str]]]]:
+    def value_rows(changes: Sequence[MetricChange], with_delta: bool) -> list[list[str]]:
+        rows = []
+        for c in changes:
+            row = [cell(c.file), cell(c.key), cell(format_value(c.base)),
+                   cell(format_value(c.head))]
+            if with_delta:
+                row.append(format_delta(c.delta, c.rel_delta))
+            rows.append(row)
+        return rows
+
+    sections: list[tuple[str, Sequence[str], list[list[str]]]] = [
+        ("Metrics", ("File", "Metric", "Base", "Head", "Change"),
+         value_rows(comparison.metrics, True)),
+        ("Params", ("File", "Param", "Base", "Head"), value_rows(comparison.params, False)),
+    ]
+    if comparison.artifacts:
+        sections.append(("Data and models",
+                         ("Path", "Source", "Status", "Size", "Files inside", "Stage"),
+                         [[cell(v) for v in _artifact_row(a, "→" if cell is escape else "->")]
+                          for a in comparison.artifacts]))
+    return sections
+
+
+def render_text(comparison: Comparison, markdown: bool) -> str:
+    """A table per section (Markdown tables when ``markdown``), then warnings."""
+    cell: Callable[[object], str] = escape if markdown else terminal_safe
+    base, head = comparison.base, comparison.head
+    head_label = "workspace" if head.workspace else head.short
+    if markdown:
+        lines = [f"Comparing base `{base.short}` ({escape(base.rev)}) → head "
+                 f"`{head_label}` ({escape(head.rev)})", ""]
+    else:
+        lines = [f"Comparing base {base.short} ({cell(base.rev)}) -> head {head_label} "
+                 f"({cell(head.rev)})", ""]
+    for title, headers, rows in _sections(comparison, cell):
+        lines.append(f"### {title}" if markdown else f"{title}:")
+        if rows:
+            lines.append(tabulate(rows, headers=headers,
+                                  tablefmt="github" if markdown else "simple",
+                                  disable_numparse=True))
+        else:
+            lines.append("No changes." if markdown else "  no changes")
+        lines.append("")
+        if title == "Data and models":
+            lines.extend(_artifact_details(comparison.artifacts, markdown))
+    for label, messages in (("Errors", comparison.errors), ("Warnings", comparison.warnings),
+                            ("Notes", comparison.notes)):
+        if messages:
+            lines.append(f"### {label}" if markdown else f"{label}:")
+            lines.extend(f"- {cell(m)}" for m in messages)
+            lines.append("")
+    text = "\n".join(lines).rstrip() + "\n"
+    return text if markdown else terminal_text(text)

@@ -1,0 +1,95 @@
+"""Render gate results for ``mlci gate``: a terminal table, Markdown, or JSON.
+
+Contributor-controlled values (gate names from mlci.yaml, metric values, reasons quoting
+keys) go through ``markdown.escape`` or ``terminal.terminal_safe``, the table output through
+``terminal_text``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tabulate import tabulate
+
+from mlci.diff.comparison import Comparison, json_value
+from mlci.gates.results import GateReport, GateResult
+from mlci.numbers import format_size, format_value
+from mlci.report.markdown import escape
+from mlci.report.terminal import terminal_safe, terminal_text
+
+_ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "❔"}
+
+
+def gate_json(comparison: Comparison, report: GateReport) -> dict[str, Any]:
+    """The object ``mlci gate --format json`` prints (schema: mlci/schema/gate.schema.json)."""
+    data = report.to_json()
+    for gate in data["gates"]:
+        for field in ("base", "head"):
+            value = gate[field]
+            gate[field] = json_value(value) if isinstance(value, float) else value
+    return {"verdict": data["verdict"], "base": comparison.base.to_json(),
+            "head": comparison.head.to_json(), "gates": data["gates"],
+            "counts": {"failed": len(report.failed), "warned": len(report.warned),
+                       "total": len(report.gates)},
+            "warnings": [*data["warnings"], *comparison.warnings],
+            "errors": list(comparison.errors)}
+
+
+def render_json(comparison: Comparison, report: GateReport) -> str:
+    return json.dumps(gate_json(comparison, report), indent=2, allow_nan=False)
+
+
+def _status(gate: GateResult) -> str:
+    text: str = gate.status
+    if gate.status in ("fail", "inconclusive") and gate.effective != (
+            "fail" if gate.status == "fail" else "warn"):
+        text += f" ({gate.severity})"  # a failing warn/info gate does not fail the run
+    return text
+
+
+def _value(gate: GateResult, value: float | int | str | None) -> str:
+    if gate.kind == "artifact" and isinstance(value, int):
+        return format_size(value)
+    return format_value(value)
+
+
+def verdict_line(report: GateReport) -> str:
+    failed, warned = len(report.failed), len(report.warned)
+    total = len(report.gates)
+    if not total:
+        return "No gates configured (add `gates:` to mlci.yaml)."
+    return (f"Verdict: {report.verdict.upper()}: {total} gate{'s' if total != 1 else ''}, "
+            f"{failed} failed, {warned} with warnings.")
+
+
+def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> str:
+    """One row per gate (status, gate, base, head, reason), then the verdict and warnings."""
+    cell = escape if markdown else terminal_safe
+    rows = []
+    for gate in report.gates:
+        status = _status(gate)
+        rows.append([f"{_ICONS[gate.status]} {status}" if markdown else status,
+                     cell(gate.name), cell(_value(gate, gate.base)),
+                     cell(_value(gate, gate.head)), cell(gate.reason)])
+    base, head = comparison.base, comparison.head
+    head_label = "workspace" if head.workspace else head.short
+    lines = []
+    if markdown:
+        lines += [f"### Gates: {report.verdict}", "",
+                  f"Base `{base.short}` ({escape(base.rev)}) → head `{head_label}` "
+                  f"({escape(head.rev)})", ""]
+    else:
+        lines += [f"Gates: base {base.short} ({cell(base.rev)}) -> head {head_label} "
+                  f"({cell(head.rev)})", ""]
+    if rows:
+        lines += [tabulate(rows, headers=("Status", "Gate", "Base", "Head", "Reason"),
+                           tablefmt="github" if markdown else "simple",
+                           disable_numparse=True), ""]
+    lines += [verdict_line(report), ""]
+    warnings = [*report.warnings, *comparison.warnings]
+    if warnings:
+        lines.append("#### Warnings" if markdown else "Warnings:")
+        lines += [f"- {cell(w)}" for w in warnings]
+        lines.append("")
+    text = "\n".join(lines).rstrip() + "\n"
+    return text if markdown else terminal_text(text)

@@ -1,0 +1,507 @@
+"""The comparison report as plain values: what a reviewer reads, in the order they read it.
+
+``build_report`` turns a comparison, gate results and model-test results into a ``Report``
+whose strings are raw (unescaped) display text; ``mlci.report.render`` escapes them for the output
+format and bounds the Markdown; ``mlci.report.prepare`` gathers its inputs from a repository.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, ParamChange
+from mlci.diff.formats import Scalar, is_number
+from mlci.errors import UsageError
+from mlci.gates.results import GateReport, GateResult, GateStatus, Verdict
+from mlci.modeltests.results import TestResult, TestRun
+from mlci.numbers import format_delta, format_size, format_value
+from mlci.repo.revisions import Revision
+from mlci.report.markdown import shorten
+
+if TYPE_CHECKING:
+    from mlci.config import Config
+    from mlci.repo.history import HistoryPoint
+
+Direction = Literal["higher", "lower"]
+Marker = Literal["better", "worse", "up", "down", "new", "removed", "changed", "same"]
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+TEXT_LIMIT = 300  # longest key, path or name kept in the report model
+MESSAGE_LIMIT = 500  # longest failure message or gate reason
+FOLD_PASSING_GATES = 10  # more passing gates than this go into a <details>
+MAX_TRENDS = 6
+
+VERDICT_ICONS: dict[Verdict, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+VERDICT_WORDS: dict[Verdict, str] = {"pass": "Passed", "warn": "Passed with warnings",
+                                     "fail": "Failed"}
+GATE_ICONS: dict[GateStatus, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌",
+                                     "skipped": "⏭️", "inconclusive": "❔"}
+OUTCOME_ICONS = {"failed": "❌", "error": "💥", "passed": "✅", "skipped": "⏭️",
+                 "xfailed": "➖", "xpassed": "❗"}
+_GATE_ORDER = {"fail": 0, "warn": 1, "inconclusive": 2, "skipped": 3, "pass": 4}
+
+
+class LeftOut(dict[str, int]):
+    """Rows left out of the bounded Markdown, per section; a section not named has none
+    (so a template can say ``report.more.metrics`` for any section)."""
+
+    def __missing__(self, key: str) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Side:
+    """One revision as the report names it: the short SHA, and the ref when it is not a SHA."""
+
+    rev: str
+    sha: str
+    short: str
+    label: str  # "main", "workspace", or "" when rev is just the SHA
+
+    @classmethod
+    def of(cls, revision: Revision) -> Side:
+        label = "" if revision.sha.startswith(revision.rev.lower()) else revision.rev
+        return cls(rev=revision.rev, sha=revision.sha, short=revision.short,
+                   label=shorten(label, TEXT_LIMIT))
+
+
+@dataclass(frozen=True)
+class GateRow:
+    name: str
+    target: str  # metric key or artifact path
+    status: GateStatus
+    effective: GateStatus  # severity applied: what counts toward the verdict
+    severity: str
+    icon: str
+    base: str
+    head: str
+    delta: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    file: str
+    key: str
+    base: str
+    head: str
+    delta: str
+    status: str
+    marker: Marker
+    marker_text: str  # "▼ 🟢 better" for a lower-is-better metric that dropped
+    direction: Direction | None
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    file: str
+    key: str
+    base: str
+    head: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PathList:
+    """Changed files inside a tracked directory, per status; ``unlisted`` were not listed."""
+
+    status: str
+    paths: tuple[str, ...]
+    unlisted: int
+
+
+@dataclass(frozen=True)
+class ArtifactRow:
+    path: str
+    old_path: str
+    source: str
+    status: str
+    size_before: str
+    size_after: str
+    size_change: str
+    files_before: str  # file counts of a directory ("" for a file)
+    files_after: str
+    changed_inside: str  # "12 added, 3 modified"; "" when not a directory
+    changed_total: int
+    path_lists: tuple[PathList, ...]
+    complete: bool
+    stage: str
+    lineage: tuple[str, ...]
+
+    @property
+    def listed(self) -> int:
+        return sum(len(p.paths) for p in self.path_lists)
+
+
+@dataclass(frozen=True)
+class TestRow:
+    __test__ = False
+
+    nodeid: str
+    outcome: str
+    icon: str
+    duration: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TestSummary:
+    __test__ = False
+
+    total: int
+    failed_count: int
+    counts: tuple[tuple[str, int], ...]  # (outcome, count), failures first
+    failed: tuple[TestRow, ...]
+    others: tuple[TestRow, ...]  # passed, skipped, xfailed, xpassed
+    shards: tuple[str, ...]
+    recorded: tuple[tuple[str, str], ...] = ()  # (key, value) from mlci_metrics.record
+
+    @property
+    def counts_text(self) -> str:
+        return ", ".join(f"{n} {outcome}" for outcome, n in self.counts) or "no tests"
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A metric's values on the base branch's last commits, then at head."""
+
+    key: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+
+    @property
+    def y_range(self) -> tuple[float, float]:
+        low, high = min(self.values), max(self.values)
+        pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
+        return low - pad, high + pad
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the report shows, as display-ready raw text (escaping happens in render)."""
+
+    key: str
+    verdict: Verdict
+    icon: str
+    summary: str  # the one-line verdict with counts; no contributor text
+    counts: dict[str, int]
+    base: Side
+    head: Side
+    stale_base: str | None = None
+    gates: tuple[GateRow, ...] = ()  # shown in the table: failing and warning first
+    gates_folded: tuple[GateRow, ...] = ()  # passing gates when there are many
+    metrics: tuple[MetricRow, ...] = ()
+    metrics_unchanged: tuple[MetricRow, ...] = ()
+    params: tuple[ParamRow, ...] = ()
+    params_unchanged: tuple[ParamRow, ...] = ()
+    artifacts: tuple[ArtifactRow, ...] = ()
+    artifacts_unchanged: tuple[ArtifactRow, ...] = ()
+    tests: TestSummary | None = None
+    trends: tuple[Trend, ...] = ()
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    # Filled by the renderer when the Markdown had to be bounded: what was left out.
+    trimmed: tuple[str, ...] = ()
+    more: LeftOut = field(default_factory=LeftOut)  # section -> rows left out
+    full_report: str = "the CI job summary or the report artifact (mlci report --format html)"
+    data: dict[str, Any] = field(default_factory=dict)  # the full inputs, for JSON
+
+    @property
+    def failing_gates(self) -> tuple[GateRow, ...]:
+        return tuple(g for g in self.gates if g.effective == "fail")
+
+    @property
+    def has_gates(self) -> bool:
+        return bool(self.gates or self.gates_folded or self.more.get("gates"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's JSON form, without the Markdown (the renderer adds it)."""
+        return {
+            "key": self.key, "verdict": self.verdict, "summary": self.summary,
+            "base": {"rev": self.base.rev, "sha": self.base.sha},
+            "head": {"rev": self.head.rev, "sha": self.head.sha},
+            "stale_base": self.stale_base,
+            "counts": dict(self.counts),
+            "gates": list(self.data.get("gates", [])),
+            "comparison": self.data.get("comparison"),
+            "tests": self.data.get("tests"),
+            "warnings": list(self.warnings), "errors": list(self.errors),
+            "notes": list(self.notes),
+            "trends": [{"key": t.key, "labels": list(t.labels), "values": list(t.values)}
+                       for t in self.trends],
+        }
+
+
+# -- building ------------------------------------------------------------------------------
+def directions_from_config(config: Config) -> dict[str, Direction]:
+    """``{metric selector: direction}`` of the configured metric gates that set one."""
+    return {str(gate["metric"]): gate["direction"] for gate in config.gates
+            if "metric" in gate and gate.get("direction") in ("higher", "lower")}
+
+
+def directions_by_metric(changes: Sequence[MetricChange],
+                          directions: Mapping[str, Direction]) -> dict[tuple[str, str], Direction]:
+    from mlci.diff.selectors import select
+    from mlci.errors import InputError
+
+    pairs = [(c.file, c.key) for c in changes]
+    found: dict[tuple[str, str], Direction] = {}
+    for selector, direction in directions.items():
+        try:
+            matched = select(selector, pairs)
+        except InputError:  # ambiguous: the gate itself reports it
+            continue
+        for pair in matched:
+            found.setdefault(pair, direction)
+    return found
+
+
+def _marker(change: MetricChange, direction: Direction | None) -> Marker:
+    status = change.status
+    if status in ("added", "deleted"):
+        return "new" if status == "added" else "removed"
+    if status == "unchanged":
+        return "same"
+    delta = change.delta
+    if delta is None or delta == 0:
+        return "changed"
+    if direction is None:
+        return "up" if delta > 0 else "down"
+    return "better" if (delta > 0) == (direction == "higher") else "worse"
+
+
+def _marker_text(marker: Marker, delta: float | None) -> str:
+    arrow = "" if not delta else ("▲ " if delta > 0 else "▼ ")
+    return {"better": f"{arrow}🟢 better", "worse": f"{arrow}🔴 worse", "up": "▲ up",
+            "down": "▼ down", "new": "🆕 new", "removed": "➖ removed", "changed": "changed",
+            "same": ""}[marker]
+
+
+def _metric_row(change: MetricChange, direction: Direction | None) -> MetricRow:
+    marker = _marker(change, direction)
+    return MetricRow(file=shorten(change.file, TEXT_LIMIT), key=shorten(change.key, TEXT_LIMIT),
+                     base=shorten(format_value(change.base) if change.in_base else "-",
+                                  TEXT_LIMIT),
+                     head=shorten(format_value(change.head) if change.in_head else "-",
+                                  TEXT_LIMIT),
+                     delta=format_delta(change.delta, change.rel_delta) if change.changed
+                     else "", status=change.status,
+                     marker=marker, marker_text=_marker_text(marker, change.delta),
+                     direction=direction)
+
+
+def _param_row(change: ParamChange) -> ParamRow:
+    return ParamRow(file=shorten(change.file, TEXT_LIMIT), key=shorten(change.key, TEXT_LIMIT),
+                    base=shorten(format_value(change.base) if change.in_base else "-",
+                                 TEXT_LIMIT),
+                    head=shorten(format_value(change.head) if change.in_head else "-",
+                                 TEXT_LIMIT),
+                    status=change.status)
+
+
+def _size_change(before: int | None, after: int | None) -> str:
+    if before is None or after is None or before == after:
+        return ""
+    sign = "+" if after > before else "-"
+    text = f"{sign}{format_size(abs(after - before))}"
+    if before:
+        text += f" ({(after - before) / before * 100:+.1f}%)"
+    return text
+
+
+def _artifact_row(change: ArtifactChange) -> ArtifactRow:
+    base, head = change.base, change.head
+    files = change.files
+    inside = ""
+    lists: list[PathList] = []
+    total = 0
+    if files is not None:
+        total = files.total
+        counts = {"added": files.added, "deleted": files.deleted, "modified": files.modified,
+                  "renamed": files.renamed}
+        inside = ", ".join(f"{n:,} {status}" for status, n in counts.items() if n) or (
+            "no files changed")
+        for status, count in counts.items():
+            paths = tuple(shorten(p, TEXT_LIMIT) for p in files.paths.get(status, ()))
+            if count or paths:
+                lists.append(PathList(status=status, paths=paths,
+                                      unlisted=max(count - len(paths), 0)))
+
+    def nfiles(state: object) -> str:
+        n = getattr(state, "nfiles", None)
+        return f"{n:,}" if isinstance(n, int) else ""
+
+    return ArtifactRow(
+        path=shorten(change.path, TEXT_LIMIT), old_path=shorten(change.old_path or "", TEXT_LIMIT),
+        source=change.source, status=change.status,
+        size_before=format_size(base.size) if base else "-",
+        size_after=format_size(head.size) if head else "-",
+        size_change=_size_change(base.size if base else None, head.size if head else None),
+        files_before=nfiles(base), files_after=nfiles(head),
+        changed_inside=inside, changed_total=total, path_lists=tuple(lists),
+        complete=change.complete, stage=shorten(change.stage or "", TEXT_LIMIT),
+        lineage=tuple(shorten(item, TEXT_LIMIT) for item in change.lineage))
+
+
+def _gate_value(value: float | int | str | None, kind: str) -> str:
+    if kind == "artifact" and isinstance(value, int) and not isinstance(value, bool):
+        return format_size(value)
+    return shorten(format_value(value), TEXT_LIMIT)
+
+
+def _gate_row(gate: GateResult) -> GateRow:
+    rel = None
+    if gate.delta is not None and is_number(gate.base) and gate.base:
+        rel = gate.delta / abs(float(gate.base))
+    delta = format_delta(gate.delta, rel) if gate.kind == "metric" else (
+        _size_change(gate.base, gate.head)
+        if isinstance(gate.base, int) and isinstance(gate.head, int)
+        else format_delta(gate.delta, None))
+    effective = gate.effective
+    return GateRow(name=shorten(gate.name, TEXT_LIMIT), target=shorten(gate.metric, TEXT_LIMIT),
+                   status=gate.status, effective=effective, severity=gate.severity,
+                   icon=GATE_ICONS[effective], base=_gate_value(gate.base, gate.kind),
+                   head=_gate_value(gate.head, gate.kind), delta=delta,
+                   reason=shorten(gate.reason, MESSAGE_LIMIT))
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return ""
+    return f"{seconds:.2f}s" if seconds < 60 else f"{int(seconds // 60)}m {seconds % 60:.0f}s"
+
+
+def _test_row(test: TestResult) -> TestRow:
+    return TestRow(nodeid=shorten(test.nodeid, TEXT_LIMIT), outcome=test.outcome,
+                   icon=OUTCOME_ICONS.get(test.outcome, ""), duration=_duration(test.duration),
+                   message=shorten(test.message, MESSAGE_LIMIT))
+
+
+def _test_summary(run: TestRun) -> TestSummary:
+    order = ("failed", "error", "xpassed", "passed", "xfailed", "skipped")
+    counts = run.counts()
+    return TestSummary(
+        total=len(run.tests), failed_count=len(run.failed),
+        counts=tuple((o, counts[o]) for o in order if counts.get(o)),
+        failed=tuple(_test_row(t) for t in run.tests if t.failed),
+        others=tuple(_test_row(t) for t in run.tests if not t.failed),
+        shards=run.shards,
+        recorded=tuple((key, format_value(value))
+                       for key, value in sorted(run.recorded_metrics().items())))
+
+
+def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: str
+           ) -> Trend | None:
+    # metric_history lists the commits oldest first, the order a chart reads.
+    labels: list[str] = []
+    values: list[float] = []
+    for point in points:
+        if point.value is not None and math.isfinite(point.value):
+            labels.append(point.short)
+            values.append(float(point.value))
+    if len(values) < 2:  # base and head alone are in the metrics table already
+        return None
+    if is_number(head) and math.isfinite(float(head)):  # type: ignore[arg-type]
+        labels.append(head_label)
+        values.append(float(head))  # type: ignore[arg-type]
+    return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summarize(verdict: Verdict, counts: Mapping[str, int]) -> str:
+    """'❌ Failed: 1 gate failed, 2 warnings, 3 of 40 tests failed'."""
+    parts = [f"{_plural(counts['gates_failed'], 'gate')} failed",
+             _plural(counts["warnings"], "warning")]
+    tests = counts["tests_total"]
+    parts.append(f"{counts['tests_failed']} of {_plural(tests, 'test')} failed" if tests
+                 else "no model tests")
+    if counts["errors"]:
+        parts.append(f"{_plural(counts['errors'], 'input error')}")
+    return f"{VERDICT_ICONS[verdict]} {VERDICT_WORDS[verdict]}: {', '.join(parts)}"
+
+
+def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRun | None, *,
+                 key: str = "default", history: Mapping[str, Sequence[HistoryPoint]] | None = None,
+                 stale_base: str | None = None,
+                 directions: Mapping[str, Direction] | None = None) -> Report:
+    """The report model of a comparison, its gate results and its model-test results.
+
+    ``directions`` maps metric selectors to ``higher``/``lower`` (see
+    :func:`directions_from_config`) so changed metrics read better or worse, not just up or
+    down. Raises UsageError for a report key the hidden marker cannot carry.
+    """
+    if not KEY_PATTERN.match(key):
+        raise UsageError(f"report key {key!r}: expected 1-64 letters, digits, '.', '_' or '-'")
+    by_metric = directions_by_metric(comparison.metrics, directions or {})
+    metric_rows = [_metric_row(m, by_metric.get((m.file, m.key))) for m in comparison.metrics]
+    param_rows = [_param_row(p) for p in comparison.params]
+    artifact_rows = [_artifact_row(a) for a in comparison.artifacts]
+
+    gate_results = sorted(gates.gates if gates else (),
+                          key=lambda g: _GATE_ORDER.get(g.effective, 5))
+    gate_rows = [_gate_row(g) for g in gate_results]
+    passing = [g for g in gate_rows if g.effective in ("pass", "skipped")]
+    shown = [g for g in gate_rows if g.effective not in ("pass", "skipped")]
+    if len(passing) > FOLD_PASSING_GATES:
+        folded = passing
+    else:
+        shown, folded = shown + passing, []
+
+    warnings = list(comparison.warnings)
+    if gates:
+        warnings += gates.warnings
+    if tests:
+        warnings += tests.warnings
+    warnings = list(dict.fromkeys(warnings))
+    counts = {
+        "gates_failed": len(gates.failed) if gates else 0,
+        "gates_warned": len(gates.warned) if gates else 0,
+        "gates_total": len(gate_rows),
+        "tests_failed": len(tests.failed) if tests else 0,
+        "tests_total": len(tests.tests) if tests else 0,
+        "errors": len(comparison.errors),
+    }
+    counts["warnings"] = counts["gates_warned"] + len(warnings)
+    verdict: Verdict = "pass"
+    if counts["gates_failed"] or counts["tests_failed"] or counts["errors"]:
+        verdict = "fail"
+    elif counts["warnings"]:
+        verdict = "warn"
+
+    head_values = {m.key: m.head for m in comparison.metrics}
+    head_values.update({f"{m.file}:{m.key}": m.head for m in comparison.metrics})
+    if tests:
+        head_values.update(tests.recorded_metrics())
+    head_label = "workspace" if comparison.head.workspace else comparison.head.short
+    trends = [t for k, points in (history or {}).items()
+              if (t := _trend(k, points, head_values.get(k), head_label)) is not None]
+
+    return Report(
+        key=key, verdict=verdict, icon=VERDICT_ICONS[verdict],
+        summary=summarize(verdict, counts), counts=counts,
+        base=Side.of(comparison.base), head=Side.of(comparison.head),
+        stale_base=shorten(stale_base, MESSAGE_LIMIT) if stale_base else None,
+        gates=tuple(shown), gates_folded=tuple(folded),
+        metrics=tuple(r for r in metric_rows if r.status != "unchanged"),
+        metrics_unchanged=tuple(r for r in metric_rows if r.status == "unchanged"),
+        params=tuple(r for r in param_rows if r.status != "unchanged"),
+        params_unchanged=tuple(r for r in param_rows if r.status == "unchanged"),
+        artifacts=tuple(r for r in artifact_rows if r.status != "unchanged"),
+        artifacts_unchanged=tuple(r for r in artifact_rows if r.status == "unchanged"),
+        tests=_test_summary(tests) if tests else None,
+        trends=tuple(trends[:MAX_TRENDS]),
+        errors=tuple(shorten(e, MESSAGE_LIMIT) for e in comparison.errors),
+        warnings=tuple(shorten(w, MESSAGE_LIMIT) for w in warnings),
+        notes=tuple(shorten(n, MESSAGE_LIMIT) for n in comparison.notes),
+        data={"comparison": comparison.to_json(),
+              "gates": [g.to_json() for g in gate_results],
+              "tests": tests.to_json() if tests else None},
+    )

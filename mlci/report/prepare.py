@@ -1,0 +1,172 @@
+"""Assemble a report from a repository: apply the gates, read the metric history for the
+trend charts, check that the base is still current, and build the report model.
+
+``prepare_report`` is what ``mlci report`` calls; ``assemble_report`` is the same after the
+comparison, for ``mlci ci``, which runs the model tests in between.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlci.diff.comparison import Comparison
+from mlci.diff.formats import is_number
+from mlci.errors import ConfigError, MlciError
+from mlci.modeltests.results import TestRun
+from mlci.repo.revisions import Revision
+from mlci.report.model import (
+    MAX_TRENDS,
+    Report,
+    build_report,
+    directions_by_metric,
+    directions_from_config,
+)
+from mlci.report.render import COMMENT_LIMIT, Format, Rendered
+
+if TYPE_CHECKING:
+    from mlci.config import Config
+    from mlci.diff.collect import CompareRequest
+    from mlci.repo.git import Repository
+    from mlci.repo.history import HistoryPoint
+
+
+def find_stale_base(repo: Repository, base: Revision, head: Revision | None = None
+                    ) -> str | None:
+    """Say so when the comparison's base is not the current base: the base branch moved on
+    since ``base`` (``origin/main`` is ahead of the merge-base), or ``head`` forked before
+    ``base`` (a pull request's base SHA is the branch tip, so the diff would also show the
+    base branch's newer commits, reversed). None when neither is the case."""
+    names: list[str] = []
+    if base.rev != "workspace":
+        names += [f"origin/{base.rev.removeprefix('origin/')}", base.rev]
+    default = repo.default_branch()
+    if default:
+        names += [f"origin/{default.removeprefix('origin/')}", default]
+    for name in dict.fromkeys(names):
+        tip = _branch_tip(repo, name)
+        if tip is None:
+            continue
+        if tip != base.sha and repo.merge_base(base.sha, tip) == base.sha:
+            return (f"{name} has moved {_commits(repo, base.sha, tip)} ahead of the base "
+                    f"{base.short} (now at {tip[:7]}); merge or rebase to compare with the "
+                    "current base")
+        break  # up to date, or base is not on that branch: ask no other
+    if head is not None:
+        fork = repo.merge_base(base.sha, head.sha)
+        if fork and fork != base.sha:
+            return (f"head forked at {fork[:7]}, {_commits(repo, fork, base.sha)} behind the "
+                    f"base {base.short}, so the changes of those commits show reversed; merge "
+                    "or rebase onto the base")
+    return None
+
+
+def _commits(repo: Repository, since: str, until: str) -> str:
+    count = repo.run("rev-list", "--count", f"{since}..{until}", check=False).stdout.strip()
+    return f"{count} commit{'' if count == '1' else 's'}" if count.isdigit() else "commits"
+
+
+def _branch_tip(repo: Repository, name: str) -> str | None:
+    """The commit of branch ``name`` (local, or remote-tracking like ``origin/main``)."""
+    for ref in (f"refs/remotes/{name}", f"refs/heads/{name}"):
+        # show-ref takes exact ref names only: "main~2" or "abc1234" are not branches.
+        shown = repo.run("show-ref", "--verify", "--quiet", ref, check=False)
+        if shown.returncode == 0:
+            return repo.resolve(ref)
+    return None
+
+
+@dataclass(frozen=True)
+class PreparedReport:
+    report: Report
+    template: Path | None  # report.template, checked to be a template file in the repository
+    template_error: str | None = None  # why the configured report.template was refused
+
+    def render(self, formats: Sequence[Format], limit: int = COMMENT_LIMIT) -> Rendered:
+        """The report in ``formats``, with the repository's template where it applies; when
+        that template is refused or fails, with the built-in one and a warning saying so."""
+        from mlci.report.render import render_report
+
+        return render_report(self.report, formats, self.template, limit, self.template_error)
+
+
+def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> PreparedReport:
+    """Compare, load the model-test results (paths or globs) and assemble the report:
+    everything ``mlci report`` needs before rendering."""
+    from mlci.config import load_config
+    from mlci.diff.collect import compare
+    from mlci.repo.git import Repository
+
+    tests: TestRun | None = None
+    if results:
+        from mlci.modeltests.results_file import expand_results, load_results
+
+        tests = load_results(expand_results(results))
+    with Repository(request.repo) as repo:
+        config = load_config(repo.root, request.config)
+    comparison = compare(request, config)
+    with Repository(request.repo) as repo:
+        return assemble_report(config, comparison, repo, tests)
+
+
+def assemble_report(config: Config, comparison: Comparison, repo: Repository,
+                    tests: TestRun | None) -> PreparedReport:
+    """Apply the gates, read the trend history and the base branch's tip, and build the
+    report; its template is ``report.template`` if it is a template file inside the
+    repository (else ``template_error`` says why not)."""
+    from mlci.gates.evaluate import evaluate
+
+    gates = evaluate(config, comparison, repo, tests)
+    notes: list[str] = []
+    history = _history(config, comparison, repo, notes)
+    stale = find_stale_base(repo, comparison.base, comparison.head)
+    if notes:
+        comparison = replace(comparison, notes=comparison.notes + tuple(notes))
+    report = build_report(comparison, gates, tests, key=config.report_key, history=history,
+                          stale_base=stale, directions=directions_from_config(config))
+    template, problem = _template(config, repo.root)
+    return PreparedReport(report=report, template=template, template_error=problem)
+
+
+def _template(config: Config, root: Path) -> tuple[Path | None, str | None]:
+    """report.template confined to the repository, or why it was refused."""
+    if not config.report_template:
+        return None, None
+    from mlci.report.templates import confine_template
+
+    source = "mlci.yaml"
+    if config.path is not None:
+        source = config.path.name if config.path.parent.resolve() == root.resolve() else str(
+            config.path)
+    try:
+        return confine_template(root, config.report_template, source), None
+    except ConfigError as exc:
+        return None, str(exc)
+
+
+def _history(config: Config, comparison: Comparison, repo: Repository, notes: list[str]
+             ) -> dict[str, list[HistoryPoint]]:
+    """History of the gated metrics that changed, for the trend charts; a history that
+    cannot be read costs the chart (and says so in the notes), not the report."""
+    if config.report_history < 2:
+        return {}
+    from mlci.repo.history import metric_history
+
+    metrics = comparison.metrics
+    gated = directions_by_metric(metrics, {
+        str(g["metric"]): "higher" for g in config.gates if "metric" in g})
+    per_key = Counter(m.key for m in metrics)
+    selectors = [m.key if per_key[m.key] == 1 else f"{m.file}:{m.key}" for m in metrics
+                 if (m.file, m.key) in gated and m.status == "modified" and is_number(m.head)]
+    history: dict[str, list[HistoryPoint]] = {}
+    cache: dict[str, Any] = {}  # each commit's metrics, read once for every chart
+    for selector in selectors[:MAX_TRENDS]:
+        try:
+            history[selector] = metric_history(repo, selector, comparison.base.sha,
+                                               config.report_history, config, cache=cache)
+        except MlciError as exc:
+            notes.append(f"trend of {selector} not shown: {exc}")
+    return history

@@ -1,0 +1,1 @@
+"""Starting points: mlci init and mlci demo."""
