@@ -3,6 +3,8 @@ the property tests assemble."""
 
 from __future__ import annotations
 
+from helpers.reports import report_of
+
 from mlci.diff.comparison import (
     ArtifactChange,
     ArtifactState,
@@ -15,7 +17,7 @@ from mlci.gates.results import GateReport, GateResult
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.history import HistoryPoint
 from mlci.repo.revisions import Revision
-from mlci.report.model import Report, build_report
+from mlci.report.model import Report
 
 BASE = Revision(rev="main", sha="1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b")
 HEAD = Revision(rev="feature/better-model", sha="9f8e7d6c5b4a39281706f5e4d3c2b1a098765432")
@@ -69,7 +71,7 @@ def all_pass() -> Report:
     gates = GateReport(gates=(
         _gate("accuracy", "pass", "accuracy rose 0.006 (0.7%) from 0.912 to 0.918", 0.912, 0.918),
         _gate("loss", "pass", "loss fell 0.008 (3.3%) from 0.241 to 0.233", 0.241, 0.233)))
-    return build_report(comparison, gates, _tests(), directions={"accuracy": "higher",
+    return report_of(comparison, gates, _tests(), directions={"accuracy": "higher",
                                                                  "loss": "lower"},
                         history={"accuracy": history([0.905, None, 0.91, 0.912])})
 
@@ -80,16 +82,15 @@ def failing_gate() -> Report:
         metrics=(MetricChange(METRICS, "accuracy", 0.912, 0.891),
                  MetricChange(METRICS, "latency_ms", 41.0, 44.5),
                  MetricChange(METRICS, "per_class.cat.f1", 0.81, 0.83)),
-        warnings=("models/model.pkl: the DVC remote is not reachable; sizes come from "
-                  "dvc.lock",),
     )
+    warnings = ("models/model.pkl: the DVC remote is not reachable; sizes come from dvc.lock",)
     gates = GateReport(gates=(
         _gate("latency_ms", "fail", "latency_ms rose 3.5 (8.5%) from 41 to 44.5; at most 2",
               41.0, 44.5, severity="warn"),
         _gate("per_class.cat.f1", "pass", "per_class.cat.f1 rose 0.02 (2.5%)", 0.81, 0.83),
         _gate("accuracy", "fail", "accuracy fell 0.021 (2.3%) from 0.912 to 0.891; at most "
               "0.01 (max_drop)", 0.912, 0.891)))
-    return build_report(comparison, gates, _tests(), stale_base=(
+    return report_of(comparison, gates, _tests(), warnings=warnings, stale_base=(
         "origin/main has moved 3 commits ahead of the base 1a2b3c4 (now at 77aa88b); merge "
         "or rebase to compare with the current base"),
         directions={"accuracy": "higher", "latency_ms": "lower"})
@@ -103,7 +104,7 @@ def new_metric() -> Report:
                  MetricChange("eval/robustness.json", "noise.accuracy", None, 0.84,
                               in_base=False)),
     )
-    return build_report(comparison, None, None)
+    return report_of(comparison, None, None)
 
 
 def removed_model() -> Report:
@@ -120,7 +121,7 @@ def removed_model() -> Report:
         name="models/legacy.onnx", metric="models/legacy.onnx", status="fail",
         reason="models/legacy.onnx is gone at head (on_missing: fail)", kind="artifact",
         base=98_000_000, head=None),))
-    return build_report(comparison, gates, None)
+    return report_of(comparison, gates, None)
 
 
 def huge_data_directory() -> Report:
@@ -140,10 +141,10 @@ def huge_data_directory() -> Report:
                                   ArtifactState("b8" * 16 + ".dir", 1_000, None),
                                   ArtifactState("c9" * 16 + ".dir", 2_000, None),
                                   complete=False)),
-        warnings=("data/cache: the .dir manifest of c9c9c9c is neither in the local cache nor "
-                  "on the remote; files inside are not listed",),
     )
-    return build_report(comparison, None, None)
+    return report_of(comparison, warnings=(
+        "data/cache: the .dir manifest of c9c9c9c is neither in the local cache nor on the "
+        "remote; files inside are not listed",))
 
 
 def many_test_failures() -> Report:
@@ -152,7 +153,7 @@ def many_test_failures() -> Report:
     run = _tests(failed=40, passed=120, message=(
         "AssertionError: predictions drifted\nassert 0.72 >= 0.8\n +  where 0.72 = "
         "accuracy(model, slice)"))
-    return build_report(comparison, GateReport(), run)
+    return report_of(comparison, GateReport(), run)
 
 
 GOLDEN = {"all_pass": all_pass, "failing_gate": failing_gate, "new_metric": new_metric,

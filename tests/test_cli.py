@@ -68,7 +68,7 @@ def test_unexpected_error_prints_bug_report_hint(monkeypatch, run_mlci) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("kaboom")
 
-    monkeypatch.setattr(mlci.diff.collect, "compare", boom)
+    monkeypatch.setattr(mlci.diff.collect, "collect", boom)
     result = run_mlci("diff")
     assert result.code == 3
     assert "unexpected error: ZeroDivisionError: kaboom" in result.err

@@ -176,7 +176,8 @@ def test_mismatched_sample_ids_are_an_error_naming_the_gate(repo: Path,
                                                             run_mlci: Run) -> None:
     result = gate(run_mlci, repo, "mismatched")
     assert result.code == 2
-    assert result.out == ""
+    # The error is the run's: the verdict is still printed, and it is not a pass.
+    assert "Verdict: FAIL: no gate results (the gates could not be judged" in result.out
     assert "gate 'noise-aware accuracy': eval/samples.csv: the ids in 'row_id' differ " \
            "between base and head (1 only at base, e.g. 'r7', 1 only at head, e.g. " \
            "'r99999')" in result.err
@@ -232,7 +233,7 @@ def test_no_gates_configured(tmp_path: Path, run_mlci: Run) -> None:
     commit_files(path, {"m.json": {"a": 0}})
     result = run_mlci("gate", "--repo", str(path), "--base", base)
     assert result.code == 0
-    assert "No gates configured" in result.out
+    assert "Verdict: PASS: no gates configured (add `gates:` to mlci.yaml)" in result.out
 
 
 def test_history_band_turns_a_usual_drop_into_a_warning(tmp_path: Path,

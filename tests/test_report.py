@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.reports import report_of
 from repo_helpers import commit_files, git, isolating, make_repo
 from report_cases import BASE, HEAD, METRICS, history
 
@@ -22,7 +23,7 @@ from mlci.gates.results import GateReport, GateResult
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
-from mlci.report.model import build_report, directions_from_config, summarize
+from mlci.report.model import directions_from_config, summarize
 from mlci.report.prepare import find_stale_base
 
 
@@ -58,14 +59,14 @@ def test_verdict_and_summary(gates: tuple[GateResult, ...], tests: tuple[str, ..
                              summary: str) -> None:
     run = TestRun(tests=tuple(TestResult(f"t{i}", o, 0.1) for i, o in enumerate(tests))) \
         if tests else None  # type: ignore[arg-type]
-    report = build_report(comparison(**extra), GateReport(gates=gates), run)
+    report = report_of(comparison(), GateReport(gates=gates), run, **extra)
     assert report.verdict == verdict
     assert report.summary == summary
     assert summarize(report.verdict, report.counts) == summary
 
 
 def test_counts_follow_the_agreed_names() -> None:
-    report = build_report(comparison(), GateReport(gates=(gate("a", "fail"),
+    report = report_of(comparison(), GateReport(gates=(gate("a", "fail"),
                                                           gate("b", "fail", "warn"))),
                           TestRun(tests=(TestResult("t", "failed", 1.0, "boom"),)))
     assert {k: report.counts[k] for k in ("gates_failed", "gates_warned", "tests_failed")} == {
@@ -74,8 +75,8 @@ def test_counts_follow_the_agreed_names() -> None:
 
 def test_report_key_must_fit_the_marker() -> None:
     with pytest.raises(UsageError, match="report key 'a b -->'"):
-        build_report(comparison(), None, None, key="a b -->")
-    assert build_report(comparison(), None, None, key="nightly.gpu-1").key == "nightly.gpu-1"
+        report_of(comparison(), None, None, key="a b -->")
+    assert report_of(comparison(), None, None, key="nightly.gpu-1").key == "nightly.gpu-1"
 
 
 # -- gates -----------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def test_gate_rows_put_failures_first_and_apply_severity() -> None:
     gates = GateReport(gates=(gate("ok", "pass"), gate("soft", "fail", "warn"),
                               gate("hard", "fail"), gate("gone", "skipped"),
                               gate("noisy", "inconclusive")))
-    rows = build_report(comparison(), gates, None).gates
+    rows = report_of(comparison(), gates, None).gates
     assert [(r.name, r.effective, r.icon) for r in rows] == [
         ("hard", "fail", "❌"), ("soft", "warn", "⚠️"), ("noisy", "warn", "⚠️"),
         ("gone", "skipped", "⏭️"), ("ok", "pass", "✅")]
@@ -93,7 +94,7 @@ def test_gate_rows_put_failures_first_and_apply_severity() -> None:
 def test_many_passing_gates_are_folded() -> None:
     gates = GateReport(gates=(gate("bad", "fail"),) + tuple(gate(f"ok{i}", "pass")
                                                             for i in range(11)))
-    report = build_report(comparison(), gates, None)
+    report = report_of(comparison(), gates, None)
     assert [g.name for g in report.gates] == ["bad"]
     assert len(report.gates_folded) == 11
     assert [g.name for g in report.failing_gates] == ["bad"]
@@ -104,7 +105,7 @@ def test_gate_values_are_formatted() -> None:
                         delta=-0.1)
     size = GateResult("model.pkl", "model.pkl", "fail", "grew", base=1_000_000,
                       head=1_500_000, delta=500_000.0, kind="artifact")
-    rows = build_report(comparison(), GateReport(gates=(metric, size)), None).gates
+    rows = report_of(comparison(), GateReport(gates=(metric, size)), None).gates
     assert (rows[0].base, rows[0].head, rows[0].delta) == ("0.9", "0.8", "-0.1 (-11.1%)")
     assert (rows[1].base, rows[1].head, rows[1].delta) == ("976.6 KiB", "1.4 MiB",
                                                            "+488.3 KiB (+50.0%)")
@@ -120,7 +121,7 @@ def test_markers_follow_the_gate_direction() -> None:
                MetricChange(METRICS, "gone", 1, None, in_head=False),
                MetricChange(METRICS, "name", "resnet", "vit"),
                MetricChange(METRICS, "same", 1, 1))
-    report = build_report(comparison(*changes), None, None, directions={
+    report = report_of(comparison(*changes), None, None, directions={
         "acc": "higher", f"{METRICS}:loss": "lower", "per_class.*.f1": "higher"})
     marks = {(m.file, m.key): (m.marker, m.marker_text) for m in report.metrics}
     assert marks == {
@@ -139,7 +140,7 @@ def test_markers_follow_the_gate_direction() -> None:
 
 def test_ambiguous_gate_selector_gives_plain_markers() -> None:
     changes = (MetricChange("a.json", "loss", 1.0, 0.5), MetricChange("b.json", "loss", 1, 2))
-    report = build_report(comparison(*changes), None, None, directions={"loss": "lower"})
+    report = report_of(comparison(*changes), None, None, directions={"loss": "lower"})
     assert [m.marker for m in report.metrics] == ["down", "up"]
 
 
@@ -158,7 +159,7 @@ def test_artifact_rows_count_and_list_changed_files() -> None:
                             files=FileChanges(added=25, deleted=1, paths={
                                 "added": ["x.png", "y.png"], "deleted": ["z.png"]}),
                             complete=True, stage="prep", lineage=("raw", "params.yaml:size"))
-    row = build_report(comparison(artifacts=(change,)), None, None).artifacts[0]
+    row = report_of(comparison(artifacts=(change,)), None, None).artifacts[0]
     assert (row.size_before, row.size_after, row.size_change) == ("1000 B", "2.9 KiB",
                                                                   "+2.0 KiB (+200.0%)")
     assert (row.files_before, row.files_after) == ("10", "30")
@@ -173,7 +174,7 @@ def test_tests_summary_lists_failures_first() -> None:
                                                                      "x" * 2000),
                          TestResult("c", "skipped", 0.0), TestResult("d", "error", 1.0, "E")),
                   shards=("1/2", "2/2"))
-    summary = build_report(comparison(), None, run).tests
+    summary = report_of(comparison(), None, run).tests
     assert summary is not None
     assert [t.nodeid for t in summary.failed] == ["b", "d"]
     assert [t.nodeid for t in summary.others] == ["a", "c"]
@@ -185,7 +186,7 @@ def test_tests_summary_lists_failures_first() -> None:
 
 def test_trend_reads_oldest_first_and_ends_at_head() -> None:
     changes = (MetricChange(METRICS, "acc", 0.9, 0.95),)
-    report = build_report(comparison(*changes), None, None, history={
+    report = report_of(comparison(*changes), None, None, history={
         "acc": history([0.8, None, 0.9]), "missing": history([0.1]),
         "flat": history([])})
     assert len(report.trends) == 1

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers.reports import report_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from report_cases import BASE, GOLDEN, HEAD, METRICS, all_pass, failing_gate, many_test_failures
@@ -29,7 +30,7 @@ from mlci.diff.comparison import (
 from mlci.errors import ConfigError
 from mlci.gates.results import GateReport, GateResult
 from mlci.modeltests.results import TestResult, TestRun
-from mlci.report.model import Report, build_report
+from mlci.report.model import Report
 from mlci.report.render import marker, render, templates_dir, trim_markdown
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -116,9 +117,9 @@ def _huge_report(failing_gates: int = 5) -> Report:
                                          "E   " + "x" * 2000) for i in range(3000))
                   + tuple(TestResult(f"tests/ok_{i}.py::test_y", "passed", 0.1)
                           for i in range(5000)))
-    comparison = Comparison(base=BASE, head=HEAD, metrics=metrics, artifacts=artifacts,
-                            warnings=tuple(f"warning {i}" for i in range(400)))
-    return build_report(comparison, GateReport(gates=gates), run)
+    comparison = Comparison(base=BASE, head=HEAD, metrics=metrics, artifacts=artifacts)
+    return report_of(comparison, GateReport(gates=gates), run,
+                     warnings=tuple(f"warning {i}" for i in range(400)))
 
 
 def _failing_rows(text: str) -> list[list[str]]:
@@ -194,16 +195,15 @@ def test_any_report_stays_safe_and_bounded(names: list[str], failing: int, tests
                                        lineage=(name(i),), old_path=name(i + 2),
                                        files=FileChanges(added=3, paths={"added": [
                                            name(i), name(i + 1)]}))
-                        for i in range(count)),
-        warnings=tuple(name(i) for i in range(len(names))),
-        errors=(name(0),), notes=(name(1),))
+                        for i in range(count)))
     gates = tuple(GateResult(name(i), name(i + 1), "fail", name(i + 2) * 20, base=name(i),
                              head=1.0) for i in range(failing))
     gates += tuple(GateResult(name(i), name(i), "pass", name(i)) for i in range(count))
     run = TestRun(tests=tuple(TestResult(name(i) or "t", "failed" if i % 2 else "passed",
                                          0.1, name(i + 1) * 10) for i in range(tests)))
-    report = build_report(comparison, GateReport(gates=gates), run,
-                          stale_base=name(3) or None)
+    report = report_of(comparison, GateReport(gates=gates), run,
+                       warnings=tuple(name(i) for i in range(len(names))),
+                       errors=(name(0),), notes=(name(1),), stale_base=name(3) or None)
     text = render(report, "md", limit=limit)
     assert len(text) <= limit
     assert text.split("\n")[:2] == [marker("default"), f"## {report.summary}"]
@@ -245,7 +245,7 @@ class _Tags(HTMLParser):
 def test_html_is_a_standalone_page_with_escaped_names() -> None:
     comparison = Comparison(base=BASE, head=HEAD, metrics=(
         MetricChange(METRICS, "<script>alert(1)</script>", 1, 2),))
-    page = render(build_report(comparison, None, None), "html")
+    page = render(report_of(comparison, None, None), "html")
     parser = _Tags()
     parser.feed(page)
     assert "script" not in parser.tags and "link" not in parser.tags
@@ -266,7 +266,7 @@ def test_custom_template_is_escaped_too(tmp_path: Path) -> None:
                         "- {{ m.key }}\n{% endfor %}")
     comparison = Comparison(base=BASE, head=HEAD, metrics=(
         MetricChange(METRICS, "@octocat [x](http://e.co)", 1, 2),))
-    text = render(build_report(comparison, None, None, key="nightly"), "md", template)
+    text = render(report_of(comparison, None, None, key="nightly"), "md", template)
     assert text == (f"{marker('nightly')}\nVerdict: pass\n- @\u200doctocat \\[x\\]\\(http:"
                     "\u200d//e.co\\)\n")
     assert unsafe_findings(text) == []
@@ -287,7 +287,7 @@ def test_thousands_of_failing_gates_still_fit_and_say_so() -> None:
     gates = tuple(GateResult(f"per_class.{i}.f1", f"per_class.{i}.f1", "fail",
                              f"per_class.{i}.f1 fell 0.1", base=0.9, head=0.8, delta=-0.1)
                   for i in range(5000))
-    report = build_report(Comparison(base=BASE, head=HEAD), GateReport(gates=gates), None)
+    report = report_of(Comparison(base=BASE, head=HEAD), GateReport(gates=gates), None)
     text = render(report, "md")
     assert len(text) <= LIMIT
     assert text.split("\n")[1] == "## ❌ Failed: 5000 gates failed, 0 warnings, no model tests"
@@ -347,7 +347,7 @@ def test_json_carries_non_finite_values_as_strings() -> None:
                                          head=float("nan")),))
     comparison = Comparison(base=BASE, head=HEAD, metrics=(
         MetricChange(METRICS, "acc", 0.9, float("nan")),))
-    data = json.loads(render(build_report(comparison, gates, None), "json"))
+    data = json.loads(render(report_of(comparison, gates, None), "json"))
     assert data["gates"][0]["head"] == "nan"
     assert data["comparison"]["metrics"][0]["head"] == "nan"
 
@@ -377,11 +377,10 @@ def test_html_page_never_takes_markup_from_names(names: list[str]) -> None:
         metrics=tuple(MetricChange(n, n, 1, 2) for n in names),
         artifacts=tuple(ArtifactChange(n, "git", "added", None, ArtifactState("a", 1),
                                        files=FileChanges(added=1, paths={"added": [n]}))
-                        for n in names),
-        warnings=tuple(names))
+                        for n in names))
     gates = GateReport(gates=tuple(GateResult(n, n, "fail", n) for n in names))
     run = TestRun(tests=tuple(TestResult(n or "t", "failed", 0.1, n) for n in names))
-    page = render(build_report(comparison, gates, run), "html")
+    page = render(report_of(comparison, gates, run, warnings=tuple(names)), "html")
     parser = _Tags()
     parser.feed(page)
     assert set(parser.tags) <= _HTML_TAGS
@@ -404,14 +403,13 @@ def test_metrics_recorded_by_tests_join_the_report() -> None:
 
     from mlci.diff.comparison import Comparison
     from mlci.modeltests.results import TestResult, TestRun
-    from mlci.report.model import build_report
     from mlci.report.render import render
 
     run = TestRun(tests=(
         TestResult("t::a", "passed", 0.1, metrics={"slice/short.accuracy": 0.875}),
         TestResult("t::b", "passed", 0.1, metrics={"slice/@bob|x": 0.5}),
     ))
-    report = build_report(Comparison(base=BASE, head=HEAD), None, run)
+    report = report_of(Comparison(base=BASE, head=HEAD), None, run)
     markdown = render(report, "md")
     assert "<summary>Metrics recorded by the tests (2)</summary>" in markdown
     assert "| slice/short.accuracy | 0.875 |" in markdown

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, MlciError
+from mlci.errors import EXIT_ENVIRONMENT, EXIT_OK, MlciError
+from mlci.gates.verdict import FailOn
 
 if TYPE_CHECKING:
     from mlci.ci.context import CiContext
     from mlci.ci.secrets import Vault
-    from mlci.diff.comparison import Comparison
+    from mlci.diagnostics import Cause
+    from mlci.gates.analysis import Analysis
     from mlci.modeltests.results import TestRun
     from mlci.publish import PublishResult
+    from mlci.report.prepare import PreparedReport
+    from mlci.session import Session
 
 CommentMode = Literal["update", "new", "off"]
-FailOn = Literal["fail", "warn", "never"]
 ZERO_SHA = "0" * 40
 DEFAULT_OUTPUT_DIR = Path("mlci-report")
 
@@ -91,41 +94,25 @@ def pick_revisions(request: CiRequest, context: CiContext) -> tuple[str | None, 
     return base, head
 
 
-def _exit_code(verdict: str, fail_on: FailOn) -> int:
-    if fail_on == "never":
-        return EXIT_OK
-    if verdict == "fail" or (fail_on == "warn" and verdict == "warn"):
-        return EXIT_FAILED
-    return EXIT_OK
+def _output_dir(request: CiRequest, root: Path) -> Path:
+    return request.output_dir if request.output_dir.is_absolute() else root / request.output_dir
 
 
-def _run_tests(request: CiRequest, comparison: Comparison, results: Path
-               ) -> tuple[TestRun, str]:
+def _run_tests(session: Session, request: CiRequest, results: Path) -> tuple[TestRun, str]:
     from mlci.modeltests.runner import TestRequest, run_tests
-    from mlci.repo.git import Repository
 
-    # Pass the names given (so fixtures show "main", not a SHA) where they still name the
-    # compared commits; the default base is a merge-base, which only its SHA names.
-    with Repository(request.repo) as repo:
-        base, head = (side.rev if side.workspace or repo.resolve(side.rev) == side.sha
-                      else side.sha for side in (comparison.base, comparison.head))
-    session = run_tests(TestRequest(repo=request.repo, base=base, head=head,
-                                    config=request.config, results=results,
+    outcome = run_tests(TestRequest(repo=request.repo, config=request.config, results=results,
                                     junit=results.with_name("junit.xml"),
-                                    keep_env=request.keep_env))
-    counts = session.run.counts()
-    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no tests"
-    return session.run, detail
+                                    keep_env=request.keep_env), session=session)
+    counts = outcome.run.counts()
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no tests"
+    return outcome.run, detail
 
 
 def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:
     """Run every phase and return the verdict, the exit code and where the report went."""
     from mlci.ci.context import detect
-    from mlci.config import load_config
-    from mlci.diff.collect import CompareRequest, compare
-    from mlci.repo.git import Repository
-    from mlci.report.output_files import write_files
-    from mlci.report.prepare import assemble_report
+    from mlci.session import SessionRequest, open_session
 
     timer = _Timer(progress)
     started = time.perf_counter()
@@ -135,53 +122,62 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
         f" #{context.number}" if context.number else "")
     timer.done("context", started, where)
 
+    with open_session(SessionRequest(repo=request.repo, config=request.config, base=base,
+                                     head=head, dvc_remote=request.dvc_remote,
+                                     report_key=request.report_key)) as session:
+        prepared, analysis = _analyse(session, request, timer)
+    return _finish(request, context, prepared, analysis, session, timer)
+
+
+def _analyse(session: Session, request: CiRequest, timer: _Timer
+             ) -> tuple[PreparedReport, Analysis]:
+    """The phases inside the session: diff, model tests, gates."""
+    from mlci.diff.collect import collect
+    from mlci.gates.analysis import analyse
+    from mlci.report.output_files import write_files
+    from mlci.report.prepare import prepare_report
+
     started = time.perf_counter()
-    with Repository(request.repo) as repo:
-        config = load_config(repo.root, request.config)
-        root = repo.root
-    if request.dvc_remote:
-        config = replace(config, dvc_remote=request.dvc_remote)
-    if request.report_key:
-        config = replace(config, report_key=request.report_key)
-    comparison = compare(CompareRequest(repo=root, base=base, head=head, config=request.config),
-                         config)
+    comparison = collect(session)
     changed = comparison.changed_only()
     timer.done("diff", started,
                f"{comparison.base.short}..{comparison.head.short}: "
                f"{len(changed.metrics)} metrics, {len(changed.params)} params, "
                f"{len(changed.artifacts)} artifacts changed")
-    for note in comparison.notes:
-        progress(f"{'':11}{note}")
+    for note in session.diagnostics.notes:
+        timer.progress(f"{'':11}{note.text}")
 
-    output_dir = request.output_dir if request.output_dir.is_absolute() else (
-        root / request.output_dir)
+    root = session.root
+    output_dir = _output_dir(request, root)
     write_files(output_dir, {}, root)  # refuse a planted symlink before anything runs
     tests: TestRun | None = None
-    phase_errors: list[str] = []
-    if request.run_tests and config.test_paths:
+    if request.run_tests and session.config.test_paths:
         started = time.perf_counter()
         try:
-            tests, detail = _run_tests(request, comparison, output_dir / "tests.json")
+            tests, detail = _run_tests(session, request, output_dir / "tests.json")
             timer.done("tests", started, detail, ok=not tests.failed)
         except MlciError as exc:
-            phase_errors.append(f"model tests could not run: {exc}")
+            cause: Cause = "environment" if exc.exit_code == EXIT_ENVIRONMENT else "input"
+            session.diagnostics.error("", f"model tests could not run: {exc}", cause=cause)
             timer.done("tests", started, str(exc).splitlines()[0], ok=False)
-    if phase_errors:
-        comparison = replace(comparison, errors=comparison.errors + tuple(phase_errors))
 
     started = time.perf_counter()
-    with Repository(root) as repo:
-        try:
-            prepared = assemble_report(config, comparison, repo, tests)
-        except MlciError as exc:
-            # A gate that cannot be evaluated fails the verdict; the rest is still reported.
-            comparison = replace(comparison, errors=comparison.errors + (f"gates: {exc}",))
-            prepared = assemble_report(replace(config, gates=()), comparison, repo, tests)
-    report = prepared.report
-    timer.done("gates", started, f"{report.counts.get('gates_failed', 0)} failed, "
-               f"{report.counts.get('gates_warned', 0)} warned of "
-               f"{report.counts.get('gates_total', 0)}", ok=report.verdict != "fail")
+    analysis = analyse(session, comparison, tests)
+    prepared = prepare_report(session, analysis)
+    decision = analysis.decision
+    timer.done("gates", started, f"{decision.gates_failed} failed, {decision.gates_warned} "
+               f"warned of {len(analysis.gates.gates)}", ok=decision.verdict != "fail")
+    return prepared, analysis
 
+
+def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
+            analysis: Analysis, session: Session, timer: _Timer) -> CiOutcome:
+    """Render and write the report, then publish it."""
+    from mlci.report.output_files import write_files
+
+    root = session.root
+    output_dir = _output_dir(request, root)
+    report = prepared.report
     started = time.perf_counter()
     # The repository's template (sandboxed, in a child) for every format it claims, the JSON's
     # Markdown included: the comment is posted from that JSON.
@@ -192,9 +188,7 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
     timer.done("report", started, f"{report.summary} -> {paths['md']}",
                ok=not rendered.warnings)
 
-    exit_code = _exit_code(report.verdict, request.fail_on)
-    if rendered.warnings and exit_code == EXIT_OK:
-        exit_code = EXIT_USAGE  # the configured template was refused: the configuration's fault
+    exit_code = analysis.decision.exit_code(request.fail_on, late_errors=len(rendered.warnings))
     outcome = CiOutcome(verdict=report.verdict, exit_code=exit_code, report_paths=paths,
                         markdown=rendered.texts["md"], summary=report.summary,
                         notes=[f"error: {warning}" for warning in rendered.warnings])
@@ -215,8 +209,11 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
                 comment=request.comment != "off", new_comment=request.comment == "new"))
             outcome.notes.extend(outcome.published.notes)
             url = outcome.published.comment.url if outcome.published.comment else None
-            timer.done("publish", started, url or "; ".join(outcome.published.notes)
-                       or "done")
+            # The notes follow on their own lines (the command prints them once).
+            notes = len(outcome.published.notes)
+            timer.done("publish", started, url or ("nothing posted, see the note"
+                                                   + ("s" if notes > 1 else "") if notes
+                                                   else "done"))
         except MlciError as exc:
             # The verdict stands: a publishing failure is reported, and exits 3 if nothing
             # else failed.

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from mlci.cli import CliProcess
-from mlci.cli.options import comparing
+from mlci.cli.options import comparing, dvc_remote_option
 from mlci.report.terminal import terminal_text
 
 
@@ -18,8 +18,7 @@ from mlci.report.terminal import terminal_text
               help="Report key (several reports per pull request keep separate comments).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn", "never"]), default="fail",
               show_default=True, help="Which verdict makes the command exit 1.")
-@click.option("--dvc-remote", default=None, metavar="NAME",
-              help="DVC remote to read directory manifests from.")
+@dvc_remote_option
 @click.option("--token", default=None, metavar="TOKEN", envvar=None,
               help="API token (default: MLCI_TOKEN, else GITHUB_TOKEN; on GitLab "
                    "MLCI_GITLAB_TOKEN, else GITLAB_TOKEN).")

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import click
 
-from mlci.cli.options import comparing, format_option
-from mlci.errors import EXIT_OK, EXIT_USAGE
+from mlci.cli.options import comparing, dvc_remote_option, format_option
 
 
 def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
@@ -23,30 +22,33 @@ def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 
 @click.command("diff")
 @comparing
+@dvc_remote_option
 @click.option("--only", callback=_parts, default=None, metavar="PARTS",
               help="Comma-separated parts to diff: metrics, params, artifacts (default: all).")
 @click.option("--all", "show_all", is_flag=True, help="Also show unchanged entries.")
 @format_option()
 def command(repo: str, config: str | None, base: str | None, head: str | None,
+            dvc_remote: str | None,
             only: tuple[str, ...], show_all: bool, output_format: str) -> int:
     """Diff data, models, metrics and params between two revisions.
 
     Exits 0 when the diff was made (even with warnings), 2 when a file at head cannot be
     read, 3 when git, DVC or a remote failed.
     """
-    from mlci.diff.collect import CompareRequest, compare
+    from mlci.cli.problems import echo_problems
+    from mlci.diff.collect import collect
+    from mlci.gates.verdict import problems_exit_code
     from mlci.report.diff_table import render_json, render_text
-    from mlci.report.terminal import terminal_safe
+    from mlci.session import SessionRequest, open_session
 
-    comparison = compare(CompareRequest(repo=Path(repo), base=base, head=head, config=config,
-                                        only=only))
+    with open_session(SessionRequest(repo=Path(repo), config=config, base=base,
+                                     head=head, dvc_remote=dvc_remote)) as session:
+        comparison = collect(session, only)
+        diagnostics = tuple(session.diagnostics)
     shown = comparison if show_all else comparison.changed_only()
     if output_format == "json":
-        click.echo(render_json(shown))
+        click.echo(render_json(shown, diagnostics))
     else:
-        click.echo(render_text(shown, markdown=output_format == "md"), nl=False)
-    for message in comparison.errors:
-        click.echo(f"mlci: error: {terminal_safe(message)}", err=True)
-    for message in comparison.warnings:
-        click.echo(f"mlci: warning: {terminal_safe(message)}", err=True)
-    return EXIT_USAGE if comparison.errors else EXIT_OK
+        click.echo(render_text(shown, diagnostics, markdown=output_format == "md"), nl=False)
+    echo_problems(diagnostics)
+    return problems_exit_code(diagnostics)

@@ -43,6 +43,13 @@ def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table"
     return decorate
 
 
+def dvc_remote_option(func: F) -> F:
+    return click.option("--dvc-remote", "dvc_remote", default=None, metavar="NAME",
+                        help="DVC remote to read objects from when the local cache lacks "
+                             "them (default: diff.remote of mlci.yaml, else each output's "
+                             "own remote, else DVC's default remote).")(func)
+
+
 def comparing(func: F) -> F:
     """--base, --head, --config, --repo."""
     return repo_option(config_option(revision_options(func)))

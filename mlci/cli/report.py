@@ -4,12 +4,13 @@ from pathlib import Path
 
 import click
 
-from mlci.cli.options import comparing, format_option
-from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
+from mlci.cli.options import comparing, dvc_remote_option, format_option
+from mlci.errors import InputError
 
 
 @click.command("report")
 @comparing
+@dvc_remote_option
 @click.option("--results", "results", multiple=True, metavar="FILE",
               help="Model-test results file (repeat it, or give a quoted glob such as "
                    "'shards/*.json'); shards are merged.")
@@ -20,6 +21,7 @@ from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, InputError
               help="Most characters the Markdown may have (a GitHub comment holds 65,536).")
 @format_option(("md", "json", "html"), default="md")
 def command(repo: str, config: str | None, base: str | None, head: str | None,
+            dvc_remote: str | None,
             results: tuple[str, ...], output: str | None, limit: int,
             output_format: str) -> int:
     """Render the comparison report: verdict, gates, metrics, params, data and model
@@ -32,12 +34,22 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     input at head could not be read or report.template could not be used (the report is
     still written, with the built-in template), 3 when git or DVC failed.
     """
-    from mlci.diff.collect import CompareRequest
+    from mlci.cli.problems import echo_problems
+    from mlci.diff.collect import collect
+    from mlci.gates.analysis import analyse
     from mlci.report.prepare import prepare_report
     from mlci.report.terminal import terminal_safe
+    from mlci.session import SessionRequest, open_session
 
-    prepared = prepare_report(CompareRequest(repo=Path(repo), base=base, head=head,
-                                             config=config), results)
+    tests = None
+    if results:
+        from mlci.modeltests.results_file import expand_results, load_results
+
+        tests = load_results(expand_results(results))
+    with open_session(SessionRequest(repo=Path(repo), config=config, base=base,
+                                     head=head, dvc_remote=dvc_remote)) as session:
+        analysis = analyse(session, collect(session), tests)
+        prepared = prepare_report(session, analysis)
     report = prepared.report
     rendered = prepared.render([output_format], limit)  # type: ignore[list-item]
     text = rendered.texts[output_format]
@@ -49,10 +61,7 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         click.echo(f"mlci: report written to {output}: {report.summary}", err=True)
     else:
         click.echo(text, nl=False)
-    for message in (*report.errors, *rendered.warnings):
+    echo_problems(analysis.diagnostics)
+    for message in rendered.warnings:
         click.echo(f"mlci: error: {terminal_safe(message)}", err=True)
-    for message in report.warnings:
-        click.echo(f"mlci: warning: {terminal_safe(message)}", err=True)
-    if report.errors or rendered.warnings:
-        return EXIT_USAGE
-    return EXIT_FAILED if report.verdict == "fail" else EXIT_OK
+    return analysis.decision.exit_code(late_errors=len(rendered.warnings))

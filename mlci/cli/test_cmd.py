@@ -6,7 +6,7 @@ from typing import Any
 import click
 
 from mlci.cli import CliProcess
-from mlci.cli.options import comparing
+from mlci.cli.options import comparing, dvc_remote_option
 from mlci.errors import UsageError
 
 
@@ -23,6 +23,7 @@ class _PytestArgsCommand(click.Command):
 
 @click.command("test", cls=_PytestArgsCommand)
 @comparing
+@dvc_remote_option
 @click.argument("paths", nargs=-1, metavar="[PATHS]... [-- PYTEST_ARGS]")
 @click.option("--shard", default=None, metavar="K/N",
               help="Run only shard K of N: a deterministic, balanced split, for a CI job "
@@ -40,7 +41,7 @@ class _PytestArgsCommand(click.Command):
                    "every other credential is removed. Never a publishing token.")
 @click.pass_context
 def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
-            head: str | None, paths: tuple[str, ...], shard: str | None,
+            head: str | None, dvc_remote: str | None, paths: tuple[str, ...], shard: str | None,
             durations: tuple[str, ...], results: str, junit: str | None,
             keep_env: tuple[str, ...]) -> int:
     """Run the model tests with pytest and write results.
@@ -72,7 +73,7 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
         TestRequest(repo=Path(repo), paths=paths, pytest_args=pytest_args, base=base,
                     head=head, config=config, shard=shard, durations=durations,
                     results=Path(results), junit=Path(junit) if junit else None,
-                    keep_env=keep_env),
+                    keep_env=keep_env, dvc_remote=dvc_remote),
         on_output=_echo)
     run = session.run
     counts = run.counts()

@@ -138,16 +138,14 @@ class ArtifactChange:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Everything that differs between base and head, plus what could not be read."""
+    """Everything that differs between base and head. What could not be read travels as the
+    run's diagnostics, beside it."""
 
     base: Revision
     head: Revision
     metrics: tuple[MetricChange, ...] = ()
     params: tuple[ParamChange, ...] = ()
     artifacts: tuple[ArtifactChange, ...] = ()
-    warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # what mlci did on the way (fetched a commit, ...)
-    errors: tuple[str, ...] = ()  # input at head that could not be read: the PR's to fix
 
     def changed_only(self) -> Comparison:
         return Comparison(
@@ -155,7 +153,6 @@ class Comparison:
             metrics=tuple(m for m in self.metrics if m.changed),
             params=tuple(p for p in self.params if p.changed),
             artifacts=tuple(a for a in self.artifacts if a.changed),
-            warnings=self.warnings, notes=self.notes, errors=self.errors,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -164,7 +161,4 @@ class Comparison:
             "metrics": [m.to_json() for m in self.metrics],
             "params": [p.to_json() for p in self.params],
             "artifacts": [a.to_json() for a in self.artifacts],
-            "warnings": list(self.warnings),
-            "notes": list(self.notes),
-            "errors": list(self.errors),
         }

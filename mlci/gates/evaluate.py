@@ -22,9 +22,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mlci.config import Config, load_config
+from mlci.config import Config
 from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
 from mlci.diff.formats import Scalar
 from mlci.diff.selectors import TESTS_FILE, is_glob, label, select
@@ -52,9 +52,6 @@ from mlci.modeltests.results import TestRun
 from mlci.numbers import format_size
 from mlci.repo.git import Repository
 from mlci.repo.snapshot import open_snapshot
-
-if TYPE_CHECKING:
-    from mlci.diff.collect import CompareRequest
 
 
 def evaluate(config: Config, comparison: Comparison, repo: Repository,
@@ -352,13 +349,3 @@ def _files_changed(gate: ArtifactGate, change: ArtifactChange) -> Finding:
 
 
 # -- the command's one call ----------------------------------------------------------------
-def run_gates(request: CompareRequest, tests: TestRun | None = None
-              ) -> tuple[Comparison, GateReport]:
-    """Compare base and head as ``request`` says, then judge the gates: what ``mlci gate``
-    shows."""
-    from mlci.diff.collect import compare
-
-    with Repository(request.repo) as repo:
-        config = load_config(repo.root, request.config)
-        comparison = compare(request, config)
-        return comparison, evaluate(config, comparison, repo, tests)

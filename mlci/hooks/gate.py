@@ -15,11 +15,14 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlci.config import load_config
-from mlci.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from mlci.gates.results import GateReport
+from mlci.errors import EXIT_OK
 from mlci.hooks.common import NO_COMMIT, git_root, run_hook
+
+if TYPE_CHECKING:
+    from mlci.gates.analysis import Analysis
 
 NAME = "mlci-gate"
 
@@ -47,16 +50,18 @@ def pushed_head(environ: dict[str, str] | os._Environ[str]) -> str | None:
     return to_ref or environ.get("PRE_COMMIT_LOCAL_BRANCH", "").strip() or None
 
 
-def render(report: GateReport, base_label: str) -> list[str]:
-    """One line per gate that did not pass, then the verdict."""
-    lines = []
-    for gate in report.gates:
+def render(analysis: Analysis, base_label: str) -> list[str]:
+    """The errors, one line per gate that did not pass, the warnings, then the verdict."""
+    problems = analysis.diagnostics
+    lines = [f"error: {d.text}" for d in problems if d.level == "error"]
+    for gate in analysis.gates.gates:
         if gate.effective in ("fail", "warn") or gate.status == "inconclusive":
             lines.append(f"{gate.effective.upper()} {gate.name}: {gate.reason}")
-    lines += [f"warning: {w}" for w in report.warnings]
-    failed, warned = len(report.failed), len(report.warned)
-    lines.append(f"verdict {report.verdict} against {base_label}: {len(report.gates)} gate(s), "
-                 f"{failed} failed, {warned} warned")
+    lines += [f"warning: {d.text}" for d in problems if d.level == "warning"]
+    decision = analysis.decision
+    lines.append(f"verdict {decision.verdict} against {base_label}: "
+                 f"{len(analysis.gates.gates)} gate(s), {decision.gates_failed} failed, "
+                 f"{decision.gates_warned} warned")
     return lines
 
 
@@ -89,25 +94,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             base = merge_base(root, "HEAD" if head == "workspace" else head, tracked)
             label = f"{tracked} (merge-base {base[:7]})" if base else None
 
-        from mlci.diff.collect import CompareRequest, compare
-        from mlci.gates.evaluate import evaluate
-        from mlci.repo.git import Repository
+        from mlci.diff.collect import collect
+        from mlci.gates.analysis import analyse
+        from mlci.session import SessionRequest, open_session
 
         # Data and models are diffed only for artifact gates: that may reach the DVC remote.
         parts = ["metrics", "params"] + (
             ["artifacts"] if any("artifact" in gate for gate in config.gates) else [])
-        comparison = compare(CompareRequest(repo=root, base=base, head=head,
-                                            config=args.config, only=parts), config)
-        with Repository(root) as repo:
-            report = evaluate(config, comparison, repo)
-        for message in comparison.errors:
-            print(f"{NAME}: error: {message}")
-        label = label or f"{comparison.base.rev} ({comparison.base.short})"
-        for line in render(report, label):
+        with open_session(SessionRequest(repo=root, config=args.config, base=base,
+                                         head=head)) as session:
+            analysis = analyse(session, collect(session, parts), None)
+        base_side = analysis.comparison.base
+        label = label or f"{base_side.rev} ({base_side.short})"
+        for line in render(analysis, label):
             print(f"{NAME}: {line}")
-        if comparison.errors:
-            return EXIT_USAGE
-        return EXIT_FAILED if report.verdict == "fail" else EXIT_OK
+        return analysis.decision.exit_code()
 
     return run_hook(NAME, body)
 

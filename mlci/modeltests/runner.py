@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlci.errors import (
     EXIT_FAILED,
@@ -33,6 +34,11 @@ from mlci.modeltests.results_file import (
     read_results_file,
 )
 from mlci.modeltests.shards import Shard, parse_shard
+from mlci.repo.revisions import Revision
+
+if TYPE_CHECKING:
+    from mlci.config import Config
+    from mlci.session import Session
 
 # Environment variables through which `mlci test` tells the plugin what it compares.
 ENV_REPO = "MLCI_REPO"
@@ -41,6 +47,7 @@ ENV_BASE_REV = "MLCI_BASE_REV"
 ENV_BASE_SHA = "MLCI_BASE_SHA"
 ENV_HEAD_REV = "MLCI_HEAD_REV"
 ENV_HEAD_SHA = "MLCI_HEAD_SHA"
+ENV_DVC_REMOTE = "MLCI_DVC_REMOTE"
 
 
 # -- running pytest ------------------------------------------------------------------------------
@@ -61,6 +68,7 @@ class TestRequest:
     results: Path | None = None
     junit: Path | None = None
     keep_env: tuple[str, ...] = ()  # credentials the tests may see (never a publishing token)
+    dvc_remote: str | None = None  # --dvc-remote, over diff.remote of mlci.yaml
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,8 @@ def _test_paths(request: TestRequest, root: Path, config_paths: tuple[str, ...],
     return paths
 
 
-def _environment(request: TestRequest, root: Path) -> dict[str, str]:
+def _environment(request: TestRequest, root: Path, revisions: tuple[Revision, Revision] | None,
+                 dvc_remote: str | None) -> dict[str, str]:
     """The model tests' environment: the pull request's code never sees a credential,
     except those the workflow asked to keep (``--keep-env``, ``MLCI_KEEP_ENV``)."""
     from mlci.ci.secrets import keep_from_environment, refused_keeps, scrubbed
@@ -130,45 +139,70 @@ def _environment(request: TestRequest, root: Path) -> dict[str, str]:
         raise UsageError(f"--keep-env: {', '.join(refused)} can publish to the pull request "
                          "and never reaches the model tests")
     env = scrubbed(os.environ, keep)
-    for key in (ENV_BASE_REV, ENV_BASE_SHA, ENV_HEAD_REV, ENV_HEAD_SHA, ENV_CONFIG):
+    for key in (ENV_BASE_REV, ENV_BASE_SHA, ENV_HEAD_REV, ENV_HEAD_SHA, ENV_CONFIG,
+                ENV_DVC_REMOTE):
         env.pop(key, None)
     env[ENV_REPO] = str(root)
     env["PYTHONUNBUFFERED"] = "1"
     if request.config is not None:
         env[ENV_CONFIG] = str(Path(request.config).resolve())
-    if request.base is not None or request.head is not None:
-        # Resolve here, so a bad revision is a usage error before any test runs.
-        from mlci.repo.git import Repository
-        from mlci.repo.revisions import resolve_revisions
-
-        with Repository(root) as repo:
-            base, head = resolve_revisions(repo, request.base, request.head, [])
+    if dvc_remote:
+        env[ENV_DVC_REMOTE] = dvc_remote  # --dvc-remote reaches the fixtures' object store
+    if revisions is not None:
+        base, head = revisions
         env.update({ENV_BASE_REV: base.rev, ENV_BASE_SHA: base.sha, ENV_HEAD_REV: head.rev,
                     ENV_HEAD_SHA: "workspace" if head.workspace else head.sha})
     return env
+
+
+def _open(request: TestRequest) -> tuple[Path, Config, tuple[Revision, Revision] | None]:
+    """``mlci test`` on its own: the repository root, the configuration, and the revisions
+    when ``--base``/``--head`` were given (resolved here, so a bad one is a usage error
+    before any test runs)."""
+    from mlci.config import load_config
+    from mlci.repo.git import Repository
+    from mlci.repo.revisions import resolve_revisions
+
+    with Repository(request.repo) as repo:
+        revisions = None
+        if request.base is not None or request.head is not None:
+            revisions = resolve_revisions(repo, request.base, request.head, [])
+        return repo.root, load_config(repo.root, request.config), revisions
+
+
+def _named(session: Session) -> tuple[Revision, Revision]:
+    """The session's revisions under the names given where those still name the compared
+    commits (fixtures show "main", not a SHA); a default base is a merge-base, which only
+    its SHA names."""
+    def named(side: Revision) -> Revision:
+        if side.workspace or session.repo.resolve(side.rev) == side.sha:
+            return side
+        return Revision(rev=side.sha, sha=side.sha)
+
+    return named(session.base), named(session.head)
 
 
 def _tail(lines: Sequence[str], count: int = 15) -> str:
     return "".join(lines[-count:]).rstrip()
 
 
-def run_tests(request: TestRequest,
-              on_output: Callable[[str], None] | None = None) -> TestSession:
+def run_tests(request: TestRequest, on_output: Callable[[str], None] | None = None,
+              session: Session | None = None) -> TestSession:
     """Run the model tests in a separate pytest process and return what happened.
 
     pytest's output goes line by line to ``on_output``. Exit code: 0 all selected tests
     passed, 1 a test failed or errored. Raises UsageError/ConfigError (2) for bad paths,
     arguments or no collected tests, EnvironmentFailure (3) when pytest itself broke.
+    Within ``mlci ci`` the ``session`` gives the repository, configuration and revisions.
     """
-    from mlci.config import load_config
-    from mlci.repo.git import Repository
-
-    with Repository(request.repo) as repo:
-        root = repo.root
-    config = load_config(root, request.config)
+    if session is not None:
+        root, config = session.root, session.config
+        revisions: tuple[Revision, Revision] | None = _named(session)
+    else:
+        root, config, revisions = _open(request)
     paths = _test_paths(request, root, config.test_paths, config.path)
     shard = parse_shard(request.shard) if request.shard else None
-    env = _environment(request, root)
+    env = _environment(request, root, revisions, request.dvc_remote or config.dvc_remote)
 
     with tempfile.TemporaryDirectory(prefix="mlci-test-") as scratch:
         results = (request.results.resolve() if request.results

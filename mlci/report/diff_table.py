@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
+from mlci.diagnostics import Diagnostic
 from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.report.markdown import escape
 from mlci.report.terminal import terminal_safe, terminal_text
 
 
-def render_json(comparison: Comparison) -> str:
-    return json.dumps(comparison.to_json(), indent=2, allow_nan=False)
+def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
+    """The object ``mlci diff --format json`` prints (schema: mlci/schema/diff.schema.json)."""
+    data = comparison.to_json()
+    for level, key in (("warning", "warnings"), ("note", "notes"), ("error", "errors")):
+        data[key] = [d.text for d in diagnostics if d.level == level]
+    return data
+
+
+def render_json(comparison: Comparison, diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps(diff_json(comparison, diagnostics), indent=2, allow_nan=False)
 
 
 _STATUSES = ("added", "deleted", "modified", "renamed")
@@ -101,7 +111,8 @@ def _sections(comparison: Comparison, cell: Callable[[object], str]
     return sections
 
 
-def render_text(comparison: Comparison, markdown: bool) -> str:
+def render_text(comparison: Comparison, diagnostics: Sequence[Diagnostic], markdown: bool
+                ) -> str:
     """A table per section (Markdown tables when ``markdown``), then warnings."""
     cell: Callable[[object], str] = escape if markdown else terminal_safe
     base, head = comparison.base, comparison.head
@@ -123,8 +134,8 @@ def render_text(comparison: Comparison, markdown: bool) -> str:
         lines.append("")
         if title == "Data and models":
             lines.extend(_artifact_details(comparison.artifacts, markdown))
-    for label, messages in (("Errors", comparison.errors), ("Warnings", comparison.warnings),
-                            ("Notes", comparison.notes)):
+    for label, level in (("Errors", "error"), ("Warnings", "warning"), ("Notes", "note")):
+        messages = [d.text for d in diagnostics if d.level == level]
         if messages:
             lines.append(f"### {label}" if markdown else f"{label}:")
             lines.extend(f"- {cell(m)}" for m in messages)

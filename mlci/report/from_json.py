@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any, TypeVar, get_args
 
+from mlci.diagnostics import Diagnostics
 from mlci.diff.comparison import (
     ArtifactChange,
     ArtifactSource,
@@ -27,12 +28,13 @@ from mlci.diff.comparison import (
 )
 from mlci.diff.formats import Scalar
 from mlci.errors import InputError
+from mlci.gates.analysis import Analysis
 from mlci.gates.results import GateReport, GateResult, GateStatus, Severity
 from mlci.modeltests.results import TestOutcome, TestResult
 from mlci.modeltests.results import TestRun as ModelTestRun
 from mlci.repo.revisions import WORKSPACE, Revision
 from mlci.report.markdown import shorten
-from mlci.report.model import MAX_TRENDS, MESSAGE_LIMIT, TEXT_LIMIT, Report, Trend, build_report
+from mlci.report.model import MAX_TRENDS, TEXT_LIMIT, Report, Trend, build_report
 
 T = TypeVar("T")
 M = TypeVar("M", bound=MetricChange)
@@ -169,10 +171,7 @@ def _comparison(r: _Reader, value: Any, base: Revision, head: Revision) -> Compa
         params=r.each(data.get("params"), "comparison.params",
                       lambda v, w: _metric(r, v, w, ParamChange)),
         artifacts=r.each(data.get("artifacts"), "comparison.artifacts",
-                         lambda v, w: _artifact(r, v, w)),
-        warnings=r.texts(data.get("warnings"), "comparison.warnings"),
-        notes=r.texts(data.get("notes"), "comparison.notes"),
-        errors=r.texts(data.get("errors"), "comparison.errors"))
+                         lambda v, w: _artifact(r, v, w)))
 
 
 def _gate(r: _Reader, value: Any, where: str) -> GateResult:
@@ -270,14 +269,15 @@ def report_from_json(data: Any, source: str, key: str) -> Report:
     comparison = _comparison(r, data.get("comparison"), base, head)
     tests = _tests(r, data.get("tests"))
     gates = r.each(data["gates"], "gates", lambda v, w: _gate(r, v, w))
-    known = set(comparison.warnings) | set(tests.warnings if tests else ())
-    # Warnings only the top level lists came from the gates (GateReport.warnings).
-    gate_warnings = tuple(w for w in r.texts(data["warnings"], "warnings") if w not in known)
+    # The run's problems, as the top level lists them: the verdict is decided again from
+    # them and the gates, never taken from the file.
+    diagnostics = Diagnostics.from_texts(r.texts(data.get("errors"), "errors"),
+                                         r.texts(data.get("warnings"), "warnings"),
+                                         r.texts(data.get("notes"), "notes"))
+    analysis = Analysis.decided(comparison, GateReport(gates=gates), tests, diagnostics)
     stale = data.get("stale_base")
-    report = build_report(comparison, GateReport(gates=gates, warnings=gate_warnings), tests,
-                          key=key, stale_base=r.text(stale, "stale_base") if stale else None)
+    report = build_report(analysis, key=key,
+                          stale_base=r.text(stale, "stale_base") if stale else None)
     trends = tuple(t for i, item in enumerate(r.items(data.get("trends"), "trends"))
                    if (t := _trend(r, item, f"trends.{i}")) is not None)
-    notes = r.texts(data.get("notes"), "notes")
-    return replace(report, trends=trends[:MAX_TRENDS],
-                   notes=tuple(shorten(n, MESSAGE_LIMIT) for n in notes))
+    return replace(report, trends=trends[:MAX_TRENDS])

@@ -11,8 +11,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from mlci.diff.comparison import Comparison, json_value
+from mlci.diff.comparison import json_value
+from mlci.gates.analysis import Analysis
 from mlci.gates.results import GateReport, GateResult
+from mlci.gates.verdict import Decision
 from mlci.numbers import format_size, format_value
 from mlci.report.markdown import escape
 from mlci.report.terminal import terminal_safe, terminal_text
@@ -20,23 +22,25 @@ from mlci.report.terminal import terminal_safe, terminal_text
 _ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "❔"}
 
 
-def gate_json(comparison: Comparison, report: GateReport) -> dict[str, Any]:
+def gate_json(analysis: Analysis) -> dict[str, Any]:
     """The object ``mlci gate --format json`` prints (schema: mlci/schema/gate.schema.json)."""
+    comparison, report = analysis.comparison, analysis.gates
     data = report.to_json()
     for gate in data["gates"]:
         for field in ("base", "head"):
             value = gate[field]
             gate[field] = json_value(value) if isinstance(value, float) else value
-    return {"verdict": data["verdict"], "base": comparison.base.to_json(),
+    decision = analysis.decision
+    return {"verdict": decision.verdict, "base": comparison.base.to_json(),
             "head": comparison.head.to_json(), "gates": data["gates"],
-            "counts": {"failed": len(report.failed), "warned": len(report.warned),
+            "counts": {"failed": decision.gates_failed, "warned": decision.gates_warned,
                        "total": len(report.gates)},
-            "warnings": [*data["warnings"], *comparison.warnings],
-            "errors": list(comparison.errors)}
+            "warnings": [d.text for d in analysis.diagnostics if d.level == "warning"],
+            "errors": [d.text for d in analysis.diagnostics if d.level == "error"]}
 
 
-def render_json(comparison: Comparison, report: GateReport) -> str:
-    return json.dumps(gate_json(comparison, report), indent=2, allow_nan=False)
+def render_json(analysis: Analysis) -> str:
+    return json.dumps(gate_json(analysis), indent=2, allow_nan=False)
 
 
 def _status(gate: GateResult) -> str:
@@ -53,17 +57,21 @@ def _value(gate: GateResult, value: float | int | str | None) -> str:
     return format_value(value)
 
 
-def verdict_line(report: GateReport) -> str:
-    failed, warned = len(report.failed), len(report.warned)
+def verdict_line(report: GateReport, decision: Decision) -> str:
     total = len(report.gates)
+    if not total and (decision.input_errors or decision.environment_errors):
+        return (f"Verdict: {decision.verdict.upper()}: no gate results (the gates could not "
+                "be judged: see the errors).")
     if not total:
-        return "No gates configured (add `gates:` to mlci.yaml)."
-    return (f"Verdict: {report.verdict.upper()}: {total} gate{'s' if total != 1 else ''}, "
-            f"{failed} failed, {warned} with warnings.")
+        return (f"Verdict: {decision.verdict.upper()}: no gates configured "
+                "(add `gates:` to mlci.yaml).")
+    return (f"Verdict: {decision.verdict.upper()}: {total} gate{'s' if total != 1 else ''}, "
+            f"{decision.gates_failed} failed, {decision.gates_warned} with warnings.")
 
 
-def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> str:
+def render_text(analysis: Analysis, markdown: bool) -> str:
     """One row per gate (status, gate, base, head, reason), then the verdict and warnings."""
+    comparison, report, decision = analysis.comparison, analysis.gates, analysis.decision
     cell = escape if markdown else terminal_safe
     rows = []
     for gate in report.gates:
@@ -75,7 +83,7 @@ def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> s
     head_label = "workspace" if head.workspace else head.short
     lines = []
     if markdown:
-        lines += [f"### Gates: {report.verdict}", "",
+        lines += [f"### Gates: {decision.verdict}", "",
                   f"Base `{base.short}` ({escape(base.rev)}) → head `{head_label}` "
                   f"({escape(head.rev)})", ""]
     else:
@@ -85,8 +93,8 @@ def render_text(comparison: Comparison, report: GateReport, markdown: bool) -> s
         lines += [tabulate(rows, headers=("Status", "Gate", "Base", "Head", "Reason"),
                            tablefmt="github" if markdown else "simple",
                            disable_numparse=True), ""]
-    lines += [verdict_line(report), ""]
-    warnings = [*report.warnings, *comparison.warnings]
+    lines += [verdict_line(report, decision), ""]
+    warnings = [d.text for d in analysis.diagnostics if d.level == "warning"]
     if warnings:
         lines.append("#### Warnings" if markdown else "Warnings:")
         lines += [f"- {cell(w)}" for w in warnings]

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, ParamChange
+from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
 from mlci.diff.formats import Scalar, is_number
 from mlci.errors import UsageError
-from mlci.gates.results import GateReport, GateResult, GateStatus, Verdict
+from mlci.gates.results import GateResult, GateStatus, Verdict
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.repo.revisions import Revision
@@ -24,6 +24,8 @@ from mlci.report.markdown import shorten
 
 if TYPE_CHECKING:
     from mlci.config import Config
+    from mlci.diagnostics import Diagnostic
+    from mlci.gates.analysis import Analysis
     from mlci.repo.history import HistoryPoint
 
 Direction = Literal["higher", "lower"]
@@ -428,11 +430,12 @@ def summarize(verdict: Verdict, counts: Mapping[str, int]) -> str:
     return f"{VERDICT_ICONS[verdict]} {VERDICT_WORDS[verdict]}: {', '.join(parts)}"
 
 
-def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRun | None, *,
+def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = None, *,
                  key: str = "default", history: Mapping[str, Sequence[HistoryPoint]] | None = None,
                  stale_base: str | None = None,
                  directions: Mapping[str, Direction] | None = None) -> Report:
-    """The report model of a comparison, its gate results and its model-test results.
+    """The report model of an analysis: its comparison, gate results, model-test results and
+    verdict, with the run's ``diagnostics`` (default: those the analysis was decided on).
 
     ``directions`` maps metric selectors to ``higher``/``lower`` (see
     :func:`directions_from_config`) so changed metrics read better or worse, not just up or
@@ -440,13 +443,15 @@ def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRu
     """
     if not KEY_PATTERN.match(key):
         raise UsageError(f"report key {key!r}: expected 1-64 letters, digits, '.', '_' or '-'")
+    comparison, gates, tests, decision = (analysis.comparison, analysis.gates, analysis.tests,
+                                          analysis.decision)
+    problems = analysis.diagnostics if diagnostics is None else tuple(diagnostics)
     by_metric = directions_by_metric(comparison.metrics, directions or {})
     metric_rows = [_metric_row(m, by_metric.get((m.file, m.key))) for m in comparison.metrics]
     param_rows = [_param_row(p) for p in comparison.params]
     artifact_rows = [_artifact_row(a) for a in comparison.artifacts]
 
-    gate_results = sorted(gates.gates if gates else (),
-                          key=lambda g: _GATE_ORDER.get(g.effective, 5))
+    gate_results = sorted(gates.gates, key=lambda g: _GATE_ORDER.get(g.effective, 5))
     gate_rows = [_gate_row(g) for g in gate_results]
     passing = [g for g in gate_rows if g.effective in ("pass", "skipped")]
     shown = [g for g in gate_rows if g.effective not in ("pass", "skipped")]
@@ -455,26 +460,19 @@ def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRu
     else:
         shown, folded = shown + passing, []
 
-    warnings = list(comparison.warnings)
-    if gates:
-        warnings += gates.warnings
-    if tests:
-        warnings += tests.warnings
-    warnings = list(dict.fromkeys(warnings))
+    errors = [d.text for d in problems if d.level == "error"]
+    warnings = [d.text for d in problems if d.level == "warning"]
+    notes = [d.text for d in problems if d.level == "note"]
     counts = {
-        "gates_failed": len(gates.failed) if gates else 0,
-        "gates_warned": len(gates.warned) if gates else 0,
+        "gates_failed": decision.gates_failed,
+        "gates_warned": decision.gates_warned,
         "gates_total": len(gate_rows),
-        "tests_failed": len(tests.failed) if tests else 0,
+        "tests_failed": decision.tests_failed,
         "tests_total": len(tests.tests) if tests else 0,
-        "errors": len(comparison.errors),
+        "errors": len(errors),
+        "warnings": decision.gates_warned + len(warnings),
     }
-    counts["warnings"] = counts["gates_warned"] + len(warnings)
-    verdict: Verdict = "pass"
-    if counts["gates_failed"] or counts["tests_failed"] or counts["errors"]:
-        verdict = "fail"
-    elif counts["warnings"]:
-        verdict = "warn"
+    verdict = decision.verdict
 
     head_values = {m.key: m.head for m in comparison.metrics}
     head_values.update({f"{m.file}:{m.key}": m.head for m in comparison.metrics})
@@ -498,10 +496,11 @@ def build_report(comparison: Comparison, gates: GateReport | None, tests: TestRu
         artifacts_unchanged=tuple(r for r in artifact_rows if r.status == "unchanged"),
         tests=_test_summary(tests) if tests else None,
         trends=tuple(trends[:MAX_TRENDS]),
-        errors=tuple(shorten(e, MESSAGE_LIMIT) for e in comparison.errors),
+        errors=tuple(shorten(e, MESSAGE_LIMIT) for e in errors),
         warnings=tuple(shorten(w, MESSAGE_LIMIT) for w in warnings),
-        notes=tuple(shorten(n, MESSAGE_LIMIT) for n in comparison.notes),
-        data={"comparison": comparison.to_json(),
+        notes=tuple(shorten(n, MESSAGE_LIMIT) for n in notes),
+        data={"comparison": {**comparison.to_json(), "warnings": warnings, "notes": notes,
+                             "errors": errors},
               "gates": [g.to_json() for g in gate_results],
               "tests": tests.to_json() if tests else None},
     )

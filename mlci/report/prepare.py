@@ -1,22 +1,18 @@
-"""Assemble a report from a repository: apply the gates, read the metric history for the
-trend charts, check that the base is still current, and build the report model.
-
-``prepare_report`` is what ``mlci report`` calls; ``assemble_report`` is the same after the
-comparison, for ``mlci ci``, which runs the model tests in between.
-"""
+"""Prepare the report of an analysis: read the metric history for the trend charts, check
+that the base is still current, build the report model and pick its template.
+``mlci report`` and ``mlci ci`` both call :func:`prepare_report`."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlci.diff.comparison import Comparison
 from mlci.diff.formats import is_number
 from mlci.errors import ConfigError, MlciError
-from mlci.modeltests.results import TestRun
 from mlci.repo.revisions import Revision
 from mlci.report.model import (
     MAX_TRENDS,
@@ -29,9 +25,10 @@ from mlci.report.render import COMMENT_LIMIT, Format, Rendered
 
 if TYPE_CHECKING:
     from mlci.config import Config
-    from mlci.diff.collect import CompareRequest
+    from mlci.gates.analysis import Analysis
     from mlci.repo.git import Repository
     from mlci.repo.history import HistoryPoint
+    from mlci.session import Session
 
 
 def find_stale_base(repo: Repository, base: Revision, head: Revision | None = None
@@ -93,40 +90,19 @@ class PreparedReport:
         return render_report(self.report, formats, self.template, limit, self.template_error)
 
 
-def prepare_report(request: CompareRequest, results: Sequence[str] = ()) -> PreparedReport:
-    """Compare, load the model-test results (paths or globs) and assemble the report:
-    everything ``mlci report`` needs before rendering."""
-    from mlci.config import load_config
-    from mlci.diff.collect import compare
-    from mlci.repo.git import Repository
-
-    tests: TestRun | None = None
-    if results:
-        from mlci.modeltests.results_file import expand_results, load_results
-
-        tests = load_results(expand_results(results))
-    with Repository(request.repo) as repo:
-        config = load_config(repo.root, request.config)
-    comparison = compare(request, config)
-    with Repository(request.repo) as repo:
-        return assemble_report(config, comparison, repo, tests)
-
-
-def assemble_report(config: Config, comparison: Comparison, repo: Repository,
-                    tests: TestRun | None) -> PreparedReport:
-    """Apply the gates, read the trend history and the base branch's tip, and build the
-    report; its template is ``report.template`` if it is a template file inside the
+def prepare_report(session: Session, analysis: Analysis) -> PreparedReport:
+    """Read the trend history and the base branch's tip, and build the report of
+    ``analysis``; its template is ``report.template`` if it is a template file inside the
     repository (else ``template_error`` says why not)."""
-    from mlci.gates.evaluate import evaluate
-
-    gates = evaluate(config, comparison, repo, tests)
+    config, repo, comparison = session.config, session.repo, analysis.comparison
     notes: list[str] = []
     history = _history(config, comparison, repo, notes)
+    for note in notes:
+        session.diagnostics.note("", note)
     stale = find_stale_base(repo, comparison.base, comparison.head)
-    if notes:
-        comparison = replace(comparison, notes=comparison.notes + tuple(notes))
-    report = build_report(comparison, gates, tests, key=config.report_key, history=history,
-                          stale_base=stale, directions=directions_from_config(config))
+    report = build_report(analysis, tuple(session.diagnostics), key=config.report_key,
+                          history=history, stale_base=stale,
+                          directions=directions_from_config(config))
     template, problem = _template(config, repo.root)
     return PreparedReport(report=report, template=template, template_error=problem)
 

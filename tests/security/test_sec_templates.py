@@ -41,8 +41,9 @@ def _report(run_mlci: Run, repo: Path, *more: str) -> Outcome:
 
 
 def _assert_built_in_report(result: Outcome, problem: str) -> None:
-    """Exit 2 naming the template's problem, and the gates' verdict still reported."""
-    assert result.code == 2, result.err
+    """The template's problem named, and the gates' verdict still reported: exit 1 for the
+    failing gate (a failed gate outranks a configuration error in the one exit policy)."""
+    assert result.code == 1, result.err
     assert "report.template" in result.err and problem in result.err
     assert "the report uses the built-in template instead" in result.err
     assert result.out.startswith("<!-- mlci:report key=default -->\n## ❌ Failed: 1 gate failed")

@@ -1,0 +1,90 @@
+"""One session per command: the repository, the parsed configuration, the resolved
+revisions, the DVC object store and the run's diagnostics, opened once and passed forward.
+
+Every stage after it (collectors, gates, model tests, report) takes what it needs from the
+session; none reopens the repository, reloads ``mlci.yaml`` or resolves a revision again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from mlci.diagnostics import Diagnostics
+
+if TYPE_CHECKING:
+    from mlci.config import Config
+    from mlci.repo.git import Repository
+    from mlci.repo.revisions import Revision
+    from mlci.repo.snapshot import Snapshot
+
+Side = Literal["base", "head"]
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """What a command was asked to compare, as given on the command line."""
+
+    repo: Path = Path(".")
+    config: str | None = None  # --config FILE, else ROOT/mlci.yaml
+    base: str | None = None
+    head: str | None = None
+    dvc_remote: str | None = None  # --dvc-remote, over diff.remote of mlci.yaml
+    report_key: str | None = None  # --report-key, over report.key of mlci.yaml
+
+
+@dataclass
+class Session:
+    repo: Repository
+    config: Config
+    base: Revision
+    head: Revision
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    _snapshots: dict[Side, Snapshot] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.repo.root
+
+    def snapshot(self, side: Side) -> Snapshot:
+        """The repository's files at ``side``, opened once."""
+        if side not in self._snapshots:
+            from mlci.repo.snapshot import open_snapshot
+
+            self._snapshots[side] = open_snapshot(
+                self.repo, self.base if side == "base" else self.head, side)
+        return self._snapshots[side]
+
+
+def load_session_config(repo: Repository, request: SessionRequest) -> Config:
+    """``mlci.yaml`` (or ``--config``) with the command line's overrides applied."""
+    from mlci.config import load_config
+
+    config = load_config(repo.root, request.config)
+    if request.dvc_remote:
+        config = replace(config, dvc_remote=request.dvc_remote)
+    if request.report_key:
+        config = replace(config, report_key=request.report_key)
+    return config
+
+
+@contextmanager
+def open_session(request: SessionRequest) -> Iterator[Session]:
+    """Open the repository, load the configuration and resolve ``--base``/``--head`` once;
+    close the repository when the command is done."""
+    from mlci.repo.git import Repository
+    from mlci.repo.revisions import resolve_revisions
+
+    with Repository(request.repo) as repo:
+        config = load_session_config(repo, request)
+        diagnostics = Diagnostics()
+        for warning in config.warnings:
+            diagnostics.warning("", warning, cause="config")
+        notes: list[str] = []
+        base, head = resolve_revisions(repo, request.base, request.head, notes)
+        for note in notes:
+            diagnostics.note("", note)
+        yield Session(repo=repo, config=config, base=base, head=head, diagnostics=diagnostics)
