@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlci.errors import InputError, UsageError
+from mlci.repo.git import FULL_SHA
 
 Provider = Literal["github", "gitlab", "local"]
 
@@ -24,7 +25,6 @@ GITHUB_TOKEN_VARS = ("MLCI_TOKEN", "GITHUB_TOKEN")
 GITLAB_TOKEN_VARS = ("MLCI_GITLAB_TOKEN", "GITLAB_TOKEN")
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
-_SHA = re.compile(r"^[0-9a-f]{40}$")
 _ZERO_SHA = "0" * 40
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -155,7 +155,7 @@ class _Payload:
         value = self._get(keys)
         if value is None and not required:
             return None
-        if not isinstance(value, str) or not _SHA.match(value):
+        if not isinstance(value, str) or not FULL_SHA.match(value):
             raise self.error(keys, "a 40-character lowercase hex commit SHA", value)
         return None if value == _ZERO_SHA else value
 
@@ -249,7 +249,7 @@ def _gitlab(environ: Mapping[str, str]) -> CiContext:
     base = environ.get("CI_MERGE_REQUEST_DIFF_BASE_SHA") or None
     head = environ.get("CI_COMMIT_SHA") or None
     for name, value in (("CI_MERGE_REQUEST_DIFF_BASE_SHA", base), ("CI_COMMIT_SHA", head)):
-        if value is not None and not _SHA.match(value):
+        if value is not None and not FULL_SHA.match(value):
             raise UsageError(f"{name}: expected a 40-character hex commit SHA, got {value!r}")
     api_url = environ.get("CI_API_V4_URL") or None
     return CiContext(

@@ -19,7 +19,7 @@ from mlci.errors import EnvironmentFailure, UsageError
 if TYPE_CHECKING:
     import git
 
-_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")  # a commit named in full, as git prints it
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Repository:
         proc = self.run("rev-parse", "--verify", "--quiet", "--end-of-options",
                         f"{rev}^{{commit}}", check=False)
         sha = proc.stdout.strip()
-        return sha if proc.returncode == 0 and _FULL_SHA.match(sha) else None
+        return sha if proc.returncode == 0 and FULL_SHA.match(sha) else None
 
     def has_commit(self, sha: str) -> bool:
         proc = self.run("cat-file", "-e", f"{sha}^{{commit}}", check=False)

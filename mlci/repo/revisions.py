@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from mlci.errors import RevisionError, UsageError
-from mlci.repo.git import Repository
+from mlci.repo.git import FULL_SHA, Repository
 
 WORKSPACE = "workspace"
-_SHA_LIKE = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
 @dataclass(frozen=True)
@@ -27,13 +25,18 @@ class Revision:
     def short(self) -> str:
         return self.sha[:7]
 
+    @property
+    def label(self) -> str:
+        """How reports name this side: ``workspace`` or the short SHA."""
+        return WORKSPACE if self.workspace else self.short
+
     def to_json(self) -> dict[str, str]:
         return {"rev": self.rev, "sha": self.sha}
 
 
 def _resolve_one(repo: Repository, rev: str, side: str, notes: list[str]) -> Revision:
     sha = repo.resolve(rev)
-    if sha is None and _SHA_LIKE.match(rev):
+    if sha is None and FULL_SHA.match(rev.lower()):
         # A shallow clone (actions/checkout's default) lacks the base commit: fetch just it.
         repo.fetch_commit(rev.lower())
         notes.append(f"fetched {side} commit {rev[:7]} from origin (it was not in this clone)")

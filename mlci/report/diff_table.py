@@ -116,7 +116,7 @@ def render_text(comparison: Comparison, diagnostics: Sequence[Diagnostic], markd
     """A table per section (Markdown tables when ``markdown``), then warnings."""
     cell: Callable[[object], str] = escape if markdown else terminal_safe
     base, head = comparison.base, comparison.head
-    head_label = "workspace" if head.workspace else head.short
+    head_label = head.label
     if markdown:
         lines = [f"Comparing base `{base.short}` ({escape(base.rev)}) → head "
                  f"`{head_label}` ({escape(head.rev)})", ""]

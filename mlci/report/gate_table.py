@@ -80,7 +80,7 @@ def render_text(analysis: Analysis, markdown: bool) -> str:
                      cell(gate.name), cell(_value(gate, gate.base)),
                      cell(_value(gate, gate.head)), cell(gate.reason)])
     base, head = comparison.base, comparison.head
-    head_label = "workspace" if head.workspace else head.short
+    head_label = head.label
     lines = []
     if markdown:
         lines += [f"### Gates: {decision.verdict}", "",

@@ -478,7 +478,7 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
     head_values.update({f"{m.file}:{m.key}": m.head for m in comparison.metrics})
     if tests:
         head_values.update(tests.recorded_metrics())
-    head_label = "workspace" if comparison.head.workspace else comparison.head.short
+    head_label = comparison.head.label
     trends = [t for k, points in (history or {}).items()
               if (t := _trend(k, points, head_values.get(k), head_label)) is not None]
 

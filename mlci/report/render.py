@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlci.diff.comparison import json_value
 from mlci.errors import ConfigError, UsageError
 from mlci.report.markdown import code, escape, mermaid_text, shorten
 from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary
@@ -238,8 +239,8 @@ def _json(report: Report, markdown: str) -> str:
 
 def _finite(value: Any) -> Any:
     """JSON has no NaN or infinity: those travel as "nan", "inf", "-inf" (as in mlci diff)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, float):
+        return json_value(value)
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
