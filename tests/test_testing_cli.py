@@ -67,7 +67,7 @@ def test_paths_and_pytest_args(repo: Path, run_mlci: Any) -> None:
     listed = run_mlci("test", "--", "--collect-only", "-q")
     assert listed.code == 0
     assert "2 tests collected" in listed.out
-    assert listed.err == "mlci: no tests ran; results in mlci-results.json\n"
+    assert listed.err == "mlci: no tests; results in mlci-results.json\n"
 
 
 def test_no_collected_test_exits_2(repo: Path, run_mlci: Any) -> None:

@@ -104,9 +104,7 @@ def _run_tests(session: Session, request: CiRequest, results: Path) -> tuple[Tes
     outcome = run_tests(TestRequest(repo=request.repo, config=request.config, results=results,
                                     junit=results.with_name("junit.xml"),
                                     keep_env=request.keep_env), session=session)
-    counts = outcome.run.counts()
-    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no tests"
-    return outcome.run, detail
+    return outcome.run, outcome.run.counts_text()
 
 
 def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:

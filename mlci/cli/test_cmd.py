@@ -76,8 +76,7 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
                     keep_env=keep_env, dvc_remote=dvc_remote),
         on_output=_echo)
     run = session.run
-    counts = run.counts()
-    summary = ", ".join(f"{counts[k]} {k}" for k in sorted(counts)) or "no tests ran"
+    summary = run.counts_text()
     where = f"shard {session.shard}: " if session.shard else ""
     click.echo(terminal_safe(f"mlci: {where}{summary}; results in {results}"
                              + (f", JUnit XML in {junit}" if junit else "")), err=True)

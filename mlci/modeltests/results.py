@@ -49,6 +49,12 @@ class TestRun:
             counts[test.outcome] = counts.get(test.outcome, 0) + 1
         return counts
 
+    def counts_text(self) -> str:
+        """'2 failed, 5 passed, 1 skipped', worst first; 'no tests' when none ran."""
+        order = ("failed", "error", "xpassed", "passed", "xfailed", "skipped")
+        counts = self.counts()
+        return ", ".join(f"{counts[o]} {o}" for o in order if counts.get(o)) or "no tests"
+
     def recorded_metrics(self) -> dict[str, float]:
         merged: dict[str, float] = {}
         for test in self.tests:

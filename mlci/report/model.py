@@ -162,9 +162,7 @@ class TestSummary:
     shards: tuple[str, ...]
     recorded: tuple[tuple[str, str], ...] = ()  # (key, value) from mlci_metrics.record
 
-    @property
-    def counts_text(self) -> str:
-        return ", ".join(f"{n} {outcome}" for outcome, n in self.counts) or "no tests"
+    counts_text: str = "no tests"  # "2 failed, 5 passed": TestRun.counts_text
 
 
 @dataclass(frozen=True)
@@ -392,7 +390,7 @@ def _test_summary(run: TestRun) -> TestSummary:
         counts=tuple((o, counts[o]) for o in order if counts.get(o)),
         failed=tuple(_test_row(t) for t in run.tests if t.failed),
         others=tuple(_test_row(t) for t in run.tests if not t.failed),
-        shards=run.shards,
+        shards=run.shards, counts_text=run.counts_text(),
         recorded=tuple((key, format_value(value))
                        for key, value in sorted(run.recorded_metrics().items())))
 
