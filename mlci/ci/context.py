@@ -129,7 +129,8 @@ class _Payload:
         for index, part in enumerate(parts):
             if node is None:
                 return None
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            if isinstance(node, list) and part.isascii() and part.isdigit() \
+                    and int(part) < len(node):
                 node = node[int(part)]
                 continue
             if not isinstance(node, Mapping):
@@ -242,7 +243,8 @@ def _gitlab(environ: Mapping[str, str]) -> CiContext:
     iid_text = environ.get("CI_MERGE_REQUEST_IID") or None
     number: int | None = None
     if iid_text is not None:
-        if not iid_text.isdigit() or int(iid_text) <= 0:
+        # isdigit() alone takes '²', which int() refuses.
+        if not (iid_text.isascii() and iid_text.isdigit()) or int(iid_text) <= 0:
             raise UsageError(f"CI_MERGE_REQUEST_IID: expected a positive integer, got "
                              f"{iid_text!r}")
         number = int(iid_text)
