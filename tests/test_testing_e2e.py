@@ -368,6 +368,23 @@ def test_fixtures_read_the_remote_in_a_fresh_clone(project: dict[str, Any], tmp_
     assert not (clone / "models" / "model.json").exists()  # nothing checked out either
 
 
+def test_dvc_remote_option_reaches_the_fixtures(project: dict[str, Any], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                run_mlci) -> None:  # type: ignore[no-untyped-def]
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-local", str(project["repo"]), str(clone))
+    git(clone, "branch", "-q", "main", "origin/main")
+    # This machine's own config (untracked): the default remote is gone, 'backup' holds it all.
+    dvc(clone, "remote", "modify", "--local", "local", "url", str(tmp_path / "gone"))
+    dvc(clone, "remote", "add", "--local", "backup", str(project["remote"]))
+    monkeypatch.chdir(clone)
+    args = ("--base", "main", "--", "-k", "not_worse or minimum")
+    assert run_mlci("test", *args).code != 0  # the default remote cannot give the model
+    result = run_mlci("test", "--dvc-remote", "backup", *args)
+    assert result.code == 0, result.out + result.err
+    assert result.err.startswith("mlci: 2 passed;")
+
+
 def test_recorded_metrics_are_gated(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
     assert run_mlci("test", "--results", "ok.json").code == 0
     passed = run_mlci("gate", "--base", "main", "--results", "ok.json", "--format", "json")

@@ -232,10 +232,15 @@ class _Context:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from mlci.config import load_config
-            from mlci.modeltests.runner import ENV_CONFIG
+            from dataclasses import replace
 
-            self._config = load_config(self.repo.root, self._option("mlci_config", ENV_CONFIG))
+            from mlci.config import load_config
+            from mlci.modeltests.runner import ENV_CONFIG, ENV_DVC_REMOTE
+
+            config = load_config(self.repo.root, self._option("mlci_config", ENV_CONFIG))
+            # `mlci ci --dvc-remote` / `mlci test --dvc-remote`: the fixtures read from it too.
+            remote = os.environ.get(ENV_DVC_REMOTE)
+            self._config = replace(config, dvc_remote=remote) if remote else config
         return self._config
 
     @property
