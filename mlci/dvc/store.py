@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from mlci.dvc import cache as dvc_cache
 from mlci.dvc.dvcfiles import DvcOutput
@@ -38,9 +38,6 @@ from mlci.dvc.remote import (
 )
 from mlci.errors import InputError
 from mlci.repo.snapshot import Snapshot
-
-if TYPE_CHECKING:
-    from mlci.repo.git import Repository
 
 Cause = Literal["not-in-cache", "remote-unreachable", "object-missing", "hash-mismatch"]
 DVC_CONFIG = ".dvc/config"
@@ -312,8 +309,8 @@ class ObjectStore:
         local = "is corrupt in the local cache" if corrupt_locally else \
             f"is not in the local cache ({dvc_cache.cache_dir(self.root)})"
         if isinstance(handle, RemoteUnavailable):
-            cause: Cause = "hash-mismatch" if corrupt_locally else "not-in-cache" \
-                if handle.failure == "not-configured" else "remote-unreachable"
+            cause: Cause = "not-in-cache" if handle.failure == "not-configured" \
+                else "remote-unreachable"
             raise ObjectUnavailable(f"{what} ({md5}) {local}, and {handle}", cause, str(handle))
         try:
             data = read_remote_object(handle, md5, legacy)
@@ -346,23 +343,6 @@ class ObjectStore:
                                         f"{DVC_CONFIG} and this machine's) cannot be read: "
                                         f"{one_line(exc)}") from exc
         return self._config
-
-
-def default_base(repo: Repository | None) -> Snapshot | None:
-    """The target branch's snapshot when no session says which: the default base (the
-    merge-base of HEAD with the default branch), as ``mlci diff`` resolves it; None when
-    there is none (then only this machine's own DVC configuration names remotes)."""
-    if repo is None:
-        return None
-    from mlci.errors import MlciError
-    from mlci.repo.revisions import resolve_revisions
-    from mlci.repo.snapshot import open_snapshot
-
-    try:
-        base, _head = resolve_revisions(repo, None, None, [])
-    except MlciError:
-        return None
-    return open_snapshot(repo, base, "base")
 
 
 def open_store(root: Path, *, base: Snapshot | None, head: Snapshot | None = None,

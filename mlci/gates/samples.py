@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlci.dvc.dvcfiles import read_outputs
-from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, open_store
 from mlci.errors import InputError
 from mlci.repo.snapshot import Snapshot
 
@@ -49,8 +49,8 @@ def _from_dvc(snapshot: Snapshot, store: ObjectStore, path: str
 def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_column: str | None,
                 gate: str, store: ObjectStore | None = None) -> Scores | None:
     """The scores in ``path`` at the snapshot, or None when the file is not there. A DVC
-    output is read through ``store`` (without it: one opened with the base's DVC
-    configuration, never a head's, which is the pull request's).
+    output is read through ``store`` (without it: one that trusts only a base snapshot's
+    own DVC configuration, never a head's, which is the pull request's).
 
     CSV/TSV (a header row), JSON Lines (one object per line) or a JSON list of objects;
     booleans count as 1 and 0.
@@ -63,9 +63,7 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
         raise InputError(f"gate {gate!r}: {exc}") from None
     if data is None:
         if store is None:
-            trusted = snapshot if snapshot.side == "base" else \
-                default_base(getattr(snapshot, "repo", None))
-            store = open_store(root, base=trusted)
+            store = open_store(root, base=snapshot if snapshot.side == "base" else None)
         data, problem = _from_dvc(snapshot, store, path)
         if problem is not None:
             raise InputError(f"{where}: {problem}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from mlci.config import Config
 from mlci.dvc.cache import cache_dir
 from mlci.dvc.dvcfiles import DvcOutput, TrackedOutputs, read_outputs
-from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, open_store
 from mlci.errors import EnvironmentFailure, InputError
 from mlci.repo.git import Repository
 from mlci.repo.paths import confined
@@ -212,10 +212,19 @@ class Materializer:
         """The DVC object store; remotes are opened with the base revision's configuration
         (without one given: the default base, the merge-base with the default branch)."""
         if self._store is None:
-            base = self._snapshot(self.base, "base") if self.base is not None else \
-                default_base(self.repo)
+            trusted = self.base or self._default_base()
+            base = self._snapshot(trusted, "base") if trusted is not None else None
             self._store = open_store(self.root, base=base, remote=self.config.dvc_remote)
         return self._store
+
+    def _default_base(self) -> Revision | None:
+        from mlci.errors import MlciError
+        from mlci.repo.revisions import resolve_revisions
+
+        try:
+            return resolve_revisions(self.repo, None, None, [])[0]
+        except MlciError:
+            return None  # then only this machine's own DVC configuration names remotes
 
     def _dvc_output(self, snapshot: Snapshot, path: str) -> tuple[DvcOutput, str] | None:
         key = snapshot.revision.sha + (":workspace" if snapshot.revision.workspace else "")
