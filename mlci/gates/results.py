@@ -30,21 +30,6 @@ def implied_rule(status: GateStatus) -> RuleOutcome:
     return _IMPLIED_RULE[status]
 
 
-# What a tripped or undecided gate means for the verdict at each severity.
-_SEVERITY_CAP: dict[Severity, GateStatus] = {"fail": "fail", "warn": "warn", "info": "pass"}
-
-
-def effect(finding: GateStatus, severity: Severity) -> GateStatus:
-    """What a gate's worst finding means for the verdict: a failed rule counts as far as
-    its severity allows (``warn``: a warning, ``info``: nothing), an inconclusive one as a
-    warning (nothing at ``info``); a warning, a pass or a skip stays what it is."""
-    if finding == "fail":
-        return _SEVERITY_CAP[severity]
-    if finding == "inconclusive":
-        return "warn" if severity != "info" else "pass"
-    return finding
-
-
 @dataclass(frozen=True)
 class GateResult:
     """One gate applied to one metric or artifact.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlci.diff.formats import Scalar, is_number
-from mlci.gates.results import GateStatus, RuleOutcome, Severity, effect, implied_rule
+from mlci.gates.results import GateStatus, RuleOutcome, Severity, implied_rule
 from mlci.gates.specs import Direction, MetricGate, OnMissing
 from mlci.gates.stats import BootstrapInterval
 from mlci.numbers import format_value
@@ -31,6 +31,8 @@ _RANK: dict[str, int] = {"skipped": 0, "pass": 1, "warn": 2, "inconclusive": 3, 
 _OUTCOME_RANK: dict[RuleOutcome, int] = {"held": 0, "not-applied": 1, "inconclusive": 2,
                                          "broken": 3}
 _ON_MISSING: dict[OnMissing, GateStatus] = {"fail": "fail", "warn": "warn", "skip": "skipped"}
+# What a tripped or undecided gate means for the verdict at each severity.
+_SEVERITY_CAP: dict[Severity, GateStatus] = {"fail": "fail", "warn": "warn", "info": "pass"}
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,13 @@ class Judgement:
     reason: str
 
     def status(self, severity: Severity) -> GateStatus:
-        """What the gate means for the verdict (see ``results.effect``)."""
-        return effect(self.finding, severity)
+        """What the gate means for the verdict: a failed or inconclusive rule counts as
+        its severity allows (``warn``: a warning, ``info``: nothing); a warning stays one."""
+        if self.finding == "fail":
+            return _SEVERITY_CAP[severity]
+        if self.finding == "inconclusive":
+            return "warn" if severity != "info" else "pass"
+        return self.finding
 
 
 def worst(findings: Sequence[Finding]) -> GateStatus:
