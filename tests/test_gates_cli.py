@@ -417,21 +417,3 @@ def test_history_band_without_enough_history(tmp_path: Path, run_mlci: Run) -> N
         "acc fell 0.1 (11.1%) from 0.9 to 0.8; at most 0.005 allowed (limit inclusive); not "
         "enough history for a noise band (1 value in the last 5 commits, 2 needed)")
     assert band_only["status"] == "warn"
-
-
-def test_report_json_gates_say_the_effect_and_annotate_by_it(repo: Path, run_mlci: Run) -> None:
-    """`mlci report` writes the same status and rule as `mlci gate`, and the check-run
-    annotations follow the effect: the tripped warn gate is a warning, not a failure."""
-    from mlci.publish.report_file import gates_to_annotate
-
-    gate_out = by_name(gate(run_mlci, repo, "big-drop", "--format", "json").out)
-    result = run_mlci("report", "--repo", str(repo), "--base", "main", "--head", "big-drop",
-                      "--format", "json")
-    assert result.code == 1, result.err
-    data = json.loads(result.out)
-    report = {g["name"]: g for g in data["gates"]}
-    assert {n: (g["status"], g["rule"]) for n, g in report.items()} == {
-        n: (g["status"], g["rule"]) for n, g in gate_out.items()}
-    levels = {a.name: a.level for a in gates_to_annotate(data, "report.json")}
-    assert levels == {"accuracy": "failure", "per_class.cat.f1": "warning",
-                      "noise-aware accuracy": "failure"}
