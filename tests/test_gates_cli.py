@@ -114,14 +114,12 @@ def test_drop_beyond_tolerance_fails_with_the_reason(repo: Path, run_mlci: Run) 
            "inclusive)" in " ".join(result.out.split())
     assert "Verdict: FAIL" in result.out
     gates = by_name(gate(run_mlci, repo, "big-drop", "--format", "json").out)
-    assert (gates["accuracy"]["status"], gates["accuracy"]["rule"]) == ("fail", "broken")
-    # A tripped severity-warn gate: its rule is broken, its effect on the verdict a warning.
-    cat = gates["per_class.cat.f1"]
-    assert (cat["status"], cat["rule"], cat["severity"]) == ("warn", "broken", "warn")
-    assert (gates["per_class.dog.f1"]["status"], gates["per_class.dog.f1"]["rule"]) == (
-        "pass", "held")
+    assert gates["accuracy"]["status"] == "fail"
+    assert gates["per_class.cat.f1"]["status"] == "fail"
+    assert gates["per_class.cat.f1"]["severity"] == "warn"
+    assert gates["per_class.dog.f1"]["status"] == "pass"
     noise = gates["noise-aware accuracy"]
-    assert (noise["status"], noise["rule"]) == ("fail", "broken")
+    assert noise["status"] == "fail"
     low, high = noise["interval"]  # type: ignore[misc]
     assert low < high < -0.005  # head - base: wholly beyond the tolerated drop
     assert "wholly beyond the 0.005 allowed" in str(noise["reason"])
@@ -136,8 +134,7 @@ def test_within_tolerance_exits_zero(repo: Path, run_mlci: Run) -> None:
     assert "a drop of at most 0.01 allowed" in gates["accuracy"]["reason"]
     # the tiny drop is inside the noise: inconclusive, which is a warning
     noise = gates["noise-aware accuracy"]
-    assert (noise["status"], noise["rule"]) == ("warn", "inconclusive"), noise["reason"]
-    assert "warn (inconclusive)" in result.out  # the table says the rule's outcome in words
+    assert noise["status"] == "inconclusive", noise["reason"]
     assert "straddling the 0.005 allowed: not distinguishable from noise" in noise["reason"]
     assert out["verdict"] == "warn"
     assert out["counts"] == {"failed": 0, "warned": 1, "total": 4}
@@ -171,10 +168,7 @@ def test_markdown(repo: Path, run_mlci: Run) -> None:
     result = gate(run_mlci, repo, "big-drop", "--format", "md")
     assert result.code == 1
     assert result.out.startswith("### Gates: fail\n")
-    rows = {cells[1]: cells[0] for line in result.out.splitlines() if line.startswith("| ")
-            for cells in [[c.strip() for c in line.strip("|").split("|")]]}
-    assert rows["accuracy"] == "❌ fail"
-    assert rows["per\\_class.cat.f1"] == "⚠️ warn"  # a tripped severity-warn gate
+    assert "| ❌ fail        | accuracy" in result.out
     assert "per\\_class.cat.f1" in result.out  # contributor-controlled keys are escaped
 
 
@@ -215,7 +209,8 @@ def test_invalid_direction_is_exit_2_naming_the_gate(repo: Path, tmp_path: Path,
                                               "    direction: up\n    max_drop: 0.1\n")
     result = run_mlci("gate", "--repo", str(target), "--base", "main", "--head", "workspace")
     assert result.code == 2
-    assert "gates.0 ('accuracy'): direction must be 'higher' or 'lower', got 'up'" in result.err
+    assert "gates.0.direction: 'up' is not one of ['higher', 'lower'] (gate 'accuracy')" in \
+        result.err
 
 
 def test_workspace_head_and_missing_samples(repo: Path, tmp_path: Path,

@@ -126,7 +126,7 @@ def _select(values: Flat, keys: tuple[str, ...] | None) -> Flat:
 
 def _check_finite(values: Flat, path: str, where: str, warnings: list[str]) -> None:
     for key, value in values.items():
-        if is_number(value) and not math.isfinite(float(value)):
+        if is_number(value) and not math.isfinite(float(value)):  # type: ignore[arg-type]
             warnings.append(f"{path} at {where}: {key} is {value} (not a finite number)")
 
 

@@ -31,8 +31,9 @@ from mlci.diff.selectors import TESTS_FILE, is_glob, label, select
 from mlci.errors import ConfigError, InputError
 from mlci.gates.results import GateReport, GateResult
 from mlci.gates.rules import (
+    ArtifactGate,
     Finding,
-    Judgement,
+    MetricGate,
     beyond,
     bound_findings,
     combine,
@@ -42,10 +43,10 @@ from mlci.gates.rules import (
     missing_finding,
     movement,
     noise_band_findings,
+    parse_gates,
     pct,
     significance_findings,
 )
-from mlci.gates.specs import ArtifactGate, MetricGate, gate_location
 from mlci.gates.stats import BootstrapInterval, paired_bootstrap
 from mlci.modeltests.results import TestRun
 from mlci.numbers import format_size
@@ -58,14 +59,15 @@ def evaluate(config: Config, comparison: Comparison, repo: Repository,
     """Judge every configured gate; return the results (one per matched metric or artifact)
     and warnings. Raises ConfigError when a gate names nothing that exists, InputError when a
     significance samples file is malformed or its rows do not pair up."""
+    gates = parse_gates(config)
     metrics = _metric_table(comparison, tests)
     results: list[GateResult] = []
     run = _Run(config, comparison, repo)
-    for gate in config.gates:
+    for index, gate in enumerate(gates):
         if isinstance(gate, MetricGate):
-            results.extend(_metric_gate(run, gate, metrics))
+            results.extend(_metric_gate(run, index, gate, metrics))
         else:
-            results.extend(_artifact_gate(config, gate, comparison))
+            results.extend(_artifact_gate(config, index, gate, comparison))
     return GateReport(gates=tuple(results), warnings=tuple(run.warnings))
 
 
@@ -89,17 +91,18 @@ def _metric_table(comparison: Comparison, tests: TestRun | None
     return table
 
 
-def _gate_error(config: Config, gate: MetricGate | ArtifactGate, message: str) -> str:
-    return f"{gate_location(config.source, gate.index, gate.name)}: {message}"
+def _gate_error(config: Config, index: int, name: str, message: str) -> str:
+    source = str(config.path) if config.path else "mlci.yaml"
+    return f"{source}: gates.{index} ({name!r}): {message}"
 
 
-def _metric_gate(run: _Run, gate: MetricGate, metrics: dict[tuple[str, str], MetricChange]
-                 ) -> list[GateResult]:
+def _metric_gate(run: _Run, index: int, gate: MetricGate,
+                 metrics: dict[tuple[str, str], MetricChange]) -> list[GateResult]:
     config = run.config
     try:
         matches = select(gate.selector, metrics)
     except InputError as exc:
-        raise ConfigError(_gate_error(config, gate, str(exc))) from None
+        raise ConfigError(_gate_error(config, index, gate.name, str(exc))) from None
     if not matches and gate.significance is not None and not is_glob(gate.selector):
         # The metric can be the mean of the samples alone.
         return [_judge(run, gate, gate.name, gate.selector, None)]
@@ -108,7 +111,8 @@ def _metric_gate(run: _Run, gate: MetricGate, metrics: dict[tuple[str, str], Met
         hint = f" (known metrics: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" \
             if known else " (no metrics were found at base or head)"
         raise ConfigError(_gate_error(
-            config, gate, f"metric {gate.selector!r} is not found at base or head{hint}"))
+            config, index, gate.name,
+            f"metric {gate.selector!r} is not found at base or head{hint}"))
     several = is_glob(gate.selector)
     results = []
     for file, key in matches:
@@ -138,7 +142,7 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
         interval, base_mean, note = _bootstrap(gate, run.comparison, run.repo)
         if note:
             run.warnings.append(f"gate {name!r}: {note}")
-            findings.append(Finding("warn", note, "note", applied=False))
+            findings.append(Finding("warn", note, "note"))
     if change is None:  # a significance gate on the samples alone
         assert interval is not None or findings
         base_value: Scalar = base_mean
@@ -149,10 +153,10 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
         base_value, head_value = change.base, change.head
         present_base, present_head = change.in_base, change.in_head
 
-    def result(judgement: Judgement, delta: float | None = None) -> GateResult:
-        return GateResult(name=name, metric=metric, status=judgement.status(gate.severity),
-                          rule=judgement.rule, reason=judgement.reason,
-                          severity=gate.severity, base=_plain(base_value),
+    def result(status_reason: tuple[str, str], delta: float | None = None) -> GateResult:
+        status, reason = status_reason
+        return GateResult(name=name, metric=metric, status=status,  # type: ignore[arg-type]
+                          reason=reason, severity=gate.severity, base=_plain(base_value),
                           head=_plain(head_value), delta=delta, kind="metric",
                           interval=(interval.low, interval.high) if interval else None)
 
@@ -164,8 +168,7 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
     head = finite(head_value)
     if head is None:
         return result(combine([*findings, Finding(
-            "fail", f"{key} is {_describe(head_value)} at head, not a finite number",
-            applied=False)], ""))
+            "fail", f"{key} is {_describe(head_value)} at head, not a finite number")], ""))
     findings += bound_findings(gate, head)
     base = finite(base_value)
     relative = gate.has_relative_rules or gate.significance is not None or (
@@ -226,19 +229,19 @@ def _bootstrap(gate: MetricGate, comparison: Comparison, repo: Repository
 
 
 # -- artifacts -----------------------------------------------------------------------------
-def _artifact_gate(config: Config, gate: ArtifactGate, comparison: Comparison
+def _artifact_gate(config: Config, index: int, gate: ArtifactGate, comparison: Comparison
                    ) -> list[GateResult]:
     matches = [a for a in comparison.artifacts if _artifact_matches(gate.pattern, a)]
     if not matches:
         if not comparison.artifacts:
             raise ConfigError(_gate_error(
-                config, gate,
+                config, index, gate.name,
                 f"artifact {gate.pattern!r}: the comparison lists no artifacts at all (is "
                 "the artifact diff available in this mlci, and is the path tracked by DVC, "
                 "Git LFS or `artifacts:`?)"))
         known = sorted(a.path for a in comparison.artifacts)
         raise ConfigError(_gate_error(
-            config, gate,
+            config, index, gate.name,
             f"artifact {gate.pattern!r} is not found at base or head (known artifacts: "
             f"{', '.join(known[:12])}{', ...' if len(known) > 12 else ''})"))
     several = is_glob(gate.pattern) or len(matches) > 1
@@ -259,10 +262,10 @@ def _judge_artifact(gate: ArtifactGate, name: str, change: ArtifactChange) -> Ga
     head_size = change.head.size if change.head else None
     findings: list[Finding] = []
 
-    def result(judgement: Judgement, delta: float | None = None) -> GateResult:
-        return GateResult(name=name, metric=change.path, status=judgement.status(gate.severity),
-                          rule=judgement.rule, reason=judgement.reason,
-                          severity=gate.severity, base=base_size,
+    def result(status_reason: tuple[str, str], delta: float | None = None) -> GateResult:
+        status, reason = status_reason
+        return GateResult(name=name, metric=change.path, status=status,  # type: ignore[arg-type]
+                          reason=reason, severity=gate.severity, base=base_size,
                           head=head_size, delta=delta, kind="artifact")
 
     if change.head is None or change.status == "deleted":
@@ -272,7 +275,7 @@ def _judge_artifact(gate: ArtifactGate, name: str, change: ArtifactChange) -> Ga
     if gate.max_size is not None:
         if head_size is None:
             findings.append(Finding("warn", "its size at head is unknown, so max_size could "
-                                            "not be checked", applied=False))
+                                            "not be checked"))
         elif beyond(head_size, gate.max_size):
             findings.append(Finding("fail", f"{format_size(head_size)} is over the "
                                             f"{gate.max_size_text} allowed (limit inclusive)"))
@@ -307,10 +310,10 @@ def _growth(gate: ArtifactGate, change: ArtifactChange, base: int | None, head: 
             return missing_finding(gate.on_missing, "it is new (no base size), so "
                                                     "max_growth_pct does not apply")
         return Finding("warn", "its size at base is unknown, so max_growth_pct could not be "
-                               "checked", applied=False)
+                               "checked")
     if head is None:
         return Finding("warn", "its size at head is unknown, so max_growth_pct could not be "
-                               "checked", applied=False)
+                               "checked")
     allowed = gate.max_growth_pct / 100 * base
     if beyond(head - base, allowed, base, head):
         zero = "; the base size is 0, so any growth exceeds it" if base == 0 else ""
@@ -327,12 +330,12 @@ def _files_changed(gate: ArtifactGate, change: ArtifactChange) -> Finding:
         if change.base is not None and change.base.nfiles is None and (
                 change.head is not None and change.head.nfiles is None):
             return Finding("warn", "it is not a directory, so max_files_changed_pct does not "
-                                   "apply", applied=False)
+                                   "apply")
         return Finding("warn", "the files inside could not be listed, so "
-                               "max_files_changed_pct could not be checked", applied=False)
+                               "max_files_changed_pct could not be checked")
     if not change.complete:
         return Finding("warn", "the file-level diff is incomplete, so max_files_changed_pct "
-                               "could not be checked", applied=False)
+                               "could not be checked")
     total = change.base.nfiles if change.base and change.base.nfiles else None
     if total is None:
         return missing_finding(gate.on_missing, "it has no base file count, so "
@@ -343,3 +346,6 @@ def _files_changed(gate: ArtifactGate, change: ArtifactChange) -> Finding:
     if beyond(changed, gate.max_files_changed_pct / 100 * total, total):
         return Finding("fail", f"{text}; at most {limit} allowed (limit inclusive)")
     return Finding("pass", f"{text}; at most {limit} allowed")
+
+
+# -- the command's one call ----------------------------------------------------------------

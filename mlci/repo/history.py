@@ -52,8 +52,8 @@ def _value_of(candidates: dict[tuple[str, str], Scalar], key: str) -> float | No
     if not matches:
         return None
     value = candidates[matches[0]]
-    if is_number(value) and math.isfinite(float(value)):
-        return float(value)
+    if is_number(value) and math.isfinite(float(value)):  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
     return None
 
 

@@ -29,7 +29,7 @@ from mlci.diff.comparison import (
 from mlci.diff.formats import Scalar
 from mlci.errors import InputError
 from mlci.gates.analysis import Analysis
-from mlci.gates.results import GateReport, GateResult, GateStatus, RuleOutcome, Severity
+from mlci.gates.results import GateReport, GateResult, GateStatus, Severity
 from mlci.modeltests.results import TestOutcome, TestResult
 from mlci.modeltests.results import TestRun as ModelTestRun
 from mlci.repo.revisions import WORKSPACE, Revision
@@ -190,8 +190,6 @@ def _gate(r: _Reader, value: Any, where: str) -> GateResult:
         metric=r.text(data.get("metric"), f"{where}.metric"),
         status=r.choice(data.get("status"), f"{where}.status",
                         get_args(GateStatus)),  # type: ignore[arg-type]
-        rule=None if data.get("rule") is None else r.choice(
-            data["rule"], f"{where}.rule", get_args(RuleOutcome)),  # type: ignore[arg-type]
         reason=r.text(data.get("reason"), f"{where}.reason"),
         severity=r.choice(data.get("severity", "fail"), f"{where}.severity",
                           get_args(Severity)),  # type: ignore[arg-type]

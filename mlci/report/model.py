@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
 from mlci.diff.formats import Scalar, is_number
 from mlci.errors import UsageError
-from mlci.gates.results import STATUS_ICONS, GateResult, GateStatus, Verdict
-from mlci.gates.specs import Direction, metric_gates
+from mlci.gates.results import GateResult, GateStatus, Verdict
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.repo.revisions import Revision
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from mlci.gates.analysis import Analysis
     from mlci.repo.history import HistoryPoint
 
+Direction = Literal["higher", "lower"]
 Marker = Literal["better", "worse", "up", "down", "new", "removed", "changed", "same"]
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -40,6 +40,8 @@ MAX_TRENDS = 6
 VERDICT_ICONS: dict[Verdict, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
 VERDICT_WORDS: dict[Verdict, str] = {"pass": "Passed", "warn": "Passed with warnings",
                                      "fail": "Failed"}
+GATE_ICONS: dict[GateStatus, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌",
+                                     "skipped": "⏭️", "inconclusive": "❔"}
 OUTCOME_ICONS = {"failed": "❌", "error": "💥", "passed": "✅", "skipped": "⏭️",
                  "xfailed": "➖", "xpassed": "❗"}
 _GATE_ORDER = {"fail": 0, "warn": 1, "inconclusive": 2, "skipped": 3, "pass": 4}
@@ -238,8 +240,8 @@ class Report:
 # -- building ------------------------------------------------------------------------------
 def directions_from_config(config: Config) -> dict[str, Direction]:
     """``{metric selector: direction}`` of the configured metric gates that set one."""
-    return {gate.selector: gate.direction for gate in metric_gates(config.gates)
-            if gate.direction is not None}
+    return {str(gate["metric"]): gate["direction"] for gate in config.gates
+            if "metric" in gate and gate.get("direction") in ("higher", "lower")}
 
 
 def directions_by_metric(changes: Sequence[MetricChange],
@@ -363,7 +365,7 @@ def _gate_row(gate: GateResult) -> GateRow:
     effective = gate.effective
     return GateRow(name=shorten(gate.name, TEXT_LIMIT), target=shorten(gate.metric, TEXT_LIMIT),
                    status=gate.status, effective=effective, severity=gate.severity,
-                   icon=STATUS_ICONS[effective], base=_gate_value(gate.base, gate.kind),
+                   icon=GATE_ICONS[effective], base=_gate_value(gate.base, gate.kind),
                    head=_gate_value(gate.head, gate.kind), delta=delta,
                    reason=shorten(gate.reason, MESSAGE_LIMIT))
 
@@ -404,9 +406,9 @@ def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: s
             values.append(float(point.value))
     if len(values) < 2:  # base and head alone are in the metrics table already
         return None
-    if is_number(head) and math.isfinite(float(head)):
+    if is_number(head) and math.isfinite(float(head)):  # type: ignore[arg-type]
         labels.append(head_label)
-        values.append(float(head))
+        values.append(float(head))  # type: ignore[arg-type]
     return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values))
 
 
