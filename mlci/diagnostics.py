@@ -30,6 +30,11 @@ class Diagnostic:
                 "cause": self.cause}
 
 
+def texts(diagnostics: Iterable[Diagnostic], level: Level) -> list[str]:
+    """The messages of one level, in the order found: what renderers list."""
+    return [d.text for d in diagnostics if d.level == level]
+
+
 class Diagnostics:
     """The problems of one run, in the order found, each reported once."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from mlci.diagnostics import Diagnostic
+from mlci.diagnostics import Diagnostic, Level, texts
 from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.report.markdown import escape
@@ -21,8 +21,10 @@ from mlci.report.terminal import terminal_safe, terminal_text
 def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     """The object ``mlci diff --format json`` prints (schema: mlci/schema/diff.schema.json)."""
     data = comparison.to_json()
-    for level, key in (("warning", "warnings"), ("note", "notes"), ("error", "errors")):
-        data[key] = [d.text for d in diagnostics if d.level == level]
+    levels: tuple[tuple[Level, str], ...] = (("warning", "warnings"), ("note", "notes"),
+                                             ("error", "errors"))
+    for level, key in levels:
+        data[key] = texts(diagnostics, level)
     return data
 
 
@@ -134,8 +136,10 @@ def render_text(comparison: Comparison, diagnostics: Sequence[Diagnostic], markd
         lines.append("")
         if title == "Data and models":
             lines.extend(_artifact_details(comparison.artifacts, markdown))
-    for label, level in (("Errors", "error"), ("Warnings", "warning"), ("Notes", "note")):
-        messages = [d.text for d in diagnostics if d.level == level]
+    sections: tuple[tuple[str, Level], ...] = (("Errors", "error"), ("Warnings", "warning"),
+                                               ("Notes", "note"))
+    for label, level in sections:
+        messages = texts(diagnostics, level)
         if messages:
             lines.append(f"### {label}" if markdown else f"{label}:")
             lines.extend(f"- {cell(m)}" for m in messages)

@@ -11,6 +11,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from mlci.diagnostics import texts
 from mlci.diff.comparison import json_value
 from mlci.gates.analysis import Analysis
 from mlci.gates.results import GateReport, GateResult
@@ -35,8 +36,8 @@ def gate_json(analysis: Analysis) -> dict[str, Any]:
             "head": comparison.head.to_json(), "gates": data["gates"],
             "counts": {"failed": decision.gates_failed, "warned": decision.gates_warned,
                        "total": len(report.gates)},
-            "warnings": [d.text for d in analysis.diagnostics if d.level == "warning"],
-            "errors": [d.text for d in analysis.diagnostics if d.level == "error"]}
+            "warnings": texts(analysis.diagnostics, "warning"),
+            "errors": texts(analysis.diagnostics, "error")}
 
 
 def render_json(analysis: Analysis) -> str:
@@ -94,7 +95,7 @@ def render_text(analysis: Analysis, markdown: bool) -> str:
                            tablefmt="github" if markdown else "simple",
                            disable_numparse=True), ""]
     lines += [verdict_line(report, decision), ""]
-    warnings = [d.text for d in analysis.diagnostics if d.level == "warning"]
+    warnings = texts(analysis.diagnostics, "warning")
     if warnings:
         lines.append("#### Warnings" if markdown else "Warnings:")
         lines += [f"- {cell(w)}" for w in warnings]

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlci.diagnostics import texts
 from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
 from mlci.diff.formats import Scalar, is_number
 from mlci.errors import UsageError
@@ -458,9 +459,9 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
     else:
         shown, folded = shown + passing, []
 
-    errors = [d.text for d in problems if d.level == "error"]
-    warnings = [d.text for d in problems if d.level == "warning"]
-    notes = [d.text for d in problems if d.level == "note"]
+    errors = texts(problems, "error")
+    warnings = texts(problems, "warning")
+    notes = texts(problems, "note")
     counts = {
         "gates_failed": decision.gates_failed,
         "gates_warned": decision.gates_warned,
