@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlci.errors import ConfigError
+from mlci.gates.specs import Gate, read_gates
 
 CONFIG_NAME = "mlci.yaml"
 DEFAULT_MAX_PATHS = 20
@@ -44,7 +45,7 @@ class Config:
     artifacts: tuple[str, ...] = ()
     max_paths: int = DEFAULT_MAX_PATHS
     dvc_remote: str | None = None
-    gates: tuple[dict[str, Any], ...] = ()
+    gates: tuple[Gate, ...] = ()  # parsed once, here: readers never see the raw mapping
     test_paths: tuple[str, ...] = ()
     test_args: tuple[str, ...] = ()
     report_key: str = "default"
@@ -53,9 +54,15 @@ class Config:
     hooks: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
+    @property
+    def source(self) -> str:
+        """The file named in messages."""
+        return str(self.path) if self.path else CONFIG_NAME
+
     @classmethod
-    def from_mapping(cls, data: dict[str, Any], path: Path | None,
+    def from_mapping(cls, data: dict[str, Any], path: Path | None, gates: tuple[Gate, ...],
                      warnings: tuple[str, ...] = ()) -> Config:
+        """The configuration of a mapping already validated (see :func:`check_mapping`)."""
         diff = data.get("diff", {})
         tests = data.get("tests", {})
         report = data.get("report", {})
@@ -70,7 +77,7 @@ class Config:
             artifacts=tuple(data.get("artifacts", ())),
             max_paths=diff.get("max_paths", DEFAULT_MAX_PATHS),
             dvc_remote=diff.get("remote"),
-            gates=tuple(data.get("gates", ())),
+            gates=gates,
             test_paths=tuple(tests.get("paths", ())),
             test_args=tuple(tests.get("args", ())),
             report_key=report.get("key", "default"),
@@ -108,23 +115,13 @@ def _describe(error: Any) -> str:
     return f"{_key_path(error.absolute_path)}: {message}"
 
 
-def _gate_label(data: dict[str, Any], path: Any) -> str:
-    """' (gate NAME)' for an error inside ``gates:``, so the message names the gate."""
-    parts = list(path)
-    if len(parts) < 2 or parts[0] != "gates" or not isinstance(parts[1], int):
-        return ""
-    gates = data.get("gates")
-    gate = gates[parts[1]] if isinstance(gates, list) and parts[1] < len(gates) else None
-    if not isinstance(gate, dict):
-        return ""
-    name = gate.get("name") or gate.get("metric") or gate.get("artifact")
-    return f" (gate {name!r})" if isinstance(name, str) else ""
+def check_mapping(data: Any, source: str) -> tuple[tuple[Gate, ...], tuple[str, ...]]:
+    """Validate a loaded configuration; return its gates as typed specs and the warnings,
+    or raise ConfigError listing every error.
 
-
-def validate_mapping(data: Any, source: str) -> tuple[str, ...]:
-    """Validate a loaded configuration; return warnings, raise ConfigError listing errors.
-
-    Unknown keys are warnings, not errors, so a newer config still runs on an older mlci.
+    The gates are checked by their parser (``mlci.gates.specs``), the one every command
+    uses, so its plain messages stand in for the schema's there. Unknown keys are warnings,
+    not errors, so a newer config still runs on an older mlci.
     """
     from jsonschema import Draft202012Validator
 
@@ -141,11 +138,18 @@ def validate_mapping(data: Any, source: str) -> tuple[str, ...]:
             where = _key_path(error.absolute_path)
             warnings.extend(f"{source}: {where}: unknown key {key!r} ignored "
                             f"(known: {', '.join(sorted(known))})" for key in unknown)
-        else:
-            errors.append(f"{source}: {_describe(error)}{_gate_label(data, error.absolute_path)}")
+        elif not _in_gates(error.absolute_path):
+            errors.append(f"{source}: {_describe(error)}")
+    gates, gate_errors = read_gates(data.get("gates"), source)
+    errors += gate_errors
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
-    return tuple(warnings)
+    return gates, tuple(warnings)
+
+
+def _in_gates(path: Any) -> bool:
+    parts = list(path)
+    return bool(parts) and parts[0] == "gates"
 
 
 def parse_config_text(text: str, source: str) -> Any:
@@ -185,8 +189,8 @@ def load_config_file(path: Path) -> Config:
     data = parse_config_text(text, str(path))
     if data is None:
         data = {}
-    warnings = validate_mapping(data, str(path))
-    return Config.from_mapping(data, path, warnings)
+    gates, warnings = check_mapping(data, str(path))
+    return Config.from_mapping(data, path, gates, warnings)
 
 
 def load_config(root: Path, explicit: str | None = None) -> Config:

@@ -17,6 +17,7 @@ from mlci.diagnostics import Diagnostics
 
 if TYPE_CHECKING:
     from mlci.config import Config
+    from mlci.dvc.store import ObjectStore
     from mlci.repo.git import Repository
     from mlci.repo.revisions import Revision
     from mlci.repo.snapshot import Snapshot
@@ -44,6 +45,7 @@ class Session:
     head: Revision
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     _snapshots: dict[Side, Snapshot] = field(default_factory=dict)
+    _store: ObjectStore | None = None
 
     @property
     def root(self) -> Path:
@@ -57,6 +59,21 @@ class Session:
             self._snapshots[side] = open_snapshot(
                 self.repo, self.base if side == "base" else self.head, side)
         return self._snapshots[side]
+
+    @property
+    def store(self) -> ObjectStore:
+        """The one DVC object store of the run, opened on first use: remotes from the
+        base's (the target branch's) ``.dvc/config``, never the pull request's."""
+        if self._store is None:
+            from mlci.dvc.store import open_store
+
+            self._store = open_store(self.root, base=self.snapshot("base"),
+                                     head=self.snapshot("head"), remote=self.config.dvc_remote)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
 
 
 def load_session_config(repo: Repository, request: SessionRequest) -> Config:
@@ -87,4 +104,9 @@ def open_session(request: SessionRequest) -> Iterator[Session]:
         base, head = resolve_revisions(repo, request.base, request.head, notes)
         for note in notes:
             diagnostics.note("", note)
-        yield Session(repo=repo, config=config, base=base, head=head, diagnostics=diagnostics)
+        session = Session(repo=repo, config=config, base=base, head=head,
+                          diagnostics=diagnostics)
+        try:
+            yield session
+        finally:
+            session.close()

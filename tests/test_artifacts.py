@@ -197,8 +197,13 @@ def test_remote_gone_gives_a_partial_result_with_a_warning(
 
 def test_no_remote_configured_says_so(project: dict[str, Any], clone: Path,
                                       run_mlci: Any) -> None:
-    dvc(clone, "remote", "remove", "local")
-    out = diff_json(run_mlci, project, "--only", "artifacts", repo=clone)
+    # Remotes come from the base's committed .dvc/config: remove the remote there.
+    sides = {}
+    for side in ("base", "head"):
+        git(clone, "checkout", "-q", project[side])
+        dvc(clone, "remote", "remove", "local")
+        sides[side] = commit_files(clone, message=f"{side} without a remote")
+    out = diff_json(run_mlci, sides, "--only", "artifacts", repo=clone)
     assert by_path(out)["data/images"]["complete"] is False
     assert any("no DVC remote is configured" in w for w in out["warnings"])
 

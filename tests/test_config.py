@@ -64,15 +64,14 @@ def test_wrong_type_names_key_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config_file(path)
     message = str(info.value)
-    assert f"{path}: gates.0.direction" in message
-    assert "'higher'" in message
+    assert f"{path}: gates.0 ('acc'): direction must be 'higher' or 'lower', got 'up'" in message
 
 
 def test_gate_needs_metric_or_artifact(tmp_path: Path) -> None:
     path = write(tmp_path, "gates:\n  - direction: higher\n")
     with pytest.raises(ConfigError) as info:
         load_config_file(path)
-    assert "gates.0" in str(info.value)
+    assert "gates.0 ('#0'): a gate needs `metric:`" in str(info.value)
 
 
 def test_unknown_keys_warn_but_load(tmp_path: Path) -> None:
@@ -100,4 +99,31 @@ def test_validate_command(tmp_path: Path, run_mlci) -> None:  # type: ignore[no-
     assert result.code == 2
     assert f"{good}: valid" in result.out
     assert "unknown key 'metrcs'" in result.err
-    assert f"{bad}: gates: 3 is not of type 'array'" in result.err
+    assert f"{bad}: gates: expected a list of gates, got 3 (a number)" in result.err
+
+
+def test_validate_refuses_what_gate_would(tmp_path: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    """`mlci validate` loads the gates through the parser every command uses: each problem
+    `mlci gate` would reject is reported at once, with its key path, in plain words."""
+    path = write(tmp_path, "gates:\n"
+                           "  - {metric: accuracy}\n"
+                           "  - {metric: accuracy, max_drop: 0.01}\n"
+                           "  - {metric: accuracy, artifact: model.pkl, max_size: 1MB}\n"
+                           "  - {name: size, max_size: 1MB}\n"
+                           "  - {metric: accuracy, min: 0.5, on_missing: ignore}\n"
+                           "  - {metric: 'per_class.[].f1', min: 0.5}\n"
+                           "  - {metric: loss, max: 1, severity: warn}\n")
+    result = run_mlci("validate", str(path))
+    assert result.code == 2
+    assert f"{path}: valid" not in result.out
+    expected = [
+        "gates.0 ('accuracy'): no rule: set at least one of min, max, max_drop",
+        "gates.1 ('accuracy'): max_drop needs `direction: higher` or `direction: lower`",
+        "gates.2 ('accuracy'): has both `metric:` and `artifact:`",
+        "gates.3 ('size'): a gate needs `metric:`",
+        "gates.4 ('accuracy'): on_missing must be 'fail', 'warn' or 'skip', got 'ignore'",
+        "gates.5 ('per_class.[].f1'): metric 'per_class.[].f1' can never match"]
+    for message in expected:
+        assert f"{path}: {message}" in result.err
+    assert "gates.6" not in result.err  # the valid gate is not blamed
+    assert "schema" not in result.err.replace("--schema", "")

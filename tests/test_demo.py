@@ -39,7 +39,9 @@ def test_demo_report_has_gates_data_metrics_and_tests(demo) -> None:  # type: ig
     gates = {g["name"]: g for g in report["gates"]}
     assert gates["accuracy"]["status"] == "fail" and gates["accuracy"]["severity"] == "fail"
     assert "interval" in gates["accuracy"]["reason"]
-    assert gates["loss"]["status"] == "fail" and gates["loss"]["severity"] == "warn"
+    # A tripped severity-warn gate: its status is its effect (warn), its rule says it broke.
+    assert gates["loss"]["status"] == "warn" and gates["loss"]["severity"] == "warn"
+    assert gates["loss"]["rule"] == "broken"
     assert {g["status"] for n, g in gates.items() if n not in ("accuracy", "loss")} == {"pass"}
     # data and model changes, with file counts inside the data directory
     assert "| data/raw | modified (dvc) |" in out

@@ -26,8 +26,10 @@ from mlci.diff.formats import Scalar
 from mlci.errors import ConfigError
 from mlci.gates.evaluate import evaluate
 from mlci.gates.results import GateReport, GateResult
-from mlci.gates.rules import MetricGate, Significance, significance_findings, worst
+from mlci.gates.rules import significance_findings, worst
+from mlci.gates.specs import MetricGate, Significance, parse_gates
 from mlci.gates.stats import BootstrapInterval, numpy_available, paired_bootstrap
+from mlci.gates.verdict import decide
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
@@ -60,7 +62,7 @@ def run(repo: Repository, gates: list[dict[str, Any]], metrics: list[MetricChang
         ) -> GateReport:
     comparison = Comparison(base=BASE, head=HEAD, metrics=tuple(metrics),
                             artifacts=tuple(artifacts))
-    return evaluate(Config(gates=tuple(gates)), comparison, repo, tests)
+    return evaluate(Config(gates=parse_gates(gates, "mlci.yaml")), comparison, repo, tests)
 
 
 def one(repo: Repository, gate: dict[str, Any], base: Scalar | object,
@@ -76,7 +78,7 @@ LOWER = {"direction": "lower"}
 
 def test_reason_in_words_for_a_drop_beyond_tolerance(repo: Repository) -> None:
     result = one(repo, {**HIGHER, "max_drop": 0.01}, 0.912, 0.891)
-    assert result.status == "fail" and result.effective == "fail"
+    assert (result.status, result.rule) == ("fail", "broken")
     assert result.reason == ("accuracy fell 0.021 (2.3%) from 0.912 to 0.891; at most 0.01 "
                              "allowed (limit inclusive)")
     assert result.base == 0.912 and result.head == 0.891
@@ -160,7 +162,7 @@ def test_reasons_name_the_rule_and_the_tie_rule(repo: Repository) -> None:
 def test_metric_missing_at_head(repo: Repository, on_missing: str | None, status: str) -> None:
     gate = {**HIGHER, "max_drop": 0.01, **({"on_missing": on_missing} if on_missing else {})}
     result = one(repo, gate, 0.9, MISSING)
-    assert result.status == status
+    assert (result.status, result.rule) == (status, "not-applied")
     assert result.reason == (f"accuracy is missing at head (0.9 at base) (on_missing: "
                              f"{on_missing or 'warn'})")
     assert result.head is None and result.base == 0.9
@@ -170,7 +172,7 @@ def test_metric_missing_at_head(repo: Repository, on_missing: str | None, status
     ("fail", "fail"), ("warn", "warn"), ("skip", "skipped")])
 def test_new_metric_without_base(repo: Repository, on_missing: str, status: str) -> None:
     result = one(repo, {**HIGHER, "max_drop": 0.01, "on_missing": on_missing}, MISSING, 0.9)
-    assert result.status == status
+    assert (result.status, result.rule) == (status, "not-applied")
     assert "accuracy is new (no base value)" in result.reason
 
 
@@ -181,11 +183,12 @@ def test_new_metric_still_meets_absolute_bounds(repo: Repository) -> None:
     mixed = one(repo, {**HIGHER, "min": 0.95, "max_drop": 0.1, "on_missing": "skip"},
                 MISSING, 0.9)
     assert mixed.status == "fail" and "below the minimum 0.95" in mixed.reason
+    assert mixed.rule == "broken"  # the broken bound is the news, not the skipped drop rule
 
 
 def test_nan(repo: Repository) -> None:
     at_head = one(repo, {**HIGHER, "max_drop": 0.01}, 0.9, math.nan)
-    assert at_head.status == "fail"
+    assert (at_head.status, at_head.rule) == ("fail", "not-applied")
     assert at_head.reason == "accuracy is NaN at head, not a finite number"
     assert at_head.head == "nan"
     at_base = one(repo, {**HIGHER, "max_drop": 0.01, "on_missing": "warn"}, math.nan, 0.9)
@@ -197,16 +200,18 @@ def test_nan(repo: Repository) -> None:
     assert infinite.status == "fail" and infinite.head == "inf"
 
 
-@pytest.mark.parametrize(("severity", "effective", "verdict"), [
+@pytest.mark.parametrize(("severity", "status", "verdict"), [
     ("fail", "fail", "fail"), ("warn", "warn", "warn"), ("info", "pass", "pass"),
     (None, "fail", "fail")])
-def test_severity(repo: Repository, severity: str | None, effective: str,
-                  verdict: str) -> None:
+def test_severity_decides_what_a_broken_rule_means(repo: Repository, severity: str | None,
+                                                   status: str, verdict: str) -> None:
+    """The status is the gate's effect on the verdict; the broken rule shows in ``rule``."""
     gate = {"metric": "accuracy", "min": 0.95, **({"severity": severity} if severity else {})}
     report = run(repo, [gate], [change("accuracy", 0.9, 0.9)])
-    assert report.gates[0].status == "fail"
-    assert report.gates[0].effective == effective
-    assert report.verdict == verdict
+    assert (report.gates[0].status, report.gates[0].rule) == (status, "broken")
+    assert decide(report.gates, None, ()).verdict == verdict
+    held = run(repo, [{**gate, "min": 0.5}], [change("accuracy", 0.9, 0.9)]).gates[0]
+    assert (held.status, held.rule) == ("pass", "held")
 
 
 def test_glob_gives_one_result_per_match(repo: Repository) -> None:
@@ -273,13 +278,69 @@ def test_gate_config_errors_name_the_gate(repo: Repository, gate: dict[str, Any]
     assert message in str(error.value)
 
 
-def test_schema_errors_name_the_gate(tmp_path: Path) -> None:
+SCHEMA_JARGON = ("is not valid under", "is not one of", "required property", "is valid under "
+                 "each", "is not of type", "does not match")
+
+
+@pytest.mark.parametrize(("gate", "message"), [
+    ("{metric: accuracy}", "gates.0 ('accuracy'): no rule: set at least one of min, max"),
+    ("{metric: accuracy, max_drop: 0.01}",
+     "gates.0 ('accuracy'): max_drop needs `direction: higher` or `direction: lower`"),
+    ("{metric: accuracy, artifact: m.pkl, min: 1}",
+     "gates.0 ('accuracy'): has both `metric:` and `artifact:`"),
+    ("{name: quality, min: 1}", "gates.0 ('quality'): a gate needs `metric:`"),
+    ("{metric: accuracy, min: 1, on_missing: ignore}",
+     "gates.0 ('accuracy'): on_missing must be 'fail', 'warn' or 'skip', got 'ignore'"),
+    ("{metric: accuracy, direction: up, max_drop: 0.01}",
+     "gates.0 ('accuracy'): direction must be 'higher' or 'lower', got 'up'"),
+    ("{metric: 'per_class.[].f1', min: 1}",
+     "gates.0 ('per_class.[].f1'): metric 'per_class.[].f1' can never match: '[]' is an "
+     "empty set"),
+    ("{metric: 'eval/m.json:', min: 1}", "names a file but no key"),
+    ("{artifact: ../models/m.pkl, max_size: 1MB}", "can never match: artifact paths are "
+                                                  "relative to the repository root"),
+    ("{metric: accuracy, min: high}", "min must be a finite number, got 'high'"),
+    ("{metric: accuracy, direction: higher, max_drop: -0.1}", "max_drop must be 0 or more"),
+    ("{metric: accuracy, direction: higher, significance: {samples: s.csv}}",
+     "gates.0 ('accuracy'): significance: needs `samples:`"),
+    ("{metric: accuracy, direction: higher, history: {k: 0}}", "history: k (the band's width"),
+    ("{artifact: m.pkl, max_size: -1}", "max_size must be a size"),
+    ("just-a-name", "gates.0 ('#0'): a gate is a mapping"),
+])
+def test_a_bad_gate_is_named_by_its_key_path_in_plain_words(tmp_path: Path, gate: str,
+                                                            message: str) -> None:
+    """What `mlci gate` would reject, loading the configuration rejects: every command and
+    `mlci validate` load it through the one parser."""
     path = tmp_path / "mlci.yaml"
-    path.write_text("gates:\n  - metric: accuracy\n    direction: up\n    max_drop: 0.01\n")
+    path.write_text(f"gates:\n  - {gate}\n")
     with pytest.raises(ConfigError) as error:
         load_config_file(path)
-    assert "gates.0.direction: 'up' is not one of ['higher', 'lower'] (gate 'accuracy')" in \
-        str(error.value)
+    text = str(error.value)
+    assert f"{path}: " in text and message in text
+    assert not any(jargon in text for jargon in SCHEMA_JARGON), text
+
+
+def test_every_gate_problem_is_listed_at_once_beside_other_errors(tmp_path: Path) -> None:
+    path = tmp_path / "mlci.yaml"
+    path.write_text("diff: {max_paths: many}\n"
+                    "gates:\n  - {metric: a}\n  - {metric: b, min: 0}\n"
+                    "  - {metric: c, max_drop: 1}\n  - {metric: d, min: 0, typo: 1}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config_file(path)
+    lines = str(error.value).splitlines()[1:]
+    assert [line.strip().split(": ", 2)[1] for line in lines] == [
+        "diff.max_paths", "gates.0 ('a')", "gates.2 ('c')"]
+    path.write_text("gates:\n  - {metric: d, min: 0, typo: 1}\n")
+    config = load_config_file(path)  # an unknown key is a warning, as everywhere else
+    assert [type(g).__name__ for g in config.gates] == ["MetricGate"]
+    assert any("gates.0: unknown key 'typo' ignored" in w for w in config.warnings)
+
+
+def test_gates_that_are_not_a_list_are_refused_plainly(tmp_path: Path) -> None:
+    path = tmp_path / "mlci.yaml"
+    path.write_text("gates:\n  accuracy: {min: 1}\n")
+    with pytest.raises(ConfigError, match="gates: expected a list of gates, got a mapping"):
+        load_config_file(path)
 
 
 def test_recorded_test_metrics_are_gateable(repo: Repository) -> None:
@@ -295,7 +356,7 @@ def test_recorded_test_metrics_are_gateable(repo: Repository) -> None:
 
 def test_no_gates_passes(repo: Repository) -> None:
     report = run(repo, [], [change("a", 1, 0)])
-    assert report.gates == () and report.verdict == "pass"
+    assert report.gates == () and decide(report.gates, None, ()).verdict == "pass"
 
 
 # -- artifacts ------------------------------------------------------------------------------

@@ -114,12 +114,14 @@ def test_drop_beyond_tolerance_fails_with_the_reason(repo: Path, run_mlci: Run) 
            "inclusive)" in " ".join(result.out.split())
     assert "Verdict: FAIL" in result.out
     gates = by_name(gate(run_mlci, repo, "big-drop", "--format", "json").out)
-    assert gates["accuracy"]["status"] == "fail"
-    assert gates["per_class.cat.f1"]["status"] == "fail"
-    assert gates["per_class.cat.f1"]["severity"] == "warn"
-    assert gates["per_class.dog.f1"]["status"] == "pass"
+    assert (gates["accuracy"]["status"], gates["accuracy"]["rule"]) == ("fail", "broken")
+    # A tripped severity-warn gate: its rule is broken, its effect on the verdict a warning.
+    cat = gates["per_class.cat.f1"]
+    assert (cat["status"], cat["rule"], cat["severity"]) == ("warn", "broken", "warn")
+    assert (gates["per_class.dog.f1"]["status"], gates["per_class.dog.f1"]["rule"]) == (
+        "pass", "held")
     noise = gates["noise-aware accuracy"]
-    assert noise["status"] == "fail"
+    assert (noise["status"], noise["rule"]) == ("fail", "broken")
     low, high = noise["interval"]  # type: ignore[misc]
     assert low < high < -0.005  # head - base: wholly beyond the tolerated drop
     assert "wholly beyond the 0.005 allowed" in str(noise["reason"])
@@ -134,7 +136,8 @@ def test_within_tolerance_exits_zero(repo: Path, run_mlci: Run) -> None:
     assert "a drop of at most 0.01 allowed" in gates["accuracy"]["reason"]
     # the tiny drop is inside the noise: inconclusive, which is a warning
     noise = gates["noise-aware accuracy"]
-    assert noise["status"] == "inconclusive", noise["reason"]
+    assert (noise["status"], noise["rule"]) == ("warn", "inconclusive"), noise["reason"]
+    assert "warn (inconclusive)" in result.out  # the table says the rule's outcome in words
     assert "straddling the 0.005 allowed: not distinguishable from noise" in noise["reason"]
     assert out["verdict"] == "warn"
     assert out["counts"] == {"failed": 0, "warned": 1, "total": 4}
@@ -168,7 +171,10 @@ def test_markdown(repo: Path, run_mlci: Run) -> None:
     result = gate(run_mlci, repo, "big-drop", "--format", "md")
     assert result.code == 1
     assert result.out.startswith("### Gates: fail\n")
-    assert "| ❌ fail        | accuracy" in result.out
+    rows = {cells[1]: cells[0] for line in result.out.splitlines() if line.startswith("| ")
+            for cells in [[c.strip() for c in line.strip("|").split("|")]]}
+    assert rows["accuracy"] == "❌ fail"
+    assert rows["per\\_class.cat.f1"] == "⚠️ warn"  # a tripped severity-warn gate
     assert "per\\_class.cat.f1" in result.out  # contributor-controlled keys are escaped
 
 
@@ -209,8 +215,7 @@ def test_invalid_direction_is_exit_2_naming_the_gate(repo: Path, tmp_path: Path,
                                               "    direction: up\n    max_drop: 0.1\n")
     result = run_mlci("gate", "--repo", str(target), "--base", "main", "--head", "workspace")
     assert result.code == 2
-    assert "gates.0.direction: 'up' is not one of ['higher', 'lower'] (gate 'accuracy')" in \
-        result.err
+    assert "gates.0 ('accuracy'): direction must be 'higher' or 'lower', got 'up'" in result.err
 
 
 def test_workspace_head_and_missing_samples(repo: Path, tmp_path: Path,
@@ -305,7 +310,7 @@ def test_significance_over_dvc_tracked_samples(tmp_path: Path, run_mlci: Run) ->
     missing = run_mlci("gate", "--repo", str(path), "--base", "main", "--head", "pr")
     assert missing.code == 2
     assert "gate 'accuracy': eval/samples.jsonl at base" in missing.err
-    assert "run `dvc pull`" in missing.err
+    assert "`dvc pull`" in missing.err and "`dvc push`" in missing.err
     dvc(path, "version")  # the real DVC did the tracking above
 
 
@@ -412,3 +417,43 @@ def test_history_band_without_enough_history(tmp_path: Path, run_mlci: Run) -> N
         "acc fell 0.1 (11.1%) from 0.9 to 0.8; at most 0.005 allowed (limit inclusive); not "
         "enough history for a noise band (1 value in the last 5 commits, 2 needed)")
     assert band_only["status"] == "warn"
+
+
+def test_report_json_gates_say_the_effect_and_annotate_by_it(repo: Path, run_mlci: Run) -> None:
+    """`mlci report` writes the same status and rule as `mlci gate`, and the check-run
+    annotations follow the effect: the tripped warn gate is a warning, not a failure."""
+    from mlci.publish.report_file import gates_to_annotate
+
+    gate_out = by_name(gate(run_mlci, repo, "big-drop", "--format", "json").out)
+    result = run_mlci("report", "--repo", str(repo), "--base", "main", "--head", "big-drop",
+                      "--format", "json")
+    assert result.code == 1, result.err
+    data = json.loads(result.out)
+    report = {g["name"]: g for g in data["gates"]}
+    assert {n: (g["status"], g["rule"]) for n, g in report.items()} == {
+        n: (g["status"], g["rule"]) for n, g in gate_out.items()}
+    levels = {a.name: a.level for a in gates_to_annotate(data, "report.json")}
+    assert levels == {"accuracy": "failure", "per_class.cat.f1": "warning",
+                      "noise-aware accuracy": "failure"}
+
+
+def test_report_json_read_back_keeps_status_and_rule(repo: Path, run_mlci: Run) -> None:
+    """Publishing reads report.json back: the gates keep their status and rule, and a gate
+    written the older way (a tripped warn gate as status fail, no rule) counts as a warning."""
+    from mlci.report.from_json import report_from_json
+
+    result = run_mlci("report", "--repo", str(repo), "--base", "main", "--head", "tiny-drop",
+                      "--format", "json")
+    data = json.loads(result.out)
+    back = report_from_json(data, "report.json", "default")
+    assert {g.name: g.status for g in back.gates} == {
+        "noise-aware accuracy": "warn", "accuracy": "pass", "per_class.cat.f1": "pass",
+        "per_class.dog.f1": "pass"}
+    assert back.verdict == "warn" == data["verdict"]
+    older = {**data, "gates": [{**g, "status": "fail", "severity": "warn"}
+                               for g in data["gates"]]}
+    for gate_data in older["gates"]:
+        del gate_data["rule"]
+    again = report_from_json(older, "report.json", "default")
+    assert again.verdict == "warn"
+    assert {g.status for g in again.gates} == {"warn"}

@@ -105,3 +105,36 @@ def test_pairing_by_position_needs_equal_lengths() -> None:
     with pytest.raises(InputError, match="2 rows at base but 1 at head; without an id "
                                          "column rows are paired by position"):
         pair(Scores(None, (1.0, 0.0)), Scores(None, (0.0,)), "s.csv", None, "acc")
+
+
+def test_samples_inside_a_dvc_directory_come_from_the_configured_remote(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    from mlci.dvc.store import ObjectStore, RemoteConfig
+
+    def put(remote: Path, data: bytes, name: str) -> None:
+        target = remote / "files" / "md5" / name[:2] / name[2:]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    rows = b"id,correct\na,1\nb,0\n"
+    rows_md5 = hashlib.md5(rows).hexdigest()
+    manifest = json.dumps([{"md5": rows_md5, "relpath": "samples.csv"}]).encode()
+    directory = hashlib.md5(manifest).hexdigest() + ".dir"
+    backup = tmp_path / "backup"
+    put(backup, rows, rows_md5)
+    put(backup, manifest, directory)
+    config = RemoteConfig(f"[core]\n    remote = gone\n['remote \"gone\"']\n"
+                          f"    url = {tmp_path / 'gone'}\n['remote \"backup\"']\n"
+                          f"    url = {backup}\n")
+    snapshot = MemorySnapshot({"eval.dvc": f"outs:\n- md5: {directory}\n  hash: md5\n"
+                                           "  path: eval\n"})
+    args = ("eval/samples.csv", "correct", "id", "acc")
+    with pytest.raises(InputError, match=r"gate 'acc': eval/samples.csv at base \(c{7}\): "
+                                         r"the manifest of eval \(\w+\.dir\) is not in the "
+                                         r"local cache .*'gone'.* does not have it"):
+        read_scores(snapshot, tmp_path, *args, store=ObjectStore(tmp_path, None, config))
+    # --dvc-remote / diff.remote: the samples are read from it (they used to ignore it).
+    found = read_scores(snapshot, tmp_path, *args, store=ObjectStore(tmp_path, "backup", config))
+    assert found == Scores(ids=("a", "b"), values=(1.0, 0.0))

@@ -20,6 +20,7 @@ from mlci.diff.comparison import (
 )
 from mlci.errors import UsageError
 from mlci.gates.results import GateReport, GateResult
+from mlci.gates.specs import parse_gates
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
@@ -41,11 +42,11 @@ def gate(name: str, status: str, severity: str = "fail") -> GateResult:
     ((), (), {}, "pass", "✅ Passed: 0 gates failed, 0 warnings, no model tests"),
     ((gate("a", "pass"),), ("passed",), {}, "pass",
      "✅ Passed: 0 gates failed, 0 warnings, 0 of 1 test failed"),
-    ((gate("a", "fail", "warn"),), (), {}, "warn",
+    ((gate("a", "warn", "warn"),), (), {}, "warn",
      "⚠️ Passed with warnings: 0 gates failed, 1 warning, no model tests"),
     ((gate("a", "inconclusive"),), (), {}, "warn",
      "⚠️ Passed with warnings: 0 gates failed, 1 warning, no model tests"),
-    ((gate("a", "fail", "info"),), (), {}, "pass",
+    ((gate("a", "pass", "info"),), (), {}, "pass",
      "✅ Passed: 0 gates failed, 0 warnings, no model tests"),
     ((), (), {"warnings": ("remote unreachable",)}, "warn",
      "⚠️ Passed with warnings: 0 gates failed, 1 warning, no model tests"),
@@ -67,7 +68,7 @@ def test_verdict_and_summary(gates: tuple[GateResult, ...], tests: tuple[str, ..
 
 def test_counts_follow_the_agreed_names() -> None:
     report = report_of(comparison(), GateReport(gates=(gate("a", "fail"),
-                                                          gate("b", "fail", "warn"))),
+                                                          gate("b", "warn", "warn"))),
                           TestRun(tests=(TestResult("t", "failed", 1.0, "boom"),)))
     assert {k: report.counts[k] for k in ("gates_failed", "gates_warned", "tests_failed")} == {
         "gates_failed": 1, "gates_warned": 1, "tests_failed": 1}
@@ -81,14 +82,14 @@ def test_report_key_must_fit_the_marker() -> None:
 
 # -- gates -----------------------------------------------------------------------------------
 def test_gate_rows_put_failures_first_and_apply_severity() -> None:
-    gates = GateReport(gates=(gate("ok", "pass"), gate("soft", "fail", "warn"),
+    gates = GateReport(gates=(gate("ok", "pass"), gate("soft", "warn", "warn"),
                               gate("hard", "fail"), gate("gone", "skipped"),
                               gate("noisy", "inconclusive")))
     rows = report_of(comparison(), gates, None).gates
     assert [(r.name, r.effective, r.icon) for r in rows] == [
         ("hard", "fail", "❌"), ("soft", "warn", "⚠️"), ("noisy", "warn", "⚠️"),
         ("gone", "skipped", "⏭️"), ("ok", "pass", "✅")]
-    assert rows[1].status == "fail" and rows[1].severity == "warn"
+    assert rows[1].status == "warn" and rows[1].severity == "warn"
 
 
 def test_many_passing_gates_are_folded() -> None:
@@ -145,10 +146,11 @@ def test_ambiguous_gate_selector_gives_plain_markers() -> None:
 
 
 def test_directions_come_from_metric_gates_that_set_one() -> None:
-    config = Config(gates=({"metric": "acc", "direction": "higher", "min": 0.8},
-                           {"metric": "latency", "direction": "lower"},
-                           {"metric": "loss", "max": 1.0},
-                           {"artifact": "model.pkl", "max_size": "10MB"}))
+    config = Config(gates=parse_gates([{"metric": "acc", "direction": "higher", "min": 0.8},
+                                       {"metric": "latency", "direction": "lower", "max": 50},
+                                       {"metric": "loss", "max": 1.0},
+                                       {"artifact": "model.pkl", "max_size": "10MB"}],
+                                      "mlci.yaml"))
     assert directions_from_config(config) == {"acc": "higher", "latency": "lower"}
 
 

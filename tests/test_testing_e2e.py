@@ -269,7 +269,9 @@ def test_reads_the_remote_when_the_cache_lacks_objects(repo: Path,
 def test_missing_objects_are_an_environment_failure(repo: Path,
                                                     project: dict[str, Any]) -> None:
     shutil.rmtree(repo / ".dvc" / "cache")
-    dvc(repo, "remote", "add", "-f", "-d", "local", str(repo.parent / "empty-remote"))
+    # This machine's own config: DVC reads remotes from the target branch's committed
+    # .dvc/config plus config.local, so the local override is what points elsewhere.
+    dvc(repo, "remote", "modify", "--local", "local", "url", str(repo.parent / "empty-remote"))
     (repo.parent / "empty-remote").mkdir()
     with Repository(repo) as repository:
         materializer = Materializer(repository, Config())

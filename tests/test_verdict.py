@@ -11,6 +11,7 @@ from mlci.modeltests.results import TestResult, TestRun
 
 
 def gate(status: str, severity: str = "fail") -> GateResult:
+    """A result whose status is already its effect on the verdict (severity applied)."""
     return GateResult("g", "m", status, "why", severity=severity)  # type: ignore[arg-type]
 
 
@@ -23,9 +24,9 @@ FAILED_TEST = TestRun(tests=(TestResult("t::x", "failed", 0.1),))
 @pytest.mark.parametrize(("gates", "tests", "problems", "verdict"), [
     ((), None, (), "pass"),
     ((gate("pass"),), None, (), "pass"),
-    ((gate("fail", "warn"),), None, (), "warn"),
+    ((gate("warn", "warn"),), None, (), "warn"),
     ((gate("inconclusive"),), None, (), "warn"),
-    ((gate("fail", "info"),), None, (), "pass"),
+    ((gate("pass", "info"),), None, (), "pass"),
     ((gate("pass"),), None, (WARNING,), "warn"),
     ((gate("fail"),), None, (), "fail"),
     ((), FAILED_TEST, (), "fail"),
@@ -39,8 +40,8 @@ def test_verdict(gates: tuple[GateResult, ...], tests: TestRun | None,
 
 @pytest.mark.parametrize(("gates", "tests", "problems", "fail_on", "code"), [
     ((gate("pass"),), None, (), "fail", 0),
-    ((gate("fail", "warn"),), None, (), "fail", 0),
-    ((gate("fail", "warn"),), None, (), "warn", 1),
+    ((gate("warn", "warn"),), None, (), "fail", 0),
+    ((gate("warn", "warn"),), None, (), "warn", 1),
     ((gate("fail"),), None, (), "fail", 1),
     ((gate("fail"),), None, (), "never", 0),
     ((), FAILED_TEST, (), "fail", 1),

@@ -2,13 +2,12 @@
 a tracked directory), Git LFS pointers, and git files matched by the ``artifacts`` globs.
 
 Nothing here imports DVC: ``.dvc`` files and ``dvc.lock`` are read from git, manifests from
-the local cache; only a manifest missing from the cache makes ``dvc_remote`` import DVC.
+the object store; only a manifest missing from the local cache makes it import DVC.
 """
 
 from __future__ import annotations
 
 import hashlib
-import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,8 +17,8 @@ from mlci.config import Config
 from mlci.diff.comparison import ArtifactChange, ArtifactSource, ArtifactState, ArtifactStatus
 from mlci.dvc import cache as dvc_cache
 from mlci.dvc import manifest
-from mlci.dvc import remote as dvc_remote
-from mlci.dvc.dvcfiles import PARAMS_DEFAULT, DvcOutput, LockedStage, read_dvc_file, read_dvc_lock
+from mlci.dvc.dvcfiles import PARAMS_DEFAULT, DvcOutput, LockedStage, read_outputs
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, open_store
 from mlci.errors import InputError
 from mlci.repo.lfs import LfsPointer, might_be_pointer, parse_pointer
 from mlci.repo.paths import PathOutsideRepository, confined
@@ -48,26 +47,11 @@ class _DvcSide:
 
     @classmethod
     def read(cls, snapshot: Snapshot) -> _DvcSide:
-        outputs: dict[str, DvcOutput] = {}
-        stages: dict[str, LockedStage] = {}
-        paths = snapshot.paths()
-        for path in paths:
-            if path.endswith(".dvc") and not path.startswith(".dvc/"):
-                outputs.update((o.path, o) for o in read_dvc_file(snapshot, path))
-        for path in paths:
-            if path != "dvc.lock" and not path.endswith("/dvc.lock"):
-                continue
-            prefix = posixpath.dirname(path)
-            for stage in read_dvc_lock(snapshot, path):
-                # DVC addresses a stage of a nested dvc.yaml as "dir/dvc.yaml:name".
-                name = f"{prefix}/dvc.yaml:{stage.name}" if prefix else stage.name
-                outs = tuple(replace(o, stage=name) for o in stage.outs)
-                stages[name] = replace(stage, name=name, outs=outs)
-                outputs.update((o.path, o) for o in outs)
+        tracked = read_outputs(snapshot)
         # A `cache: false` output is a plain git file (a metric, a plot): not DVC data.
-        in_git = set(paths)
-        return cls(outputs={p: o for p, o in outputs.items() if p not in in_git},
-                   stages=stages)
+        in_git = set(snapshot.paths())
+        return cls(outputs={p: o for p, o in tracked.outputs.items() if p not in in_git},
+                   stages=tracked.stages)
 
 
 def _state(output: DvcOutput | None, nfiles: int | None = None) -> ArtifactState | None:
@@ -96,32 +80,21 @@ def lineage(base: LockedStage | None, head: LockedStage | None) -> tuple[str, ..
 
 
 class _Manifests:
-    """Loads ``.dir`` manifests: local cache first, else the output's DVC remote."""
+    """Loads ``.dir`` manifests from the object store (local cache, else the remote)."""
 
-    def __init__(self, config: Config, root: Path, warnings: list[str]) -> None:
-        self.config = config
-        self.root = root
+    def __init__(self, store: ObjectStore, warnings: list[str]) -> None:
+        self.store = store
         self.warnings = warnings
 
     def load(self, output: DvcOutput, side: str, problems: list[str]) -> bytes | None:
         """The manifest's bytes, or None with the reason appended to ``problems``."""
-        md5 = output.md5
-        assert md5 is not None
-        data = dvc_cache.read_object(self.root, md5, output.legacy_hash)
-        if data is None:
-            reasons: list[str] = []
-            remote = output.remote or self.config.dvc_remote
-            data = dvc_remote.fetch_object(self.root, md5, output.legacy_hash, remote, reasons)
-            if data is None:
-                problems.append(f"the manifest at {side} ({md5}) is not in the local cache "
-                                f"and could not be read from the remote: {'; '.join(reasons)}")
-                return None
-            # What crossed a network is checked against its name; DVC trusts its own cache.
-            if not manifest.verify(data, md5):
-                problems.append(f"the manifest at {side} ({md5}) read from the DVC remote "
-                                "does not match its hash (corrupted?)")
-                return None
-        return data
+        assert output.md5 is not None
+        try:
+            return self.store.read(output.md5, legacy=output.legacy_hash, remote=output.remote,
+                                   what=f"the manifest at {side}")
+        except ObjectUnavailable as exc:
+            problems.append(exc.reason)
+            return None
 
 
 def _diff_directory(path: str, base: DvcOutput, head: DvcOutput, loader: _Manifests,
@@ -176,10 +149,11 @@ def _whole_directory(change: ArtifactChange, output: DvcOutput, loader: _Manifes
 _EMPTY_MANIFEST = b"[]"
 
 
-def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
+def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore,
               warnings: list[str]) -> tuple[list[ArtifactChange], set[str]]:
+    root = store.root
     base_side, head_side = _DvcSide.read(base), _DvcSide.read(head)
-    loader = _Manifests(config, root, warnings)
+    loader = _Manifests(store, warnings)
     sides = (_where(base), _where(head))
     changes: list[ArtifactChange] = []
     added: list[DvcOutput] = []
@@ -224,6 +198,7 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, root: Path,
         for outputs in deleted.values() for b in outputs)
     if changes:
         warnings.extend(dvc_cache.cache_settings(root).warnings)
+        warnings.extend(w for w in store.warnings if w not in warnings)
     if head.revision.workspace:
         warnings.extend(_not_recorded(root, head_side.outputs.values()))
     return changes, base_side.outputs.keys() | head_side.outputs.keys()
@@ -389,13 +364,16 @@ def _with_renames(entries: list[tuple[str, ArtifactSource, ArtifactState | None,
     return changes
 
 
-def diff_artifacts(config: Config, base: Snapshot, head: Snapshot, root: Path) -> ArtifactDiff:
+def diff_artifacts(config: Config, base: Snapshot, head: Snapshot, root: Path,
+                   store: ObjectStore | None = None) -> ArtifactDiff:
     """Compare every DVC output, LFS pointer and configured git file between base and head.
 
-    Directories are diffed file by file from their manifests; where a manifest cannot be
-    read the change says ``complete=False`` and a warning says why."""
+    Directories are diffed file by file from their manifests (from ``store``, else one
+    opened on the base's DVC configuration); where a manifest cannot be read the change
+    says ``complete=False`` and a warning says why."""
     result = ArtifactDiff()
-    dvc_changes, dvc_paths = _diff_dvc(config, base, head, root, result.warnings)
+    store = store or open_store(root, base=base, head=head, remote=config.dvc_remote)
+    dvc_changes, dvc_paths = _diff_dvc(config, base, head, store, result.warnings)
     changes = dvc_changes + _diff_git(config, base, head, dvc_paths, result.warnings)
     if isinstance(head, WorkspaceSnapshot):
         # Working-tree files that are symlinks leading outside: left out of every part.

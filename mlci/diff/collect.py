@@ -19,7 +19,7 @@ def collect(session: Session, only: Collection[str] = PARTS) -> Comparison:
     diagnostics = session.diagnostics
     metrics, params = [], []
     if {"metrics", "params"} & set(only):
-        values = diff_values(session.config, base, head, session.root)
+        values = diff_values(session.config, base, head, session.root, session.store)
         metrics = values.metrics if "metrics" in only else []
         params = values.params if "params" in only else []
         for warning in values.warnings:
@@ -30,7 +30,7 @@ def collect(session: Session, only: Collection[str] = PARTS) -> Comparison:
     if "artifacts" in only:
         from mlci.diff.artifacts import diff_artifacts
 
-        found = diff_artifacts(session.config, base, head, session.root)
+        found = diff_artifacts(session.config, base, head, session.root, session.store)
         artifacts = found.changes
         for warning in found.warnings:
             diagnostics.warning("", warning)

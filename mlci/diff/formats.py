@@ -14,7 +14,7 @@ import sys
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from mlci.errors import InputError
 from mlci.safe_yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER_CHARS, load_yaml
@@ -128,7 +128,7 @@ def as_float(value: Scalar) -> float | None:
     if not is_number(value):
         return None
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     except OverflowError:
         return None
 
@@ -232,9 +232,10 @@ def parse(path: str, data: bytes, row: int = -1, *,
     return flatten(loaded, source=path, problems=problems)
 
 
-def is_number(value: Scalar) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A number, not a boolean (YAML and JSON ``true`` is an int to Python)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def is_finite_number(value: Scalar) -> bool:
-    return is_number(value) and math.isfinite(float(value))  # type: ignore[arg-type]
+    return is_number(value) and math.isfinite(float(value))

@@ -9,8 +9,8 @@ from pathlib import Path
 from mlci.config import Config, FileSpec
 from mlci.diff.comparison import MetricChange, ParamChange
 from mlci.diff.formats import Flat, is_number, parse, printable
-from mlci.dvc import cache as dvc_cache
-from mlci.dvc.dvcfiles import PARAMS_DEFAULT, DvcOutput, read_dvc_lock, read_dvc_yaml
+from mlci.dvc.dvcfiles import PARAMS_DEFAULT, DvcOutput, TrackedOutputs, read_dvc_yaml, read_outputs
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
 from mlci.repo.snapshot import Snapshot
 
@@ -71,23 +71,48 @@ def discover(config: Config, snapshots: tuple[Snapshot, ...]
     return metric_specs, param_specs
 
 
-class _Reader:
-    """Reads one snapshot's files: git blob first, else the DVC cache for a DVC output."""
+class ValueReader:
+    """Reads one snapshot's files: git blob first, else through the DVC object store for a
+    DVC output or a file inside a directory output."""
 
-    def __init__(self, snapshot: Snapshot, root: Path) -> None:
+    def __init__(self, snapshot: Snapshot, root: Path, store: ObjectStore | None = None) -> None:
         self.snapshot = snapshot
         self.root = root
-        self._outputs: dict[str, DvcOutput] | None = None
+        self._store = store
+        self._outputs: TrackedOutputs | None = None
 
-    def _dvc_outputs(self) -> dict[str, DvcOutput]:
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            # Without the session's store: the base's DVC configuration (the target
+            # branch) opens remotes, never a head's (the pull request's).
+            trusted = self.snapshot if self.snapshot.side == "base" else \
+                default_base(getattr(self.snapshot, "repo", None))
+            self._store = open_store(self.root, base=trusted)
+        return self._store
+
+    def _dvc_output(self, path: str) -> tuple[DvcOutput, str] | None:
         if self._outputs is None:
-            outs: dict[str, DvcOutput] = {}
-            for path in self.snapshot.paths():
-                if path == "dvc.lock" or path.endswith("/dvc.lock"):
-                    for stage in read_dvc_lock(self.snapshot, path):
-                        outs.update((o.path, o) for o in stage.outs)
-            self._outputs = outs
-        return self._outputs
+            self._outputs = read_outputs(self.snapshot)
+        return self._outputs.covering(path)
+
+    def _from_dvc(self, path: str, warnings: list[str]) -> tuple[bytes | None, list[str]]:
+        """(bytes, []) of a DVC-tracked file; (None, errors) when its recorded hash or
+        manifest is unusable; (None, []) when DVC does not track it or it is unavailable
+        (a warning says why)."""
+        found = self._dvc_output(path)
+        if found is None:
+            return None, []
+        output, inner = found
+        where = _where(self.snapshot)
+        try:
+            return self.store.output_file(output, inner, what=f"{path} at {where}"), []
+        except InputError as exc:  # a hash that is not one, a malformed manifest
+            return None, [str(exc)]
+        except ObjectUnavailable as exc:
+            warnings.append(f"{exc.reason}: its values are unavailable (run `dvc push` where "
+                            "it was produced, or `dvc pull` here)")
+            return None, []
 
     def read(self, spec: FileSpec, warnings: list[str]) -> tuple[Flat | None, list[str]]:
         """Return (values, errors): values None when absent or unreadable; errors say what
@@ -98,17 +123,9 @@ class _Reader:
         except InputError as exc:
             return None, [str(exc)]
         if data is None:
-            output = self._dvc_outputs().get(spec.path)
-            if output is not None and output.hash_problem is not None:
-                return None, [output.hash_problem]  # a hash that is not one: never a path
-            if output is None or output.md5 is None:
-                return None, []
-            data = dvc_cache.read_object(self.root, output.md5, output.legacy_hash)
+            data, errors = self._from_dvc(spec.path, warnings)
             if data is None:
-                warnings.append(
-                    f"{spec.path} at {where} is a DVC output not in the local cache; its "
-                    "values are unavailable (run `dvc pull` or `dvc fetch` for it)")
-                return None, []
+                return None, errors
         problems: list[str] = []
         try:
             values = parse(spec.path, data, spec.row, problems=problems)
@@ -126,15 +143,18 @@ def _select(values: Flat, keys: tuple[str, ...] | None) -> Flat:
 
 def _check_finite(values: Flat, path: str, where: str, warnings: list[str]) -> None:
     for key, value in values.items():
-        if is_number(value) and not math.isfinite(float(value)):  # type: ignore[arg-type]
+        if is_number(value) and not math.isfinite(float(value)):
             warnings.append(f"{path} at {where}: {key} is {value} (not a finite number)")
 
 
-def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path) -> ValuesDiff:
-    """Compare every metric and params key between base and head."""
+def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
+                store: ObjectStore | None = None) -> ValuesDiff:
+    """Compare every metric and params key between base and head; DVC-tracked files are
+    read through ``store`` (without it, one opened on the base's DVC configuration)."""
     result = ValuesDiff()
     metric_specs, param_specs = discover(config, (base, head))
-    readers = (_Reader(base, root), _Reader(head, root))
+    store = store or open_store(root, base=base, head=head, remote=config.dvc_remote)
+    readers = (ValueReader(base, root, store), ValueReader(head, root, store))
     for kind, specs in (("metrics", metric_specs), ("params", param_specs)):
         for spec in specs:
             sides: list[Flat | None] = []

@@ -71,7 +71,8 @@ def _config_file_value(file: Path, section: str, option: str) -> str | None:
     return None
 
 
-def _tracked_by_git(root: Path, relpath: str) -> bool:
+def tracked_by_git(root: Path, relpath: str) -> bool:
+    """Whether git tracks ``relpath``: then the pull request may have written it."""
     proc = subprocess.run(["git", "ls-files", "--error-unmatch", "--", relpath], cwd=root,
                           capture_output=True, check=False)
     return proc.returncode == 0
@@ -97,7 +98,7 @@ def _configured(root: Path) -> CacheDir | None:
             continue
         # A relative cache.dir is relative to the .dvc directory, as DVC resolves it.
         path = Path(value) if Path(value).is_absolute() else dvc_dir / value
-        trusted = name == "config.local" and not _tracked_by_git(root, f".dvc/{name}")
+        trusted = name == "config.local" and not tracked_by_git(root, f".dvc/{name}")
         if not trusted and not _inside(path.resolve(), root.resolve()):
             warnings.append(f".dvc/{name}: cache.dir {describe_value(value, 300)} is outside the "
                             "repository and is ignored (the repository's configuration may "

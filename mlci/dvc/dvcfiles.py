@@ -7,7 +7,7 @@ than importing DVC and works at any commit.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlci.dvc.cache import describe_value, is_md5
@@ -35,6 +35,17 @@ class DvcOutput:
     @property
     def is_dir(self) -> bool:
         return bool(self.md5 and self.md5.endswith(".dir"))
+
+    def relative(self, path: str) -> str | None:
+        """``path`` relative to this output (``""`` for the output itself), or None when
+        the output neither is nor contains it."""
+        if path == self.path:
+            return ""
+        prefix = self.path.rstrip("/") + "/"
+        # Without a usable hash it may be a directory: it claims what is under it (unread).
+        if (self.is_dir or self.md5 is None) and path.startswith(prefix):
+            return path[len(prefix):]
+        return None
 
 
 @dataclass(frozen=True)
@@ -229,14 +240,47 @@ def read_dvc_file(snapshot: Snapshot, path: str) -> list[DvcOutput]:
         raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
 
 
-def tracked_outputs(snapshot: Snapshot) -> list[DvcOutput]:
-    """Every DVC output at the snapshot: ``.dvc`` files anywhere, then every ``dvc.lock``."""
-    outputs: list[DvcOutput] = []
-    for path in snapshot.paths():
+@dataclass(frozen=True)
+class TrackedOutputs:
+    """Every DVC output at a snapshot (``.dvc`` files, then ``dvc.lock`` stages, which win
+    for the same path) and the stages, named as DVC addresses them."""
+
+    outputs: dict[str, DvcOutput]
+    stages: dict[str, LockedStage]
+
+    def covering(self, path: str) -> tuple[DvcOutput, str] | None:
+        """The output that is ``path`` or the directory containing it, with ``path``
+        relative to it (``""`` for the output itself); None when DVC does not track it."""
+        if path in self.outputs:
+            return self.outputs[path], ""
+        for output in self.outputs.values():
+            inner = output.relative(path)
+            if inner is not None:
+                return output, inner
+        return None
+
+
+def read_outputs(snapshot: Snapshot) -> TrackedOutputs:
+    """The one walk of a snapshot's ``.dvc`` files and ``dvc.lock`` files."""
+    outputs: dict[str, DvcOutput] = {}
+    stages: dict[str, LockedStage] = {}
+    paths = snapshot.paths()
+    for path in paths:
         if path.endswith(".dvc") and not path.startswith(".dvc/"):
-            outputs.extend(read_dvc_file(snapshot, path))
-    for path in snapshot.paths():
-        if path == "dvc.lock" or path.endswith("/dvc.lock"):
-            for stage in read_dvc_lock(snapshot, path):
-                outputs.extend(stage.outs)
-    return outputs
+            outputs.update((o.path, o) for o in read_dvc_file(snapshot, path))
+    for path in paths:
+        if path != "dvc.lock" and not path.endswith("/dvc.lock"):
+            continue
+        prefix = posixpath.dirname(path)
+        for stage in read_dvc_lock(snapshot, path):
+            # DVC addresses a stage of a nested dvc.yaml as "dir/dvc.yaml:name".
+            name = f"{prefix}/dvc.yaml:{stage.name}" if prefix else stage.name
+            outs = tuple(replace(o, stage=name) for o in stage.outs)
+            stages[name] = replace(stage, name=name, outs=outs)
+            outputs.update((o.path, o) for o in outs)
+    return TrackedOutputs(outputs, stages)
+
+
+def tracked_outputs(snapshot: Snapshot) -> list[DvcOutput]:
+    """Every DVC output at the snapshot (see ``read_outputs``)."""
+    return list(read_outputs(snapshot).outputs.values())

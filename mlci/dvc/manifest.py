@@ -8,7 +8,6 @@ manifests' bytes plus the changes, never a parsed copy of either list.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -47,11 +46,6 @@ class ManifestDiff:
         return FileChanges(added=len(self.added), deleted=len(self.deleted),
                            modified=len(self.modified), renamed=len(self.renamed),
                            paths=paths)
-
-
-def verify(data: bytes, md5: str) -> bool:
-    """Whether ``data`` is the manifest named by ``md5`` (DVC names it by its md5)."""
-    return hashlib.md5(data, usedforsecurity=False).hexdigest() == md5.removesuffix(".dir")
 
 
 def _fast_entries(data: bytes) -> Iterator[Entry]:

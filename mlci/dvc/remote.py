@@ -1,26 +1,26 @@
-"""Read single objects from a DVC remote through DVC's own filesystem layer.
+"""Open a DVC remote and read single objects from it through DVC's own filesystem layer.
 
 Only the object asked for is read (a ``.dir`` manifest, or a small file), straight into
 memory: nothing is pulled, and the user's ``.dvc/cache`` is never written. DVC is imported
 here and only here, when a remote really must be reached.
 
-The remote's URL comes from ``.dvc/config``, which the pull request controls; it may name a
-local directory outside the repository or another host. What mlci does with it is bounded:
+Which configuration a remote is opened with is ``mlci.dvc.store``'s business (the target
+branch's ``.dvc/config``, never the pull request's). What mlci does with a remote is bounded:
 it only ever reads (``cat_file``) objects whose names passed ``dvc_cache.object_parts`` (32
 lowercase hex digits under ``files/md5/XX/`` or ``XX/``), never lists, writes or deletes.
-A manifest read this way is checked against its hash before use.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from mlci.dvc.cache import InvalidHash, object_parts
+from mlci.dvc.cache import object_parts
 
 ATTEMPTS = 2  # a transient error gets one retry; a missing object none
+
+Failure = Literal["not-configured", "unreachable"]
 
 
 @dataclass
@@ -39,48 +39,39 @@ class RemoteHandle:
 
 
 class RemoteUnavailable(Exception):
-    """The remote cannot be used at all; the message says why."""
+    """The remote cannot be used at all; the message says why, ``failure`` what kind."""
+
+    def __init__(self, message: str, failure: Failure = "unreachable") -> None:
+        super().__init__(message)
+        self.failure: Failure = failure
 
 
-_OPENED: dict[tuple[str, str | None], RemoteHandle | RemoteUnavailable] = {}
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """DVC's (or a cloud SDK's) message cut to its first line: some span a page."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def open_remote(root: Path, remote: str | None) -> RemoteHandle:
-    """The named remote (else ``core.remote``) of the repository at ``root``, opened with
-    DVC's configuration (``.dvc/config`` and ``config.local``, credentials included)."""
-    key = (str(root), remote)
-    if key not in _OPENED:
-        try:
-            _OPENED[key] = _open(root, remote)
-        except RemoteUnavailable as exc:
-            _OPENED[key] = exc
-    opened = _OPENED[key]
-    if isinstance(opened, RemoteUnavailable):
-        raise opened
-    return opened
+def open_remote(config: Any, name: str | None) -> RemoteHandle:
+    """The remote ``name`` (else ``core.remote``) of a DVC ``Config``, opened."""
+    from dvc.fs import get_cloud_fs
 
-
-def _open(root: Path, remote: str | None) -> RemoteHandle:
-    try:
-        from dvc.config import Config
-        from dvc.fs import get_cloud_fs
-    except ImportError as exc:  # pragma: no cover - dvc is a dependency
-        raise RemoteUnavailable(f"DVC is not importable ({exc})") from exc
-    try:
-        config = Config(dvc_dir=str(root / ".dvc"))
-    except Exception as exc:  # noqa: BLE001 - DVC raises many kinds; we report the message
-        raise RemoteUnavailable(f"cannot read {root / '.dvc' / 'config'}: {exc}") from exc
-    name = remote or config["core"].get("remote")
+    name = name or config["core"].get("remote")
     if not name:
         raise RemoteUnavailable("no DVC remote is configured (set one with "
-                                "`dvc remote add -d NAME URL`, or diff.remote in mlci.yaml)")
+                                "`dvc remote add -d NAME URL`, or diff.remote in mlci.yaml)",
+                                "not-configured")
     if name not in config["remote"]:
-        raise RemoteUnavailable(f"DVC remote {name!r} is not configured in .dvc/config")
+        raise RemoteUnavailable(f"DVC remote {name!r} is not configured in the target "
+                                "branch's .dvc/config or this machine's DVC configuration",
+                                "not-configured")
     try:
         cls, fs_config, fs_path = get_cloud_fs(config, name=name)
         fs = cls(**fs_config)
     except Exception as exc:  # noqa: BLE001 - missing plugin, bad URL, bad credentials
-        raise RemoteUnavailable(f"DVC remote {name!r} cannot be opened: {exc}") from exc
+        raise RemoteUnavailable(f"DVC remote {name!r} cannot be opened: {one_line(exc)}"
+                                ) from exc
     return RemoteHandle(name=name, fs=fs, path=fs_path)
 
 
@@ -102,27 +93,6 @@ def read_remote_object(handle: RemoteHandle, md5: str, legacy: bool) -> bytes | 
             last = exc
             if attempt + 1 < ATTEMPTS:
                 time.sleep(0.5)
-    raise RemoteUnavailable(f"reading from DVC remote {handle.name!r} failed: {last}")
-
-
-def fetch_object(root: Path, md5: str, legacy: bool, remote: str | None,
-                 problems: list[str] | None = None) -> bytes | None:
-    """One object (a ``.dir`` manifest or a file) from the output's DVC remote (``remote``,
-    else the default remote), without pulling anything into the cache. Returns None when
-    it cannot be had; the reason is appended to ``problems`` when given."""
-    try:
-        object_parts(md5)
-    except InvalidHash as exc:
-        if problems is not None:
-            problems.append(str(exc))
-        return None
-    try:
-        handle = open_remote(root, remote)
-        data = read_remote_object(handle, md5, legacy)
-    except RemoteUnavailable as exc:
-        if problems is not None:
-            problems.append(str(exc))
-        return None
-    if data is None and problems is not None:
-        problems.append(f"DVC remote {handle.name!r} ({handle.path}) does not have it")
-    return data
+    assert last is not None
+    raise RemoteUnavailable(f"reading from DVC remote {handle.name!r} failed: "
+                            f"{one_line(last)}")

@@ -42,7 +42,7 @@ def analyse(session: Session, comparison: Comparison, tests: TestRun | None) -> 
 
     diagnostics = session.diagnostics
     try:
-        gates = evaluate(session.config, comparison, session.repo, tests)
+        gates = evaluate(session.config, comparison, session.repo, tests, session.store)
     except ConfigError as exc:
         diagnostics.error("", f"gates: {exc}", cause="config")
         gates = GateReport()

@@ -28,12 +28,12 @@ from mlci.config import Config
 from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
 from mlci.diff.formats import Scalar
 from mlci.diff.selectors import TESTS_FILE, is_glob, label, select
+from mlci.dvc.store import ObjectStore
 from mlci.errors import ConfigError, InputError
 from mlci.gates.results import GateReport, GateResult
 from mlci.gates.rules import (
-    ArtifactGate,
     Finding,
-    MetricGate,
+    Judgement,
     beyond,
     bound_findings,
     combine,
@@ -43,10 +43,10 @@ from mlci.gates.rules import (
     missing_finding,
     movement,
     noise_band_findings,
-    parse_gates,
     pct,
     significance_findings,
 )
+from mlci.gates.specs import ArtifactGate, MetricGate, gate_location
 from mlci.gates.stats import BootstrapInterval, paired_bootstrap
 from mlci.modeltests.results import TestRun
 from mlci.numbers import format_size
@@ -55,19 +55,19 @@ from mlci.repo.snapshot import open_snapshot
 
 
 def evaluate(config: Config, comparison: Comparison, repo: Repository,
-             tests: TestRun | None = None) -> GateReport:
+             tests: TestRun | None = None, store: ObjectStore | None = None) -> GateReport:
     """Judge every configured gate; return the results (one per matched metric or artifact)
-    and warnings. Raises ConfigError when a gate names nothing that exists, InputError when a
+    and warnings. Significance samples kept by DVC are read through ``store`` (the
+    session's). Raises ConfigError when a gate names nothing that exists, InputError when a
     significance samples file is malformed or its rows do not pair up."""
-    gates = parse_gates(config)
     metrics = _metric_table(comparison, tests)
     results: list[GateResult] = []
-    run = _Run(config, comparison, repo)
-    for index, gate in enumerate(gates):
+    run = _Run(config, comparison, repo, store)
+    for gate in config.gates:
         if isinstance(gate, MetricGate):
-            results.extend(_metric_gate(run, index, gate, metrics))
+            results.extend(_metric_gate(run, gate, metrics))
         else:
-            results.extend(_artifact_gate(config, index, gate, comparison))
+            results.extend(_artifact_gate(config, gate, comparison))
     return GateReport(gates=tuple(results), warnings=tuple(run.warnings))
 
 
@@ -78,6 +78,7 @@ class _Run:
     config: Config
     comparison: Comparison
     repo: Repository
+    store: ObjectStore | None = None
     warnings: list[str] = field(default_factory=list)
     history_cache: dict[str, Any] = field(default_factory=dict)  # metric values per commit
 
@@ -91,18 +92,17 @@ def _metric_table(comparison: Comparison, tests: TestRun | None
     return table
 
 
-def _gate_error(config: Config, index: int, name: str, message: str) -> str:
-    source = str(config.path) if config.path else "mlci.yaml"
-    return f"{source}: gates.{index} ({name!r}): {message}"
+def _gate_error(config: Config, gate: MetricGate | ArtifactGate, message: str) -> str:
+    return f"{gate_location(config.source, gate.index, gate.name)}: {message}"
 
 
-def _metric_gate(run: _Run, index: int, gate: MetricGate,
-                 metrics: dict[tuple[str, str], MetricChange]) -> list[GateResult]:
+def _metric_gate(run: _Run, gate: MetricGate, metrics: dict[tuple[str, str], MetricChange]
+                 ) -> list[GateResult]:
     config = run.config
     try:
         matches = select(gate.selector, metrics)
     except InputError as exc:
-        raise ConfigError(_gate_error(config, index, gate.name, str(exc))) from None
+        raise ConfigError(_gate_error(config, gate, str(exc))) from None
     if not matches and gate.significance is not None and not is_glob(gate.selector):
         # The metric can be the mean of the samples alone.
         return [_judge(run, gate, gate.name, gate.selector, None)]
@@ -111,8 +111,7 @@ def _metric_gate(run: _Run, index: int, gate: MetricGate,
         hint = f" (known metrics: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" \
             if known else " (no metrics were found at base or head)"
         raise ConfigError(_gate_error(
-            config, index, gate.name,
-            f"metric {gate.selector!r} is not found at base or head{hint}"))
+            config, gate, f"metric {gate.selector!r} is not found at base or head{hint}"))
     several = is_glob(gate.selector)
     results = []
     for file, key in matches:
@@ -139,10 +138,10 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
     base_mean: float | None = None
     findings: list[Finding] = []
     if gate.significance is not None:
-        interval, base_mean, note = _bootstrap(gate, run.comparison, run.repo)
+        interval, base_mean, note = _bootstrap(gate, run)
         if note:
             run.warnings.append(f"gate {name!r}: {note}")
-            findings.append(Finding("warn", note, "note"))
+            findings.append(Finding("warn", note, "note", applied=False))
     if change is None:  # a significance gate on the samples alone
         assert interval is not None or findings
         base_value: Scalar = base_mean
@@ -153,10 +152,10 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
         base_value, head_value = change.base, change.head
         present_base, present_head = change.in_base, change.in_head
 
-    def result(status_reason: tuple[str, str], delta: float | None = None) -> GateResult:
-        status, reason = status_reason
-        return GateResult(name=name, metric=metric, status=status,  # type: ignore[arg-type]
-                          reason=reason, severity=gate.severity, base=_plain(base_value),
+    def result(judgement: Judgement, delta: float | None = None) -> GateResult:
+        return GateResult(name=name, metric=metric, status=judgement.status(gate.severity),
+                          rule=judgement.rule, reason=judgement.reason,
+                          severity=gate.severity, base=_plain(base_value),
                           head=_plain(head_value), delta=delta, kind="metric",
                           interval=(interval.low, interval.high) if interval else None)
 
@@ -168,7 +167,8 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
     head = finite(head_value)
     if head is None:
         return result(combine([*findings, Finding(
-            "fail", f"{key} is {_describe(head_value)} at head, not a finite number")], ""))
+            "fail", f"{key} is {_describe(head_value)} at head, not a finite number",
+            applied=False)], ""))
     findings += bound_findings(gate, head)
     base = finite(base_value)
     relative = gate.has_relative_rules or gate.significance is not None or (
@@ -206,7 +206,7 @@ def _describe(value: Scalar) -> str:
     return repr(value) if isinstance(value, str) else fmt(value)
 
 
-def _bootstrap(gate: MetricGate, comparison: Comparison, repo: Repository
+def _bootstrap(gate: MetricGate, run: _Run
                ) -> tuple[BootstrapInterval | None, float | None, str | None]:
     """The bootstrap interval of the paired difference and the base mean, or a note saying
     why it could not be computed (samples absent at a revision)."""
@@ -215,9 +215,11 @@ def _bootstrap(gate: MetricGate, comparison: Comparison, repo: Repository
     spec = gate.significance
     assert spec is not None
     sides = []
+    comparison, repo = run.comparison, run.repo
     for side, revision in (("base", comparison.base), ("head", comparison.head)):
         snapshot = open_snapshot(repo, revision, side)
-        scores = read_scores(snapshot, repo.root, spec.samples, spec.column, spec.id, gate.name)
+        scores = read_scores(snapshot, repo.root, spec.samples, spec.column, spec.id, gate.name,
+                             run.store)
         if scores is None:
             return None, None, (f"significance not computed: {spec.samples} is not at {side} "
                                 f"({revision.short}); the drop rules use the metric values")
@@ -229,19 +231,19 @@ def _bootstrap(gate: MetricGate, comparison: Comparison, repo: Repository
 
 
 # -- artifacts -----------------------------------------------------------------------------
-def _artifact_gate(config: Config, index: int, gate: ArtifactGate, comparison: Comparison
+def _artifact_gate(config: Config, gate: ArtifactGate, comparison: Comparison
                    ) -> list[GateResult]:
     matches = [a for a in comparison.artifacts if _artifact_matches(gate.pattern, a)]
     if not matches:
         if not comparison.artifacts:
             raise ConfigError(_gate_error(
-                config, index, gate.name,
+                config, gate,
                 f"artifact {gate.pattern!r}: the comparison lists no artifacts at all (is "
                 "the artifact diff available in this mlci, and is the path tracked by DVC, "
                 "Git LFS or `artifacts:`?)"))
         known = sorted(a.path for a in comparison.artifacts)
         raise ConfigError(_gate_error(
-            config, index, gate.name,
+            config, gate,
             f"artifact {gate.pattern!r} is not found at base or head (known artifacts: "
             f"{', '.join(known[:12])}{', ...' if len(known) > 12 else ''})"))
     several = is_glob(gate.pattern) or len(matches) > 1
@@ -262,10 +264,10 @@ def _judge_artifact(gate: ArtifactGate, name: str, change: ArtifactChange) -> Ga
     head_size = change.head.size if change.head else None
     findings: list[Finding] = []
 
-    def result(status_reason: tuple[str, str], delta: float | None = None) -> GateResult:
-        status, reason = status_reason
-        return GateResult(name=name, metric=change.path, status=status,  # type: ignore[arg-type]
-                          reason=reason, severity=gate.severity, base=base_size,
+    def result(judgement: Judgement, delta: float | None = None) -> GateResult:
+        return GateResult(name=name, metric=change.path, status=judgement.status(gate.severity),
+                          rule=judgement.rule, reason=judgement.reason,
+                          severity=gate.severity, base=base_size,
                           head=head_size, delta=delta, kind="artifact")
 
     if change.head is None or change.status == "deleted":
@@ -275,7 +277,7 @@ def _judge_artifact(gate: ArtifactGate, name: str, change: ArtifactChange) -> Ga
     if gate.max_size is not None:
         if head_size is None:
             findings.append(Finding("warn", "its size at head is unknown, so max_size could "
-                                            "not be checked"))
+                                            "not be checked", applied=False))
         elif beyond(head_size, gate.max_size):
             findings.append(Finding("fail", f"{format_size(head_size)} is over the "
                                             f"{gate.max_size_text} allowed (limit inclusive)"))
@@ -310,10 +312,10 @@ def _growth(gate: ArtifactGate, change: ArtifactChange, base: int | None, head: 
             return missing_finding(gate.on_missing, "it is new (no base size), so "
                                                     "max_growth_pct does not apply")
         return Finding("warn", "its size at base is unknown, so max_growth_pct could not be "
-                               "checked")
+                               "checked", applied=False)
     if head is None:
         return Finding("warn", "its size at head is unknown, so max_growth_pct could not be "
-                               "checked")
+                               "checked", applied=False)
     allowed = gate.max_growth_pct / 100 * base
     if beyond(head - base, allowed, base, head):
         zero = "; the base size is 0, so any growth exceeds it" if base == 0 else ""
@@ -330,12 +332,12 @@ def _files_changed(gate: ArtifactGate, change: ArtifactChange) -> Finding:
         if change.base is not None and change.base.nfiles is None and (
                 change.head is not None and change.head.nfiles is None):
             return Finding("warn", "it is not a directory, so max_files_changed_pct does not "
-                                   "apply")
+                                   "apply", applied=False)
         return Finding("warn", "the files inside could not be listed, so "
-                               "max_files_changed_pct could not be checked")
+                               "max_files_changed_pct could not be checked", applied=False)
     if not change.complete:
         return Finding("warn", "the file-level diff is incomplete, so max_files_changed_pct "
-                               "could not be checked")
+                               "could not be checked", applied=False)
     total = change.base.nfiles if change.base and change.base.nfiles else None
     if total is None:
         return missing_finding(gate.on_missing, "it has no base file count, so "
@@ -346,6 +348,3 @@ def _files_changed(gate: ArtifactGate, change: ArtifactChange) -> Finding:
     if beyond(changed, gate.max_files_changed_pct / 100 * total, total):
         return Finding("fail", f"{text}; at most {limit} allowed (limit inclusive)")
     return Finding("pass", f"{text}; at most {limit} allowed")
-
-
-# -- the command's one call ----------------------------------------------------------------

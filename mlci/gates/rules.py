@@ -1,4 +1,4 @@
-"""Gate specifications (from ``gates:`` in mlci.yaml) and the rules that judge one value.
+"""The rules that judge one value against a gate spec (``mlci.gates.specs``).
 
 Tie rule: every limit is inclusive. A drop exactly equal to ``max_drop`` (or ``max_drop_pct``)
 passes, a value exactly at ``min``/``max`` passes, a gain exactly equal to ``min_gain`` passes;
@@ -16,166 +16,54 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
 
-from mlci.config import Config
 from mlci.diff.formats import Scalar, is_number
-from mlci.errors import ConfigError
-from mlci.gates.results import GateStatus, Severity
+from mlci.gates.results import GateStatus, RuleOutcome, Severity, effect, implied_rule
+from mlci.gates.specs import Direction, MetricGate, OnMissing
 from mlci.gates.stats import BootstrapInterval
-from mlci.numbers import format_value, parse_size
+from mlci.numbers import format_value
 
-Direction = Literal["higher", "lower"]
-OnMissing = Literal["fail", "warn", "skip"]
-
-DEFAULT_SEVERITY: Severity = "fail"
-DEFAULT_ON_MISSING: OnMissing = "warn"
-DEFAULT_CONFIDENCE = 0.95
-DEFAULT_RESAMPLES = 10_000
-DEFAULT_HISTORY_COMMITS = 10
-DEFAULT_HISTORY_K = 2.0
 REL_TOLERANCE = 1e-9  # how close to a limit counts as exactly at it
 
-_METRIC_RULES = ("min", "max", "max_drop", "max_drop_pct", "min_gain", "min_gain_pct")
-_RELATIVE_RULES = ("max_drop", "max_drop_pct", "min_gain", "min_gain_pct")
-_ARTIFACT_RULES = ("max_size", "max_growth_pct", "max_files_changed_pct")
 _RANK: dict[str, int] = {"skipped": 0, "pass": 1, "warn": 2, "inconclusive": 3, "fail": 4}
+# Which rule outcome tells the gate's story when several rules disagree: one broken rule is
+# the news; a rule that could not be applied outranks the rules that held.
+_OUTCOME_RANK: dict[RuleOutcome, int] = {"held": 0, "not-applied": 1, "inconclusive": 2,
+                                         "broken": 3}
+_ON_MISSING: dict[OnMissing, GateStatus] = {"fail": "fail", "warn": "warn", "skip": "skipped"}
 
 
-@dataclass(frozen=True)
-class Significance:
-    samples: str
-    column: str
-    id: str | None = None
-    confidence: float = DEFAULT_CONFIDENCE
-    resamples: int = DEFAULT_RESAMPLES
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class HistoryBand:
-    commits: int = DEFAULT_HISTORY_COMMITS
-    k: float = DEFAULT_HISTORY_K
-
-
-@dataclass(frozen=True)
-class MetricGate:
-    name: str
-    selector: str
-    direction: Direction | None = None
-    min: float | None = None
-    max: float | None = None
-    max_drop: float | None = None
-    max_drop_pct: float | None = None
-    min_gain: float | None = None
-    min_gain_pct: float | None = None
-    severity: Severity = DEFAULT_SEVERITY
-    on_missing: OnMissing = DEFAULT_ON_MISSING
-    significance: Significance | None = None
-    history: HistoryBand | None = None
-    named: bool = False  # the user gave the gate a name
-
-    @property
-    def has_relative_rules(self) -> bool:
-        return any(getattr(self, rule) is not None for rule in _RELATIVE_RULES)
-
-
-@dataclass(frozen=True)
-class ArtifactGate:
-    name: str
-    pattern: str
-    max_size: int | None = None
-    max_size_text: str = ""  # as the user wrote it ("200MB")
-    max_growth_pct: float | None = None
-    max_files_changed_pct: float | None = None
-    severity: Severity = DEFAULT_SEVERITY
-    on_missing: OnMissing = DEFAULT_ON_MISSING
-    named: bool = False
-
-
-Gate = MetricGate | ArtifactGate
-
-
-def _where(config: Config, index: int, label: str) -> str:
-    source = str(config.path) if config.path else "mlci.yaml"
-    return f"{source}: gates.{index} ({label!r})"
-
-
-def parse_gates(config: Config) -> list[Gate]:
-    """The configured gates as typed values; raises ConfigError naming the gate for
-    combinations the schema cannot express (a drop rule without a direction, ...)."""
-    return [_parse_gate(config, index, raw) for index, raw in enumerate(config.gates)]
-
-
-def _parse_gate(config: Config, index: int, raw: dict[str, Any]) -> Gate:
-    label = str(raw.get("name") or raw.get("metric") or raw.get("artifact") or f"#{index}")
-    where = _where(config, index, label)
-
-    def fail(message: str) -> ConfigError:
-        return ConfigError(f"{where}: {message}")
-
-    common: dict[str, Any] = {"name": label, "named": "name" in raw,
-                              "severity": raw.get("severity", DEFAULT_SEVERITY),
-                              "on_missing": raw.get("on_missing", DEFAULT_ON_MISSING)}
-    if "direction" in raw and raw["direction"] not in ("higher", "lower"):
-        raise fail(f"direction must be 'higher' or 'lower', got {raw['direction']!r}")
-    if "artifact" in raw:
-        wrong = [k for k in (*_METRIC_RULES, "direction", "significance", "history") if k in raw]
-        if wrong:
-            raise fail(f"{', '.join(wrong)} apply to metric gates; an artifact gate takes "
-                       f"{', '.join(_ARTIFACT_RULES)}")
-        if not any(k in raw for k in _ARTIFACT_RULES):
-            raise fail(f"no rule: set at least one of {', '.join(_ARTIFACT_RULES)}")
-        try:
-            max_size = parse_size(raw["max_size"]) if "max_size" in raw else None
-        except ValueError as exc:
-            raise fail(f"max_size: {exc}") from None
-        size_text = str(raw.get("max_size", "")).strip()
-        return ArtifactGate(pattern=str(raw["artifact"]), max_size=max_size,
-                            max_size_text=f"{size_text} B" if size_text.isdigit() else size_text,
-                            max_growth_pct=raw.get("max_growth_pct"),
-                            max_files_changed_pct=raw.get("max_files_changed_pct"), **common)
-    if "metric" not in raw:
-        raise fail("a gate needs `metric:` (a metric key) or `artifact:` (a path)")
-    wrong = [k for k in _ARTIFACT_RULES if k in raw]
-    if wrong:
-        raise fail(f"{', '.join(wrong)} apply to artifact gates; a metric gate takes "
-                   f"{', '.join(_METRIC_RULES)}, significance, history")
-    if not any(k in raw for k in (*_METRIC_RULES, "significance", "history")):
-        raise fail(f"no rule: set at least one of {', '.join(_METRIC_RULES)}, significance, "
-                   "history")
-    needs_direction = [k for k in (*_RELATIVE_RULES, "significance", "history") if k in raw]
-    if needs_direction and "direction" not in raw:
-        raise fail(f"{needs_direction[0]} needs `direction: higher` or `direction: lower` "
-                   "(which way is better for this metric)")
-    if "min" in raw and "max" in raw and raw["min"] > raw["max"]:
-        raise fail(f"min ({raw['min']}) is greater than max ({raw['max']})")
-    significance = None
-    if "significance" in raw:
-        s = raw["significance"]
-        significance = Significance(
-            samples=str(s["samples"]), column=str(s["column"]), id=s.get("id"),
-            confidence=float(s.get("confidence", DEFAULT_CONFIDENCE)),
-            resamples=int(s.get("resamples", DEFAULT_RESAMPLES)), seed=int(s.get("seed", 0)))
-    history = None
-    if "history" in raw:
-        h = raw["history"] or {}
-        history = HistoryBand(commits=int(h.get("commits", DEFAULT_HISTORY_COMMITS)),
-                              k=float(h.get("k", DEFAULT_HISTORY_K)))
-    rules: dict[str, Any] = {k: raw.get(k) for k in _METRIC_RULES}
-    return MetricGate(selector=str(raw["metric"]), direction=raw.get("direction"),
-                      significance=significance, history=history, **rules, **common)
-
-
-# -- findings ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Finding:
-    """What one rule found: a status and the words that explain it."""
+    """What one rule found: a status (before severity) and the words that explain it."""
 
     status: GateStatus
     text: str
-    rule: str = ""  # "drop": max_drop/max_drop_pct, which a noise band may soften;
+    role: str = ""  # "drop": max_drop/max_drop_pct, which a noise band may soften;
     # "note": context always shown in the reason
+    applied: bool = True  # False: the rule could not be applied (missing or unusable value)
+
+    @property
+    def outcome(self) -> RuleOutcome | None:
+        """The rule's own outcome; None for a note that only gives context."""
+        if not self.applied:
+            return "not-applied"
+        if self.role == "note":
+            return None
+        return implied_rule(self.status)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A gate's findings summed up: its worst finding, its rules' outcome, its reason."""
+
+    finding: GateStatus
+    rule: RuleOutcome
+    reason: str
+
+    def status(self, severity: Severity) -> GateStatus:
+        """What the gate means for the verdict (see ``results.effect``)."""
+        return effect(self.finding, severity)
 
 
 def worst(findings: Sequence[Finding]) -> GateStatus:
@@ -184,18 +72,20 @@ def worst(findings: Sequence[Finding]) -> GateStatus:
     return max((f.status for f in findings), key=lambda s: _RANK[s])
 
 
-def combine(findings: Sequence[Finding], lead: str) -> tuple[GateStatus, str]:
-    """The gate's status (its worst finding) and a reason: ``lead``, then the findings that
-    decided the status."""
+def combine(findings: Sequence[Finding], lead: str) -> Judgement:
+    """The gate's worst finding, its rules' outcome and a reason: ``lead``, then the findings
+    that decided the status."""
     status = worst(findings)
-    texts = [f.text for f in findings if f.status == status or f.rule == "note"] or [
+    texts = [f.text for f in findings if f.status == status or f.role == "note"] or [
         f.text for f in findings]
-    return status, "; ".join(t for t in (lead, *texts) if t)
+    outcomes = [f.outcome for f in findings if f.outcome is not None]
+    rule = max(outcomes, key=lambda o: _OUTCOME_RANK[o]) if outcomes else "held"
+    return Judgement(status, rule, "; ".join(t for t in (lead, *texts) if t))
 
 
 def missing_finding(on_missing: OnMissing, text: str) -> Finding:
-    status: GateStatus = {"fail": "fail", "warn": "warn", "skip": "skipped"}[on_missing]  # type: ignore[assignment]
-    return Finding(status, f"{text} (on_missing: {on_missing})")
+    return Finding(_ON_MISSING[on_missing], f"{text} (on_missing: {on_missing})",
+                   applied=False)
 
 
 def beyond(value: float, limit: float, *scale: float) -> bool:
@@ -214,8 +104,8 @@ def pct(value: float) -> str:
 
 
 def finite(value: Scalar) -> float | None:
-    if is_number(value) and math.isfinite(float(value)):  # type: ignore[arg-type]
-        return float(value)  # type: ignore[arg-type]
+    if is_number(value) and math.isfinite(float(value)):
+        return float(value)
     return None
 
 
@@ -324,7 +214,8 @@ def noise_band_findings(gate: MetricGate, base: float, head: float, band: float 
         return [*findings, Finding("pass" if drop_rules else "warn",
                                    f"not enough history for a noise band ({values} "
                                    f"value{'s' if values != 1 else ''} in the last "
-                                   f"{gate.history.commits} commits, 2 needed)", "note")]
+                                   f"{gate.history.commits} commits, 2 needed)", "note",
+                                   applied=drop_rules)]
     drop = drop_of(gate.direction, base, head)
     spread = (f"the usual run-to-run spread of {fmt(band)} ({gate.history.k:g} standard "
               f"deviations over {values} commits)")
@@ -333,8 +224,8 @@ def noise_band_findings(gate: MetricGate, base: float, head: float, band: float 
             return [*findings, Finding("fail", f"the drop is beyond {spread}")]
         return [*findings, Finding("pass", f"any drop is within {spread}")]
     if not beyond(drop, band, base, head):
-        return [Finding("warn", f"{f.text}, but the drop is within {spread}", f.rule)
-                if f.status == "fail" and f.rule == "drop" else f for f in findings]
+        return [Finding("warn", f"{f.text}, but the drop is within {spread}", f.role)
+                if f.status == "fail" and f.role == "drop" else f for f in findings]
     return findings
 
 

@@ -7,12 +7,11 @@ import csv
 import io
 import json
 import math
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlci.dvc import cache as dvc_cache
-from mlci.dvc.dvcfiles import DvcOutput, tracked_outputs
+from mlci.dvc.dvcfiles import read_outputs
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
 from mlci.repo.snapshot import Snapshot
 
@@ -30,59 +29,28 @@ def _where(snapshot: Snapshot) -> str:
         f"{snapshot.side} ({snapshot.revision.short})"
 
 
-def _from_dvc(snapshot: Snapshot, root: Path, path: str) -> tuple[bytes | None, str | None]:
+def _from_dvc(snapshot: Snapshot, store: ObjectStore, path: str
+              ) -> tuple[bytes | None, str | None]:
     """The file's bytes through DVC (a tracked file, or a file inside a tracked directory):
-    (data, None), or (None, why not) when DVC tracks it but its object is unavailable, or
+    (data, None), or (None, why not) when DVC tracks it but it cannot be read, or
     (None, None) when DVC does not track it."""
-    for output in tracked_outputs(snapshot):
-        covers = output.path == path or path.startswith(output.path.rstrip("/") + "/")
-        if output.hash_problem is not None and covers:
-            return None, output.hash_problem
-        if output.md5 is None:
-            continue
-        if output.path == path and not output.is_dir:
-            data = _object(root, output, output.md5)
-            return data, None if data is not None else (
-                f"{path} is a DVC output whose object {output.md5} is neither in the local "
-                "cache nor on its remote (run `dvc pull` for it)")
-        if output.is_dir and path.startswith(output.path.rstrip("/") + "/"):
-            manifest = _object(root, output, output.md5)
-            if manifest is None:
-                return None, (f"{path} is inside the DVC directory {output.path}, whose "
-                              f"manifest {output.md5} is unavailable (run `dvc pull`)")
-            relpath = posixpath.relpath(path, output.path)
-            try:
-                entries = json.loads(manifest)
-                md5 = next((e["md5"] for e in entries if e.get("relpath") == relpath), None)
-            except (ValueError, TypeError, KeyError, AttributeError):
-                return None, f"the DVC manifest {output.md5} of {output.path} is malformed"
-            if md5 is None:
-                return None, None
-            if not dvc_cache.is_md5(md5, directory_allowed=False):
-                return None, (f"the DVC manifest {output.md5} of {output.path} gives {relpath} "
-                              f"the md5 {dvc_cache.describe_value(md5)}, not a DVC file hash "
-                              "(32 lowercase hex digits)")
-            data = _object(root, output, md5)
-            return data, None if data is not None else (
-                f"{path} (in DVC directory {output.path}) is not in the local cache or on "
-                "its remote (run `dvc pull`)")
-    return None, None
-
-
-def _object(root: Path, output: DvcOutput, md5: str) -> bytes | None:
-    """The object from the local cache, else from the output's DVC remote (one object, read
-    without pulling it into the user's cache)."""
-    data = dvc_cache.read_object(root, md5, output.legacy_hash)
-    if data is not None:
-        return data
-    from mlci.dvc.remote import fetch_object
-
-    return fetch_object(root, md5, output.legacy_hash, output.remote)
+    found = read_outputs(snapshot).covering(path)
+    if found is None:
+        return None, None
+    output, inner = found
+    try:
+        return store.output_file(output, inner, what=path), None
+    except InputError as exc:  # a hash that is not one, a malformed manifest
+        return None, str(exc)
+    except ObjectUnavailable as exc:
+        return None, f"{exc.reason} (run `dvc push` where it was produced, or `dvc pull`)"
 
 
 def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_column: str | None,
-                gate: str) -> Scores | None:
-    """The scores in ``path`` at the snapshot, or None when the file is not there.
+                gate: str, store: ObjectStore | None = None) -> Scores | None:
+    """The scores in ``path`` at the snapshot, or None when the file is not there. A DVC
+    output is read through ``store`` (without it: one opened with the base's DVC
+    configuration, never a head's, which is the pull request's).
 
     CSV/TSV (a header row), JSON Lines (one object per line) or a JSON list of objects;
     booleans count as 1 and 0.
@@ -94,7 +62,11 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
     except InputError as exc:
         raise InputError(f"gate {gate!r}: {exc}") from None
     if data is None:
-        data, problem = _from_dvc(snapshot, root, path)
+        if store is None:
+            trusted = snapshot if snapshot.side == "base" else \
+                default_base(getattr(snapshot, "repo", None))
+            store = open_store(root, base=trusted)
+        data, problem = _from_dvc(snapshot, store, path)
         if problem is not None:
             raise InputError(f"{where}: {problem}")
         if data is None:

@@ -26,6 +26,7 @@ from typing import Any
 from mlci.config import CONFIG_NAME, MAX_MESSAGE, Config, FileSpec, load_config
 from mlci.diff.formats import Flat, file_format, is_number, parse
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError, InputError
+from mlci.gates.specs import metric_gates
 from mlci.hooks.common import (
     NO_COMMIT,
     WorkTreeSnapshot,
@@ -97,14 +98,11 @@ def _gate_patterns(config: Config, path: str) -> list[tuple[str, str, bool]]:
     """(gate name, key pattern, names this file) of every metric gate that can apply to
     ``path``: ``file:key`` gates of this file and bare-key gates."""
     patterns = []
-    for gate in config.gates:
-        metric = gate.get("metric")
-        if not isinstance(metric, str):
-            continue
-        file, sep, key = metric.rpartition(":")
+    for gate in metric_gates(config.gates):
+        file, sep, key = gate.selector.rpartition(":")
         if sep and file != path:
             continue
-        patterns.append((str(gate.get("name", metric)), key if sep else metric, bool(sep)))
+        patterns.append((gate.name, key if sep else gate.selector, bool(sep)))
     return patterns
 
 
@@ -155,7 +153,7 @@ def number_problems(path: str, kind: str, values: Flat, committed: Flat | None,
     for key, value in values.items():
         if kind == "metrics" and isinstance(value, str) and _looks_numeric(value):
             problems.append(f"{path}: {key} is the string {value!r}; write it as a number")
-        elif kind == "metrics" and is_number(value) and not math.isfinite(float(value)):  # type: ignore[arg-type]
+        elif kind == "metrics" and is_number(value) and not math.isfinite(float(value)):
             problems.append(f"{path}: {key} is {value} (not a finite number)")
         elif committed is not None and is_number(committed.get(key)) and not is_number(value):
             problems.append(f"{path}: {key} was the number {committed[key]} at HEAD and is now "

@@ -96,11 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from mlci.diff.collect import collect
         from mlci.gates.analysis import analyse
+        from mlci.gates.specs import ArtifactGate
         from mlci.session import SessionRequest, open_session
 
         # Data and models are diffed only for artifact gates: that may reach the DVC remote.
         parts = ["metrics", "params"] + (
-            ["artifacts"] if any("artifact" in gate for gate in config.gates) else [])
+            ["artifacts"] if any(isinstance(g, ArtifactGate) for g in config.gates) else [])
         with open_session(SessionRequest(repo=root, config=args.config, base=base,
                                          head=head)) as session:
             analysis = analyse(session, collect(session, parts), None)

@@ -8,18 +8,17 @@ is read-only and lives outside the user's working tree, which mlci never writes 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import posixpath
 import shutil
 import stat
 import tempfile
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
 from mlci.config import Config
-from mlci.dvc.cache import cache_dir, describe_value, is_md5, object_path, read_object
-from mlci.dvc.dvcfiles import DvcOutput, tracked_outputs
+from mlci.dvc.cache import cache_dir
+from mlci.dvc.dvcfiles import DvcOutput, TrackedOutputs, read_outputs
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import EnvironmentFailure, InputError
 from mlci.repo.git import Repository
 from mlci.repo.paths import confined
@@ -49,13 +48,12 @@ def normalize_path(root: Path, path: str | os.PathLike[str]) -> str:
     return text
 
 
-def _safe_relpath(relpath: Any, where: str) -> PurePosixPath:
-    if not isinstance(relpath, str) or not relpath:
-        raise InputError(f"{where}: manifest entry without a relpath")
-    parts = PurePosixPath(relpath)
-    if parts.is_absolute() or ".." in parts.parts:
-        raise InputError(f"{where}: manifest entry {relpath!r} points outside the directory")
-    return parts
+def _unavailable(where: str, md5: str, cache: Path, exc: ObjectUnavailable
+                 ) -> EnvironmentFailure:
+    return EnvironmentFailure(
+        f"{where}: DVC object {md5} is neither in the local cache ({cache}) nor on the DVC "
+        f"remote ({exc.detail}); push it (`dvc push`) from the commit that produced it, or "
+        "`dvc fetch` it here")
 
 
 def _make_read_only(path: Path) -> None:
@@ -85,15 +83,18 @@ class Materializer:
     Each (commit, path) is materialised once and reused; ``close()`` removes everything.
     """
 
-    def __init__(self, repo: Repository, config: Config,
-                 directory: Path | None = None) -> None:
+    def __init__(self, repo: Repository, config: Config, directory: Path | None = None, *,
+                 base: Revision | None = None, store: ObjectStore | None = None) -> None:
         self.repo = repo
         self.root = repo.root
         self.config = config
         self.directory = directory or Path(tempfile.mkdtemp(prefix="mlci-artifacts-"))
+        self.base = base  # the target branch: its DVC configuration opens the remotes
+        self._store = store
+        self._own_store = store is None
         self._done: dict[tuple[str, str], Path] = {}
         self._snapshots: dict[str, Snapshot] = {}
-        self._outputs: dict[str, list[DvcOutput]] = {}
+        self._outputs: dict[str, TrackedOutputs] = {}
 
     # -- public ------------------------------------------------------------------------
     def materialize(self, revision: Revision, path: str | os.PathLike[str],
@@ -125,6 +126,8 @@ class Materializer:
         return target
 
     def close(self) -> None:
+        if self._store is not None and self._own_store:
+            self._store.close()
         if self.directory.exists():
             _make_writable(self.directory)
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -164,11 +167,11 @@ class Materializer:
                     self._write(target / file[len(prefix):],
                                 self._lfs_object(content, f"{file} at {side}"))
             return
-        output = self._dvc_output(snapshot, path)
-        if output is None:
+        found = self._dvc_output(snapshot, path)
+        if found is None:
             raise ArtifactMissing(f"{where}: no such file or directory in git, and no DVC "
                                   "output (.dvc file or dvc.lock) tracks it")
-        self._materialize_dvc(output, path, where, target)
+        self._materialize_dvc(*found, where, target)
 
     def _escaping_links(self, directory: str, names: list[str]) -> set[str]:
         """For copytree: the entries of ``directory`` that are symlinks leading outside the
@@ -204,44 +207,33 @@ class Materializer:
                                      "(its sha256 does not match the pointer)")
         return content
 
-    def _dvc_output(self, snapshot: Snapshot, path: str) -> DvcOutput | None:
+    @property
+    def store(self) -> ObjectStore:
+        """The DVC object store; remotes are opened with the base revision's configuration
+        (without one given: the default base, the merge-base with the default branch)."""
+        if self._store is None:
+            base = self._snapshot(self.base, "base") if self.base is not None else \
+                default_base(self.repo)
+            self._store = open_store(self.root, base=base, remote=self.config.dvc_remote)
+        return self._store
+
+    def _dvc_output(self, snapshot: Snapshot, path: str) -> tuple[DvcOutput, str] | None:
         key = snapshot.revision.sha + (":workspace" if snapshot.revision.workspace else "")
         if key not in self._outputs:
-            self._outputs[key] = tracked_outputs(snapshot)
-        for output in self._outputs[key]:
-            if output.path == path or (output.is_dir and path.startswith(output.path + "/")):
-                return output
-        return None
-
-    def _object(self, output: DvcOutput, md5: str, where: str) -> bytes:
-        data = read_object(self.root, md5, output.legacy_hash)
-        if data is not None:
-            return data
-        remote = output.remote or self.config.dvc_remote
-        from mlci.dvc.remote import fetch_object
-
-        problems: list[str] = []
-        fetched = fetch_object(self.root, md5, output.legacy_hash, remote, problems)
-        if fetched is not None:
-            return fetched
-        why = f" ({'; '.join(problems)})" if problems else ""
-        raise EnvironmentFailure(
-            f"{where}: DVC object {md5} is neither in the local cache "
-            f"({cache_dir(self.root)}) nor on the DVC remote{why}; push it (`dvc push`) "
-            "from the commit that produced it, or `dvc fetch` it here")
+            self._outputs[key] = read_outputs(snapshot)
+        return self._outputs[key].covering(path)
 
     def _copy_object(self, output: DvcOutput, md5: str, where: str, target: Path) -> None:
-        # From the local cache by file copy, so a large model never sits in memory whole.
-        cache = cache_dir(self.root)
-        for legacy in (output.legacy_hash, not output.legacy_hash):
-            source = object_path(cache, md5, legacy)
-            if source.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
-                return
-        self._write(target, self._object(output, md5, where))
+        # By file copy, so a large model never sits in memory whole.
+        try:
+            source = self.store.path(md5, legacy=output.legacy_hash, remote=output.remote,
+                                     what=f"{where}: DVC object")
+        except ObjectUnavailable as exc:
+            raise _unavailable(where, md5, cache_dir(self.root), exc) from None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
-    def _materialize_dvc(self, output: DvcOutput, path: str, where: str,
+    def _materialize_dvc(self, output: DvcOutput, inner: str, where: str,
                          target: Path) -> None:
         if output.hash_problem:
             raise InputError(f"{where}: {output.hash_problem}")
@@ -251,27 +243,18 @@ class Materializer:
         if not output.is_dir:
             self._copy_object(output, output.md5, where, target)
             return
-        manifest_where = f"{where}: manifest {output.md5}"
         try:
-            entries = json.loads(self._object(output, output.md5, where))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{manifest_where}: invalid JSON: {exc}") from exc
-        if not isinstance(entries, list):
-            raise InputError(f"{manifest_where}: expected a list of {{md5, relpath}}")
-        inner = path[len(output.path):].lstrip("/")
+            entries = self.store.manifest(output, what=f"{where}: manifest")
+        except ObjectUnavailable as exc:
+            raise _unavailable(where, output.md5, cache_dir(self.root), exc) from None
         found = False
-        for entry in entries:
-            if not isinstance(entry, dict) or not is_md5(entry.get("md5"),
-                                                         directory_allowed=False):
-                raise InputError(f"{manifest_where}: entry {describe_value(entry)} has no md5 "
-                                 "that is a DVC file hash (32 lowercase hex digits)")
-            relpath = _safe_relpath(entry.get("relpath"), manifest_where).as_posix()
+        for relpath, md5 in entries:
             if inner and relpath != inner and not relpath.startswith(inner + "/"):
                 continue
             found = True
             destination = target if relpath == inner else target / relpath[
                 len(inner):].lstrip("/")
-            self._copy_object(output, entry["md5"], where, destination)
+            self._copy_object(output, md5, where, destination)
         if not found:
             if inner:
                 raise ArtifactMissing(f"{where}: the DVC directory {output.path} has no "

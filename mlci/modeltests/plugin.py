@@ -289,7 +289,8 @@ class _Context:
         if self._materializer is None:
             from mlci.modeltests.materialize import Materializer
 
-            self._materializer = Materializer(self.repo, self.config)
+            self._materializer = Materializer(self.repo, self.config,
+                                              base=self.revisions.base)
         return self._materializer.materialize(revision, path, side)
 
     def close(self) -> None:

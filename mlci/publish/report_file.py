@@ -67,12 +67,19 @@ def gates_to_annotate(data: dict[str, Any], source: str) -> tuple[FailedGate, ..
     for index, gate in enumerate(gates):
         if not isinstance(gate, dict):
             raise InputError(f"{source}: gates.{index}: expected an object")
+        # status is the gate's effect on the verdict; a warning is annotated when a rule was
+        # broken or undecided, not when a metric was only missing. (Older output wrote a
+        # tripped warn gate as status fail with its severity.)
         status, severity = gate.get("status"), gate.get("severity", "fail")
-        if status not in ("fail", "inconclusive"):
-            continue
-        level: Literal["warning", "failure"] = (
-            "failure" if status == "fail" and severity == "fail" else "warning")
+        rule = gate.get("rule", "broken")
         if severity == "info":
+            continue
+        if status == "fail" and severity == "fail":
+            level: Literal["warning", "failure"] = "failure"
+        elif status in ("fail", "inconclusive") or (
+                status == "warn" and rule in ("broken", "inconclusive")):
+            level = "warning"
+        else:
             continue
         # Annotations are plain text, but they quote the pull request: no mention either.
         found.append(FailedGate(

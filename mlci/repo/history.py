@@ -35,10 +35,10 @@ class HistoryPoint:
 def metric_values(snapshot: Snapshot, root: Path, config: Config
                   ) -> dict[tuple[str, str], Scalar]:
     """Every metric at the snapshot: ``{(file, key): value}`` (unreadable files left out)."""
-    from mlci.diff.values import _Reader, discover
+    from mlci.diff.values import ValueReader, discover
 
     specs, _ = discover(config, (snapshot,))
-    reader = _Reader(snapshot, root)
+    reader = ValueReader(snapshot, root)
     values: dict[tuple[str, str], Scalar] = {}
     for spec in specs:
         flat, _error = reader.read(spec, [])
@@ -52,8 +52,8 @@ def _value_of(candidates: dict[tuple[str, str], Scalar], key: str) -> float | No
     if not matches:
         return None
     value = candidates[matches[0]]
-    if is_number(value) and math.isfinite(float(value)):  # type: ignore[arg-type]
-        return float(value)  # type: ignore[arg-type]
+    if is_number(value) and math.isfinite(float(value)):
+        return float(value)
     return None
 
 

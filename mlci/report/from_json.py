@@ -29,7 +29,15 @@ from mlci.diff.comparison import (
 from mlci.diff.formats import Scalar
 from mlci.errors import InputError
 from mlci.gates.analysis import Analysis
-from mlci.gates.results import GateReport, GateResult, GateStatus, Severity
+from mlci.gates.results import (
+    GateReport,
+    GateResult,
+    GateStatus,
+    RuleOutcome,
+    Severity,
+    effect,
+    implied_rule,
+)
 from mlci.modeltests.results import TestOutcome, TestResult
 from mlci.modeltests.results import TestRun as ModelTestRun
 from mlci.repo.revisions import WORKSPACE, Revision
@@ -185,14 +193,20 @@ def _gate(r: _Reader, value: Any, where: str) -> GateResult:
         bounds = (float(pair[0] or 0.0), float(pair[1] or 0.0))
     head = r.scalar(data.get("head"), f"{where}.head")
     base = r.scalar(data.get("base"), f"{where}.base")
+    status: GateStatus = r.choice(data.get("status"), f"{where}.status",
+                                  get_args(GateStatus))  # type: ignore[assignment]
+    severity: Severity = r.choice(data.get("severity", "fail"), f"{where}.severity",
+                                  get_args(Severity))  # type: ignore[assignment]
+    rule = data.get("rule")
     return GateResult(
         name=r.text(data.get("name"), f"{where}.name"),
         metric=r.text(data.get("metric"), f"{where}.metric"),
-        status=r.choice(data.get("status"), f"{where}.status",
-                        get_args(GateStatus)),  # type: ignore[arg-type]
+        # A gate never counts for more than its severity allows; this also reads older
+        # output, which wrote a tripped warn gate as status fail and had no rule field.
+        status=effect(status, severity), severity=severity,
+        rule=implied_rule(status) if rule is None else r.choice(
+            rule, f"{where}.rule", get_args(RuleOutcome)),  # type: ignore[arg-type]
         reason=r.text(data.get("reason"), f"{where}.reason"),
-        severity=r.choice(data.get("severity", "fail"), f"{where}.severity",
-                          get_args(Severity)),  # type: ignore[arg-type]
         base=None if isinstance(base, bool) else base,
         head=None if isinstance(head, bool) else head,
         delta=r.number(data.get("delta"), f"{where}.delta"),

@@ -14,13 +14,15 @@ from tabulate import tabulate
 from mlci.diagnostics import texts
 from mlci.diff.comparison import json_value
 from mlci.gates.analysis import Analysis
-from mlci.gates.results import GateReport, GateResult
+from mlci.gates.results import STATUS_ICONS, GateReport, GateResult, RuleOutcome, implied_rule
 from mlci.gates.verdict import Decision
 from mlci.numbers import format_size, format_value
 from mlci.report.markdown import escape
 from mlci.report.terminal import terminal_safe, terminal_text
 
-_ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️", "inconclusive": "❔"}
+_RULE_WORDS: dict[RuleOutcome, str] = {"held": "rule held", "broken": "rule broken",
+                                       "inconclusive": "inconclusive",
+                                       "not-applied": "rule not applied"}
 
 
 def gate_json(analysis: Analysis) -> dict[str, Any]:
@@ -45,11 +47,11 @@ def render_json(analysis: Analysis) -> str:
 
 
 def _status(gate: GateResult) -> str:
-    text: str = gate.status
-    if gate.status in ("fail", "inconclusive") and gate.effective != (
-            "fail" if gate.status == "fail" else "warn"):
-        text += f" ({gate.severity})"  # a failing warn/info gate does not fail the run
-    return text
+    """The gate's effect on the verdict, with its rule's outcome in words when the status
+    alone does not tell it (a broken ``info`` gate passes; a missing metric warns)."""
+    if gate.rule_outcome == implied_rule(gate.status):
+        return gate.status
+    return f"{gate.status} ({_RULE_WORDS[gate.rule_outcome]})"
 
 
 def _value(gate: GateResult, value: float | int | str | None) -> str:
@@ -77,7 +79,7 @@ def render_text(analysis: Analysis, markdown: bool) -> str:
     rows = []
     for gate in report.gates:
         status = _status(gate)
-        rows.append([f"{_ICONS[gate.status]} {status}" if markdown else status,
+        rows.append([f"{STATUS_ICONS[gate.status]} {status}" if markdown else status,
                      cell(gate.name), cell(_value(gate, gate.base)),
                      cell(_value(gate, gate.head)), cell(gate.reason)])
     base, head = comparison.base, comparison.head

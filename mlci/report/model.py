@@ -17,7 +17,8 @@ from mlci.diagnostics import texts
 from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
 from mlci.diff.formats import Scalar, is_number
 from mlci.errors import UsageError
-from mlci.gates.results import GateResult, GateStatus, Verdict
+from mlci.gates.results import STATUS_ICONS, GateResult, GateStatus, Verdict
+from mlci.gates.specs import Direction, metric_gates
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.repo.revisions import Revision
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from mlci.gates.analysis import Analysis
     from mlci.repo.history import HistoryPoint
 
-Direction = Literal["higher", "lower"]
 Marker = Literal["better", "worse", "up", "down", "new", "removed", "changed", "same"]
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -41,8 +41,6 @@ MAX_TRENDS = 6
 VERDICT_ICONS: dict[Verdict, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
 VERDICT_WORDS: dict[Verdict, str] = {"pass": "Passed", "warn": "Passed with warnings",
                                      "fail": "Failed"}
-GATE_ICONS: dict[GateStatus, str] = {"pass": "✅", "warn": "⚠️", "fail": "❌",
-                                     "skipped": "⏭️", "inconclusive": "❔"}
 OUTCOME_ICONS = {"failed": "❌", "error": "💥", "passed": "✅", "skipped": "⏭️",
                  "xfailed": "➖", "xpassed": "❗"}
 _GATE_ORDER = {"fail": 0, "warn": 1, "inconclusive": 2, "skipped": 3, "pass": 4}
@@ -241,8 +239,8 @@ class Report:
 # -- building ------------------------------------------------------------------------------
 def directions_from_config(config: Config) -> dict[str, Direction]:
     """``{metric selector: direction}`` of the configured metric gates that set one."""
-    return {str(gate["metric"]): gate["direction"] for gate in config.gates
-            if "metric" in gate and gate.get("direction") in ("higher", "lower")}
+    return {gate.selector: gate.direction for gate in metric_gates(config.gates)
+            if gate.direction is not None}
 
 
 def directions_by_metric(changes: Sequence[MetricChange],
@@ -366,7 +364,7 @@ def _gate_row(gate: GateResult) -> GateRow:
     effective = gate.effective
     return GateRow(name=shorten(gate.name, TEXT_LIMIT), target=shorten(gate.metric, TEXT_LIMIT),
                    status=gate.status, effective=effective, severity=gate.severity,
-                   icon=GATE_ICONS[effective], base=_gate_value(gate.base, gate.kind),
+                   icon=STATUS_ICONS[effective], base=_gate_value(gate.base, gate.kind),
                    head=_gate_value(gate.head, gate.kind), delta=delta,
                    reason=shorten(gate.reason, MESSAGE_LIMIT))
 
@@ -407,9 +405,9 @@ def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: s
             values.append(float(point.value))
     if len(values) < 2:  # base and head alone are in the metrics table already
         return None
-    if is_number(head) and math.isfinite(float(head)):  # type: ignore[arg-type]
+    if is_number(head) and math.isfinite(float(head)):
         labels.append(head_label)
-        values.append(float(head))  # type: ignore[arg-type]
+        values.append(float(head))
     return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values))
 
 

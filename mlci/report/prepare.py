@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mlci.diff.comparison import Comparison
 from mlci.diff.formats import is_number
 from mlci.errors import ConfigError, MlciError
+from mlci.gates.specs import metric_gates
 from mlci.repo.revisions import Revision
 from mlci.report.model import (
     MAX_TRENDS,
@@ -133,7 +134,7 @@ def _history(config: Config, comparison: Comparison, repo: Repository, notes: li
 
     metrics = comparison.metrics
     gated = directions_by_metric(metrics, {
-        str(g["metric"]): "higher" for g in config.gates if "metric" in g})
+        g.selector: "higher" for g in metric_gates(config.gates)})
     per_key = Counter(m.key for m in metrics)
     selectors = [m.key if per_key[m.key] == 1 else f"{m.file}:{m.key}" for m in metrics
                  if (m.file, m.key) in gated and m.status == "modified" and is_number(m.head)]

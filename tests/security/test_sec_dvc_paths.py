@@ -3,6 +3,7 @@ never lead mlci to read a file outside the repository; the rest of the diff stil
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,10 @@ def cache_repo(tmp_path: Path, config_name: str, cache_dir: str, *, track: bool)
     """A PR whose metrics object exists only in a cache outside the repository, which the
     PR's DVC configuration names."""
     other = tmp_path / "othercache"
-    md5 = "ab" + "c" * 30
-    (other / "files" / "md5" / "ab").mkdir(parents=True)
-    (other / "files" / "md5" / "ab" / ("c" * 30)).write_text(json.dumps({"accuracy": SECRET}))
+    content = json.dumps({"accuracy": SECRET}).encode()
+    md5 = hashlib.md5(content).hexdigest()  # the store checks every object against its name
+    (other / "files" / "md5" / md5[:2]).mkdir(parents=True)
+    (other / "files" / "md5" / md5[:2] / md5[2:]).write_bytes(content)
     repo = pr_repo(tmp_path, {"dvc.lock": lock(md5, True), ".dvc/.gitignore": "/cache\n"})
     (repo / ".dvc" / config_name).write_text(f"[cache]\n    dir = {cache_dir}\n")
     if track:
