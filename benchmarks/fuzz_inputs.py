@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from repo_helpers import isolated  # noqa: E402
+from helpers.repo_helpers import isolated  # noqa: E402
 from security.fuzz_cases import (  # noqa: E402
     build_repo,
     check_example,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
-from repo_helpers import isolated_env
+from helpers.cli import Outcome, Run
+from helpers.repo_helpers import isolated_env
 
 from mlci.cli import main
 
@@ -30,11 +30,6 @@ def isolate(tmp_path_factory: pytest.TempPathFactory,
     yield
 
 
-class Outcome(NamedTuple):
-    code: int
-    out: str
-    err: str
-
 
 @pytest.fixture
 def run_mlci(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
@@ -48,8 +43,6 @@ def run_mlci(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
 
     return run
 
-
-Run = Callable[..., Outcome]
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 GATE = "gates:\n  - metric: accuracy\n    min: 0.5\n"
 WARN_GATE = ("gates:\n  - metric: accuracy\n    direction: higher\n    max_drop: 0.01\n"

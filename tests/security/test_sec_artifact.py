@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Outcome, Run
-from fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
-from report_cases import failing_gate
+from helpers.cli import Outcome, Run
+from helpers.fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
+from helpers.report_cases import failing_gate
 
 from mlci.report.render import render
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
-from fake_github import (
+from helpers.cli import Run
+from helpers.fake_github import (
     MARKER,
     REPO,
     TOKEN,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 SECRET = "TOPSECRET-42"
 GOOD_MD5 = "0123456789abcdef0123456789abcdef"

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.fuzz_cases import build_repo, check_example, config_texts, metric_files
+from helpers.repo_helpers import isolated
 from hypothesis import HealthCheck, given, settings
-from repo_helpers import isolated
-
-from security.fuzz_cases import build_repo, check_example, config_texts, metric_files
 
 FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

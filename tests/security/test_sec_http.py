@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Run
-from fake_github import (
+from helpers.cli import Run
+from helpers.fake_github import (
     MARKER,
     REPO,
     TOKEN,

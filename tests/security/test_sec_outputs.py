@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 
 def _repo(tmp_path: Path) -> Path:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
-from repo_helpers import commit_files, git, make_repo
+from helpers.fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
+from helpers.repo_helpers import commit_files, git, make_repo
 
 from mlci.ci.secrets import is_secret, scrubbed
 

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Outcome, Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Outcome, Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 import mlci.report.templates
 

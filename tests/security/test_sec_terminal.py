@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 from mlci.report.terminal import terminal_safe, terminal_text
 

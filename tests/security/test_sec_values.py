@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 HUGE = "9" * 400  # beyond a float (about 1.8e308), within int()'s 4300-digit limit
 CONFIG = ("version: 1\nmetrics: [metrics.json, log.csv]\nparams: [params.yaml]\n"

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Run
-from repo_helpers import commit_files, git, make_repo
+from helpers.cli import Run
+from helpers.repo_helpers import commit_files, git, make_repo
 
 from mlci.errors import ConfigError, InputError
 from mlci.safe_yaml import MAX_BYTES, MAX_NUMBER_CHARS, load_yaml

@@ -1,0 +1,212 @@
+"""`mlci diff --only metrics,params` end to end on real git repositories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers.repo_helpers import commit_files, git, make_repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(path)
+    return path
+
+
+def diff_json(run_mlci, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    result = run_mlci("diff", "--only", "metrics,params", "--format", "json", *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def by_key(entries: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {e["key"]: e for e in entries}
+
+
+def test_metrics_and_params_between_commits(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {
+        "mlci.yaml": "metrics: [eval/metrics.json]\nparams: [params.yaml]\n",
+        "eval/metrics.json": {"acc": 0.9, "loss": {"train": 0.2, "val": 0.3},
+                              "per_class": [0.8, 0.7], "model": "resnet", "gone": 1},
+        "params.yaml": "train:\n  lr: 0.01\n  epochs: 10\nname: base\n",
+    })
+    head = commit_files(repo, {
+        "eval/metrics.json": {"acc": 0.88, "loss": {"train": 0.2, "val": 0.35},
+                              "per_class": [0.8, 0.75, 0.6], "model": "vit", "new": 5},
+        "params.yaml": "train:\n  lr: 0.02\n  epochs: 10\nname: head\n",
+    })
+    out = diff_json(run_mlci, "--base", base, "--head", head)
+    assert out["base"] == {"rev": base, "sha": base}
+    assert out["head"]["sha"] == head
+    metrics = by_key(out["metrics"])
+    assert set(metrics) == {"acc", "loss.val", "per_class.1", "per_class.2", "model", "new",
+                            "gone"}
+    assert metrics["acc"]["base"] == 0.9 and metrics["acc"]["head"] == 0.88
+    assert metrics["acc"]["delta"] == pytest.approx(-0.02)
+    assert metrics["acc"]["rel_delta"] == pytest.approx(-0.02 / 0.9)
+    assert metrics["model"]["delta"] is None and metrics["model"]["head"] == "vit"
+    assert metrics["new"] == {"file": "eval/metrics.json", "key": "new", "base": None,
+                              "head": 5, "delta": None, "rel_delta": None, "status": "added"}
+    assert metrics["gone"]["status"] == "deleted"
+    params = by_key(out["params"])
+    assert set(params) == {"train.lr", "name"}
+    assert params["train.lr"] == {"file": "params.yaml", "key": "train.lr", "base": 0.01,
+                                  "head": 0.02, "status": "modified"}
+    assert out["warnings"] == []
+
+    everything = diff_json(run_mlci, "--base", base, "--head", head, "--all")
+    assert "loss.train" in by_key(everything["metrics"])
+    assert "train.epochs" in by_key(everything["params"])
+
+
+@pytest.mark.parametrize(("name", "before", "after"), [
+    ("m.json", '{"acc": 0.5}', '{"acc": 0.75}'),
+    ("m.yaml", "acc: 0.5\n", "acc: 0.75\n"),
+    ("m.toml", "acc = 0.5\n", "acc = 0.75\n"),
+    ("m.csv", "step,acc\n1,0.1\n2,0.5\n", "step,acc\n1,0.1\n2,0.75\n"),
+    ("m.tsv", "step\tacc\n2\t0.5\n", "step\tacc\n2\t0.75\n"),
+])
+def test_every_format(repo: Path, run_mlci, name: str, before: str, after: str) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": f"metrics: [{name}]\n", name: before})
+    commit_files(repo, {name: after})
+    out = diff_json(run_mlci, "--base", base)
+    assert by_key(out["metrics"])["acc"]["delta"] == pytest.approx(0.25)
+
+
+def test_default_base_is_merge_base_with_main(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    fork_point = commit_files(repo, {"mlci.yaml": "metrics: [m.json]\n", "m.json": {"a": 1}})
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit_files(repo, {"m.json": {"a": 2}})
+    git(repo, "checkout", "-q", "main")
+    commit_files(repo, {"m.json": {"a": 100}})
+    git(repo, "checkout", "-q", "feature")
+    out = diff_json(run_mlci)
+    assert out["base"] == {"rev": "main", "sha": fork_point}
+    assert by_key(out["metrics"])["a"]["base"] == 1
+
+
+def test_dvc_yaml_declarations_without_config(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    dvc_yaml = """
+metrics: [summary.json]
+params: [{extra.toml: [opt]}]
+stages:
+  train:
+    cmd: python train.py
+    params: [train.lr, {other.yaml: [seed]}]
+    metrics: [{eval/scores.json: {cache: false}}]
+  sub:
+    wdir: sub
+    cmd: x
+    metrics: [m.yaml]
+"""
+    base = commit_files(repo, {
+        "dvc.yaml": dvc_yaml, "summary.json": {"s": 1}, "eval/scores.json": {"f1": 0.5},
+        "sub/m.yaml": "x: 1\n", "params.yaml": "train: {lr: 0.1, batch: 8}\nunrelated: 1\n",
+        "other.yaml": "seed: 1\nnoise: 1\n", "extra.toml": "opt = 'adam'\nlr = 1\n",
+    })
+    commit_files(repo, {
+        "summary.json": {"s": 2}, "eval/scores.json": {"f1": 0.6}, "sub/m.yaml": "x: 2\n",
+        "params.yaml": "train: {lr: 0.2, batch: 16}\nunrelated: 2\n",
+        "other.yaml": "seed: 2\nnoise: 2\n", "extra.toml": "opt = 'sgd'\nlr = 2\n",
+    })
+    out = diff_json(run_mlci, "--base", base)
+    assert {(m["file"], m["key"]) for m in out["metrics"]} == {
+        ("summary.json", "s"), ("eval/scores.json", "f1"), ("sub/m.yaml", "x")}
+    # Only the declared keys: train.lr from params.yaml, seed, opt.
+    assert {(p["file"], p["key"]) for p in out["params"]} == {
+        ("params.yaml", "train.lr"), ("other.yaml", "seed"), ("extra.toml", "opt")}
+
+
+def test_workspace_head(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: [m.json]\n", "m.json": {"a": 1}})
+    (repo / "m.json").write_text('{"a": 3}')
+    out = diff_json(run_mlci, "--base", base, "--head", "workspace")
+    assert out["head"] == {"rev": "workspace", "sha": base}
+    assert by_key(out["metrics"])["a"]["head"] == 3
+    assert git(repo, "status", "--porcelain") == "M m.json"  # untouched by mlci
+
+
+def test_glob_metric_files(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: ['eval/*.json']\n",
+                               "eval/a.json": {"x": 1}})
+    commit_files(repo, {"eval/b.json": {"y": 2}, "eval/a.json": {"x": 2}})
+    out = diff_json(run_mlci, "--base", base)
+    assert {(m["file"], m["key"], m["status"]) for m in out["metrics"]} == {
+        ("eval/a.json", "x", "modified"), ("eval/b.json", "y", "added")}
+
+
+def test_table_and_markdown_output(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: [m.json]\n",
+                               "m.json": {"acc": 0.5, "who|@bob": 1}})
+    commit_files(repo, {"m.json": {"acc": 0.75, "who|@bob": 2}})
+    table = run_mlci("diff", "--only", "metrics,params", "--base", base)
+    assert table.code == 0
+    assert "acc" in table.out and "+0.25 (+50.0%)" in table.out
+    md = run_mlci("diff", "--only", "metrics,params", "--base", base, "--format", "md")
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in md.out.splitlines() if line.startswith("| m.json")]
+    assert ["m.json", "acc", "0.5", "0.75", "+0.25 (+50.0%)"] in rows
+    assert "who&#124;@\u200dbob" in md.out
+
+
+def test_unknown_revision_exits_2(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    commit_files(repo, {"m.json": {"a": 1}})
+    result = run_mlci("diff", "--base", "no-such-branch")
+    assert result.code == 2
+    assert "--base 'no-such-branch' does not name a commit" in result.err
+
+
+def test_not_a_repository_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  run_mlci) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    result = run_mlci("diff")
+    assert result.code == 2
+    assert "is not inside a git repository" in result.err
+
+
+def test_bad_config_exits_2(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    commit_files(repo, {"mlci.yaml": "metrics: {a: 1}\n"})
+    result = run_mlci("diff", "--base", "HEAD")
+    assert result.code == 2
+    assert "mlci.yaml: metrics: {'a': 1} is not of type 'array'" in result.err
+
+
+def test_broken_file_at_head_reported_rest_shown(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: [a.json, b.json]\n",
+                               "a.json": {"x": 1}, "b.json": {"y": 1}})
+    commit_files(repo, {"a.json": "{not json", "b.json": {"y": 2}})
+    result = run_mlci("diff", "--only", "metrics", "--base", base, "--format", "json")
+    assert result.code == 2
+    out = json.loads(result.out)
+    assert [m["key"] for m in out["metrics"] if m["file"] == "b.json"] == ["y"]
+    assert any(e.startswith("a.json: invalid JSON") and "head" in e for e in out["errors"])
+    assert "a.json: invalid JSON" in result.err
+
+
+def test_broken_file_at_base_is_a_warning(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: [a.json]\n", "a.json": b"\x00\x01bin"})
+    commit_files(repo, {"a.json": {"x": 1}})
+    result = run_mlci("diff", "--only", "metrics", "--base", base, "--format", "json")
+    assert result.code == 0
+    out = json.loads(result.out)
+    assert any("a.json: binary content" in w and "base" in w for w in out["warnings"])
+    assert out["metrics"][0]["head"] == 1
+
+
+def test_nan_and_infinity_are_reported(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: [m.json]\n", "m.json": {"loss": 0.5}})
+    commit_files(repo, {"m.json": '{"loss": NaN, "big": Infinity}'})
+    out = diff_json(run_mlci, "--base", base)
+    metrics = by_key(out["metrics"])
+    assert metrics["loss"]["head"] == "nan" and metrics["loss"]["delta"] is None
+    assert metrics["big"]["head"] == "inf"
+    assert any("loss is nan" in w for w in out["warnings"])
+
+
+def test_missing_metric_file_warns(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    base = commit_files(repo, {"mlci.yaml": "metrics: [nowhere.json]\n"})
+    out = diff_json(run_mlci, "--base", base)
+    assert out["warnings"] == ["nowhere.json: not found at base or head"]

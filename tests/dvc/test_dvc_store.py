@@ -1,0 +1,251 @@
+"""The one DVC object store: local cache, then the output's remote, verified by hash; remotes
+opened from the target branch's ``.dvc/config``, never the pull request's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.repo_helpers import commit_files, git, make_repo, write_files
+
+from mlci.dvc import store as store_module
+from mlci.dvc.dvcfiles import read_outputs
+from mlci.dvc.store import ObjectStore, ObjectUnavailable, RemoteConfig, open_store
+from mlci.repo.git import Repository
+from mlci.repo.revisions import Revision
+from mlci.repo.snapshot import CommitSnapshot
+
+REAL = b"the real object\n"
+PLANTED = b"planted by the pull request\n"
+
+
+def md5_of(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def put(store_dir: Path, data: bytes, name: str | None = None, legacy: bool = False) -> str:
+    """Write ``data`` as a DVC 3 (or DVC 2) object into a cache or directory remote."""
+    name = name or md5_of(data)
+    base = store_dir if legacy else store_dir / "files" / "md5"
+    target = base / name[:2] / name[2:]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return name
+
+
+def remote_config(url: Path, name: str = "storage") -> str:
+    return f"[core]\n    remote = {name}\n['remote \"{name}\"']\n    url = {url}\n"
+
+
+def snapshot(repo: Repository, sha: str, side: str) -> CommitSnapshot:
+    return CommitSnapshot(repo, Revision(sha, sha), side)
+
+
+@pytest.fixture
+def hijack(tmp_path: Path) -> dict[str, Any]:
+    """The base's remote (trusted) and a pull request that points it at another directory
+    holding an object the base's remote does not have."""
+    trusted, attacker = tmp_path / "trusted-remote", tmp_path / "attacker-remote"
+    trusted.mkdir()
+    repo = make_repo(tmp_path / "repo")
+    base = commit_files(repo, {".dvc/config": remote_config(trusted)}, "base")
+    planted = put(attacker, PLANTED)
+    head = commit_files(repo, {".dvc/config": remote_config(attacker),
+                               "data.txt.dvc": f"outs:\n- md5: {planted}\n  size: 28\n"
+                                               "  hash: md5\n  path: data.txt\n"}, "PR")
+    return {"repo": repo, "base": base, "head": head, "planted": planted,
+            "trusted": trusted, "attacker": attacker}
+
+
+def test_the_pull_requests_remote_is_never_read(hijack: dict[str, Any]) -> None:
+    with Repository(hijack["repo"]) as repo:
+        store = open_store(repo.root, base=snapshot(repo, hijack["base"], "base"),
+                           head=snapshot(repo, hijack["head"], "head"))
+        with pytest.raises(ObjectUnavailable) as caught:
+            store.read(hijack["planted"], legacy=False, what="data.txt at head")
+    assert caught.value.cause == "object-missing"
+    assert str(hijack["trusted"]) in caught.value.reason
+    assert str(hijack["attacker"]) not in caught.value.reason
+    [warning] = store.warnings
+    assert "'storage'" in warning and "the base's definition was used" in warning
+
+
+def test_a_remote_only_the_pull_request_defines_is_not_used(hijack: dict[str, Any]) -> None:
+    repo_path = hijack["repo"]
+    head = commit_files(repo_path, {".dvc/config": remote_config(hijack["trusted"]) +
+                                    f"['remote \"extra\"']\n    url = {hijack['attacker']}\n"})
+    with Repository(repo_path) as repo:
+        store = open_store(repo.root, base=snapshot(repo, hijack["base"], "base"),
+                           head=snapshot(repo, head, "head"))
+        with pytest.raises(ObjectUnavailable) as caught:
+            store.read(hijack["planted"], legacy=False, remote="extra", what="data.txt")
+    assert caught.value.cause == "not-in-cache"
+    assert "'extra' is not configured" in caught.value.reason
+    assert any("'extra'" in w and "not used" in w for w in store.warnings)
+
+
+def test_the_machines_untracked_config_local_is_trusted(hijack: dict[str, Any]) -> None:
+    repo_path = hijack["repo"]
+    real = put(hijack["trusted"], REAL)
+    other = put(hijack["attacker"], REAL)  # same object, another directory
+    assert real == other
+    # This machine's own override, e.g. credentials or a mirror: used with the base's config.
+    write_files(repo_path, {".dvc/config.local": remote_config(hijack["attacker"], "mirror")})
+    with Repository(repo_path) as repo:
+        store = open_store(repo.root, base=snapshot(repo, hijack["base"], "base"))
+        assert store.read(real, legacy=False, what="x") == REAL
+        (hijack["trusted"] / "files").rename(hijack["trusted"] / "moved")
+        assert store.read(real, legacy=False, remote="mirror", what="x") == REAL
+
+
+def test_the_pr_committing_config_local_does_not_make_it_trusted(
+        hijack: dict[str, Any]) -> None:
+    repo_path = hijack["repo"]
+    real = put(hijack["attacker"], REAL)
+    write_files(repo_path, {".dvc/config.local": remote_config(hijack["attacker"])})
+    git(repo_path, "add", "-f", ".dvc/config.local")
+    git(repo_path, "commit", "-q", "-m", "PR commits config.local")
+    with Repository(repo_path) as repo:
+        store = open_store(repo.root, base=snapshot(repo, hijack["base"], "base"))
+        with pytest.raises(ObjectUnavailable, match="does not have it"):
+            store.read(real, legacy=False, what="x")
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> dict[str, Path]:
+    repo = make_repo(tmp_path / "repo")
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    commit_files(repo, {".dvc/config": remote_config(remote)})
+    return {"repo": repo, "remote": remote, "cache": repo / ".dvc" / "cache"}
+
+
+def config_of(repo: Path) -> RemoteConfig:
+    return RemoteConfig((repo / ".dvc" / "config").read_text())
+
+
+def test_local_cache_first_without_opening_a_remote(plain: dict[str, Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    name = put(plain["cache"], REAL)
+    monkeypatch.setattr(store_module, "open_remote", _refuse)
+    store = ObjectStore(plain["repo"], None, config_of(plain["repo"]))
+    assert store.read(name, legacy=False, what="x") == REAL
+    assert store.path(name, legacy=False, what="x").read_bytes() == REAL
+
+
+def _refuse(*args: object) -> None:
+    raise AssertionError("a remote was opened although the cache has the object")
+
+
+def test_remote_read_writes_nothing_to_the_cache_and_path_spills_to_a_temp_file(
+        plain: dict[str, Path]) -> None:
+    name = put(plain["remote"], REAL)
+    store = ObjectStore(plain["repo"], None, config_of(plain["repo"]))
+    assert store.read(name, legacy=False, what="x") == REAL
+    copy = store.path(name, legacy=False, what="x")
+    assert copy.read_bytes() == REAL and plain["repo"] not in copy.parents
+    assert not plain["cache"].exists()
+    store.close()
+    assert not copy.exists()
+
+
+def test_each_cause(plain: dict[str, Path]) -> None:
+    name = md5_of(REAL)
+    bare = ObjectStore(plain["repo"])  # no repository configuration, no machine remote
+    with pytest.raises(ObjectUnavailable) as caught:
+        bare.read(name, legacy=False, what="model.pkl")
+    assert caught.value.cause == "not-in-cache"
+    assert caught.value.reason.startswith(f"model.pkl ({name}) is not in the local cache")
+    assert "no DVC remote is configured" in caught.value.reason
+
+    store = ObjectStore(plain["repo"], None, config_of(plain["repo"]))
+    with pytest.raises(ObjectUnavailable) as caught:
+        store.read(name, legacy=False, what="model.pkl")
+    assert caught.value.cause == "object-missing"
+
+    put(plain["remote"], b"something else", name=name)
+    with pytest.raises(ObjectUnavailable) as caught:
+        store.read(name, legacy=False, what="model.pkl")
+    assert caught.value.cause == "hash-mismatch"
+    assert "does not match its hash" in caught.value.reason
+
+
+def test_an_unreachable_remote_is_one_line_and_opened_once(
+        plain: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str | None] = []
+    real_open = store_module.open_remote
+
+    def counting(config: Any, name: str | None) -> Any:
+        opened.append(name)
+        return real_open(config, name)
+
+    monkeypatch.setattr(store_module, "open_remote", counting)
+    config = RemoteConfig("[core]\n    remote = web\n['remote \"web\"']\n"
+                          "    url = http://127.0.0.1:9/store\n")
+    store = ObjectStore(plain["repo"], None, config)
+    started = time.monotonic()
+    for data in (REAL, b"another"):
+        with pytest.raises(ObjectUnavailable) as caught:
+            store.read(md5_of(data), legacy=False, what="x")
+        assert caught.value.cause == "remote-unreachable"
+        assert "'web'" in caught.value.reason and "\n" not in caught.value.reason
+    assert opened == [None]  # cached per store
+    assert time.monotonic() - started < 30
+
+
+def test_dvc2_text_hashed_with_crlf_normalised(plain: dict[str, Path]) -> None:
+    crlf = b"a,b\r\n1,2\r\n"
+    name = md5_of(crlf.replace(b"\r\n", b"\n"))  # DVC 2 hashed text files this way
+    put(plain["remote"], crlf, name=name, legacy=True)
+    store = ObjectStore(plain["repo"], None, config_of(plain["repo"]))
+    assert store.read(name, legacy=True, what="x") == crlf
+    with pytest.raises(ObjectUnavailable) as caught:  # a DVC 3 hash is of the bytes
+        store.read(name, legacy=False, what="x")
+    assert caught.value.cause == "hash-mismatch"
+
+
+def test_a_file_inside_a_directory_output_through_its_manifest(plain: dict[str, Path]) -> None:
+    inner = put(plain["remote"], b'{"acc": 0.9}')
+    manifest = json.dumps([{"md5": inner, "relpath": "metrics.json"}],
+                          sort_keys=True).encode()
+    directory = put(plain["remote"], manifest, name=md5_of(manifest) + ".dir")
+    sha = commit_files(plain["repo"], {"eval.dvc": f"outs:\n- md5: {directory}\n  hash: md5\n"
+                                                   "  path: eval\n"})
+    with Repository(plain["repo"]) as repo:
+        tracked = read_outputs(snapshot(repo, sha, "base"))
+    found = tracked.covering("eval/metrics.json")
+    assert found is not None and found[1] == "metrics.json"
+    store = ObjectStore(plain["repo"], None, config_of(plain["repo"]))
+    assert store.output_file(*found, what="eval/metrics.json") == b'{"acc": 0.9}'
+    assert store.output_file(found[0], "other.json", what="x") is None
+
+
+def test_metrics_inside_a_directory_output_reach_the_diff(
+        plain: dict[str, Path], run_mlci: Any) -> None:
+    """DVC's get-started layout: ``outs: [eval]`` with ``eval/metrics.json`` inside."""
+    repo = plain["repo"]
+    shas = []
+    for accuracy in (0.8, 0.9):
+        inner = put(plain["remote"], json.dumps({"acc": accuracy}).encode())
+        manifest = json.dumps([{"md5": inner, "relpath": "metrics.json"}],
+                              sort_keys=True).encode()
+        directory = put(plain["remote"], manifest, name=md5_of(manifest) + ".dir")
+        shas.append(commit_files(repo, {
+            "dvc.yaml": "stages:\n  evaluate:\n    cmd: python eval.py\n    outs:\n    - eval\n"
+                        "metrics:\n- eval/metrics.json\n",
+            "dvc.lock": "schema: '2.0'\nstages:\n  evaluate:\n    cmd: python eval.py\n"
+                        f"    outs:\n    - path: eval\n      hash: md5\n      md5: {directory}\n",
+        }))
+    result = run_mlci("diff", "-C", str(repo), "--base", shas[0], "--head", shas[1],
+                      "--only", "metrics", "--format", "json")
+    assert result.code == 0, result.err
+    out = json.loads(result.out)
+    [acc] = out["metrics"]
+    assert (acc["file"], acc["key"], acc["base"], acc["head"]) == \
+        ("eval/metrics.json", "acc", 0.8, 0.9)
+    assert out["warnings"] == []
+    assert not plain["cache"].exists()  # read from the remote, nothing pulled

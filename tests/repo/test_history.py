@@ -1,0 +1,143 @@
+"""`mlci history` and ``metric_history``: values per commit from git objects, and the
+Mermaid chart the report reuses."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from helpers.cli import Outcome
+from helpers.repo_helpers import commit_files, git, isolating, make_repo
+
+from mlci.errors import InputError
+from mlci.repo.git import Repository
+from mlci.repo.history import HistoryPoint, mermaid_chart, metric_history, noise_band
+
+Run = Callable[..., Outcome]
+VALUES = [0.81, 0.84, None, 0.83, 0.86]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("history")
+    mp = isolating(root / "home")
+    path = make_repo(root / "repo")
+    commit_files(path, {"mlci.yaml": "metrics: [eval/*.json]\n"}, "config")
+    for number, value in enumerate(VALUES):
+        metrics = {"loss": 1 - number / 10} if value is None else {"acc": value, "loss": 0.5}
+        commit_files(path, {"eval/m.json": metrics, "eval/other.json": {"loss": 0.1}},
+                     f"train run {number}")
+    git(path, "checkout", "-q", "-b", "side")
+    commit_files(path, {"eval/m.json": {"acc": 0.1}}, "side branch")
+    git(path, "checkout", "-q", "main")
+    yield path
+    mp.undo()
+
+
+def test_values_per_commit_oldest_first(repo: Path) -> None:
+    from mlci.config import load_config
+
+    with Repository(repo) as repository:
+        config = load_config(repository.root)
+        points = metric_history(repository, "acc", "main", 5, config)
+        shas = git(repo, "rev-list", "--max-count=5", "main").split()[::-1]
+        assert [p.sha for p in points] == shas
+        assert [p.value for p in points] == VALUES
+        assert [p.subject for p in points] == [f"train run {i}" for i in range(5)]
+        assert all(p.short == p.sha[:7] for p in points)
+        # fewer commits than asked for: just what there is
+        assert len(metric_history(repository, "eval/m.json:acc", "main", 50, config)) == 6
+        assert [p.value for p in metric_history(repository, "acc", "side", 2, config)] == [
+            0.86, 0.1]
+        with pytest.raises(InputError, match=r"several files.*at commit"):
+            metric_history(repository, "loss", "main", 3, config)
+        assert [p.value for p in metric_history(repository, "eval/other.json:loss", "main", 2,
+                                                config)] == [0.1, 0.1]
+        with pytest.raises(InputError, match="one metric, not a pattern"):
+            metric_history(repository, "a*", "main", 3, config)
+
+
+def test_noise_band() -> None:
+    points = [HistoryPoint("s", "s", v, "") for v in (1.0, 3.0, None)]
+    assert noise_band(points, 2) == pytest.approx(2 * 2 ** 0.5)
+    assert noise_band(points[1:], 2) is None
+
+
+def test_cli_table_json_and_markdown(repo: Path, run_mlci: Run) -> None:
+    table = run_mlci("history", "acc", "--repo", str(repo), "-n", "3")
+    assert table.code == 0, table.err
+    lines = table.out.splitlines()
+    assert lines[0].split() == ["Commit", "acc", "Subject"]
+    assert [line.split()[1] for line in lines[2:]] == ["-", "0.83", "0.86"]
+
+    out = json.loads(run_mlci("history", "eval/m.json:acc", "--repo", str(repo),
+                              "--format", "json").out)
+    assert out["key"] == "eval/m.json:acc"
+    assert [p["value"] for p in out["points"]] == [None, *VALUES]
+    assert set(out["points"][0]) == {"sha", "short", "value", "subject"}
+
+    md = run_mlci("history", "acc", "--repo", str(repo), "-n", "5", "--format", "md")
+    assert md.code == 0
+    assert md.out.startswith("### acc: last 5 commits of HEAD\n\n```mermaid\nxychart-beta\n")
+    assert "    line [0.81, 0.84, 0.83, 0.86]\n" in md.out
+    assert "| Commit    | acc   | Subject     |" in md.out
+
+
+def test_cli_errors(repo: Path, run_mlci: Run) -> None:
+    unknown = run_mlci("history", "nope", "--repo", str(repo))
+    assert unknown.code == 2
+    assert "metric 'nope' has no numeric value at any of the last 6 commits of HEAD" in \
+        unknown.err
+    bad_rev = run_mlci("history", "acc", "--repo", str(repo), "--rev", "no-such-branch")
+    assert bad_rev.code == 2 and "'no-such-branch' does not name a commit" in bad_rev.err
+    assert run_mlci("history", "acc", "--repo", str(repo), "-n", "0").code == 2
+
+
+def test_mermaid_chart_shape() -> None:
+    points = [HistoryPoint("a" * 40, "aaaaaaa", 0.5, "x"),
+              HistoryPoint("b" * 40, "bbbbbbb", None, "y"),
+              HistoryPoint("c" * 40, "ccccccc", 0.000012, "z")]
+    chart = mermaid_chart("accuracy", points)
+    assert chart == (
+        "```mermaid\n"
+        "xychart-beta\n"
+        '    title "accuracy"\n'
+        '    x-axis ["aaaaaaa", "ccccccc"]\n'
+        '    y-axis "accuracy" -0.0499868 --> 0.5499988\n'
+        "    line [0.5, 0.000012]\n"
+        "```\n")
+    assert mermaid_chart("x", [HistoryPoint("a", "a", None, "")]) == ""
+    flat = mermaid_chart("x", [HistoryPoint("a", "a", 2.0, ""), HistoryPoint("b", "b", 2.0, "")])
+    assert 'y-axis "x" 1.9 --> 2.1' in flat
+
+
+@pytest.mark.parametrize("title", [
+    'acc" ]\n    line [1]\n```\n<img src=x onerror=alert(1)> @team #1',
+    "a`b``c```d", "50%% %%{init: {}}%% ;; \\", "#quot; &amp;"])
+def test_mermaid_labels_are_escaped(title: str) -> None:
+    chart = mermaid_chart(title, [HistoryPoint("a", "a", 1.0, "")])
+    body = chart.removeprefix("```mermaid\n").removesuffix("```\n")
+    assert "```" not in body and "`" not in body
+    assert body.count("\n") == 5  # no line injected
+    for line in body.splitlines():
+        assert line.count('"') in (0, 2, 4), line  # quotes stay balanced
+    assert "<" not in body and ">" not in body.replace("-->", "")
+    assert "%%" not in body
+    assert not re.search(r"#(?!\d+;|quot;|lt;|gt;)", body)
+
+
+def test_cache_reads_each_commit_once(repo: Path) -> None:
+    from mlci.config import load_config
+
+    with Repository(repo) as repository:
+        config = load_config(repository.root)
+        cache: dict[str, object] = {}
+        first = metric_history(repository, "acc", "main", 4, config, cache=cache)
+        assert set(cache) == {p.sha for p in first}
+        cache[first[-1].sha] = ({("eval/m.json", "acc"): 0.5}, "cached")
+        again = metric_history(repository, "acc", "main", 4, config, cache=cache)
+        assert again[-1] == HistoryPoint(first[-1].sha, first[-1].short, 0.5, "cached")
+        assert again[:-1] == first[:-1]
