@@ -70,8 +70,8 @@ class PublishResult:
 
 
 def trim_report(markdown: str, limit: int) -> str:
-    """The report's own last-resort trimming (``mlci.report.render.trim_markdown``)."""
-    from mlci.report.render import trim_markdown
+    """The report's own last-resort trimming (``mlci.report.trim.trim_markdown``)."""
+    from mlci.report.trim import trim_markdown
 
     return trim_markdown(markdown, limit)
 

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlci.diff.comparison import json_value
 from mlci.errors import ConfigError, UsageError
 from mlci.report.markdown import code, escape, mermaid_text, shorten
+from mlci.report.marker import marker
 from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary
+from mlci.report.trim import FENCE, trim_markdown
 
 if TYPE_CHECKING:
     import jinja2
@@ -34,11 +36,6 @@ Format = Literal["md", "json", "html"]
 COMMENT_LIMIT = 65536
 TEMPLATES = {"md": "report.md.j2", "html": "report.html.j2"}
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9._/:+-]*$")
-
-
-def marker(key: str) -> str:
-    """The hidden first line publishers find their own comment by."""
-    return f"<!-- mlci:report key={key} -->"
 
 
 def templates_dir() -> Path:
@@ -263,7 +260,7 @@ def _squeeze_blank_lines(text: str) -> str:
     out: list[str] = []
     fence: str | None = None
     for line in text.split("\n"):
-        match = _FENCE.match(line)
+        match = FENCE.match(line)
         if match:
             mark = match.group(1)
             if fence is None:
@@ -454,115 +451,3 @@ TRIM_STEPS: tuple[Callable[[Report], Report], ...] = (
     _shorten_rows(80), _shorten_gates(120, 200), _shorten_tests(100), _cap(5),
     _shorten_gates(60, 80), _shorten_rows(30), _cap(0), _shorten_gates(30, 40),
 )
-
-
-# -- last resort -----------------------------------------------------------------------------
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_GATES_HEADING = re.compile(r"^#{2,4} .*\bGates\b")
-
-
-def trim_markdown(markdown: str, limit: int) -> str:
-    """Cut an already rendered report to ``limit`` characters, keeping the marker line, the
-    verdict and the failing gates (rows marked ❌ under a "Gates" heading); close any code
-    fence or ``<details>`` left open, and end with a line that says what was cut."""
-    if len(markdown) <= limit:
-        return markdown
-    lines = markdown.rstrip("\n").split("\n")
-    essential = _essential_lines(lines)
-    budget = limit - len(_trim_note(limit, len(lines), len(lines), len(lines))) - 1
-
-    def cost(index: int) -> int:
-        return len(lines[index]) + 1
-
-    # The essentials first, in order, as many as fit (the marker and verdict always do).
-    chosen: set[int] = set()
-    used = 0
-    for index in sorted(essential):
-        if used + cost(index) > budget - _RESERVE and len(chosen) >= 2:
-            break
-        chosen.add(index)
-        used += cost(index)
-    lost_failing = len(essential) - len(chosen)
-    # Then everything else from the top, until the first line that does not fit.
-    stop = len(lines)
-    for index in range(len(lines)):
-        if index in essential:
-            continue
-        if used + cost(index) > budget - _RESERVE:
-            stop = index
-            break
-        chosen.add(index)
-        used += cost(index)
-    while True:
-        head = [lines[i] for i in range(stop) if i in chosen]
-        tail = [lines[i] for i in range(stop, len(lines)) if i in chosen]
-        closers = _closers(head)
-        # Failing-gate rows cut off from the top of their table continue it; anything
-        # else starts a new block.
-        joined = not closers and head and tail and head[-1].startswith("|") and tail[
-            0].startswith("|")
-        body = head + closers + ([""] if tail and not joined else []) + tail
-        if sum(len(line) + 1 for line in body) <= budget or not (chosen - essential):
-            break
-        last = max(chosen - essential)  # drop the last optional line and close again
-        chosen.discard(last)
-        stop = min(stop, last)
-    kept = sum(1 for i in chosen)
-    text = "\n".join(body) + _trim_note(limit, len(lines) - kept, len(lines), lost_failing)
-    if len(text) > limit:  # only when the verdict line itself is absurdly long
-        text = text[: limit - 1] + "\n"
-    return text
-
-
-_RESERVE = 400  # room for closing fences and <details> after the cut
-
-
-def _trim_note(limit: int, cut: int, total: int, lost_failing: int) -> str:
-    lost = (f" {lost_failing:,} failing-gate rows did not fit either." if lost_failing else "")
-    return (f"\n\n> ✂️ **Trimmed:** this report was cut to fit {limit:,} characters "
-            f"({cut:,} of {total:,} lines left out).{lost} The full report is in the CI job "
-            "summary or the report artifact.\n")
-
-
-def _essential_lines(lines: list[str]) -> set[int]:
-    """The marker, the verdict line and the failing-gate rows with their table header."""
-    essential = {0}
-    for index in range(1, len(lines)):
-        if lines[index].strip():
-            essential.add(index)
-            break
-    in_gates = False
-    header: list[int] = []
-    for index, line in enumerate(lines):
-        if line.startswith("#"):
-            in_gates = bool(_GATES_HEADING.match(line))
-            if in_gates:
-                essential.add(index)
-            header = []
-            continue
-        if in_gates and line.startswith("|"):
-            if len(header) < 2:
-                header.append(index)
-                essential.update(header)
-            elif "❌" in line:
-                essential.add(index)
-    return essential
-
-
-def _closers(body: list[str]) -> list[str]:
-    """Lines that close a code fence or <details> left open in ``body``."""
-    fence: str | None = None
-    depth = 0
-    for line in body:
-        match = _FENCE.match(line)
-        if match:
-            if fence is None:
-                fence = match.group(1)
-            elif match.group(1).startswith(fence[0] * len(fence)) and line.strip() == \
-                    line.strip()[0] * len(line.strip()):
-                fence = None
-            continue
-        if fence is None:
-            depth += line.count("<details") - line.count("</details>")
-    closers = [fence[0] * len(fence)] if fence else []
-    return closers + ["", "</details>"] * max(depth, 0) if depth > 0 else closers

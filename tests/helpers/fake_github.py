@@ -765,6 +765,6 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 def stand_in_trim(markdown: str, limit: int) -> str:
     """For publisher-level tests only: keeps the first line (the marker) and cuts the rest.
-    The product uses ``mlci.report.render.trim_markdown``."""
+    The product uses ``mlci.report.trim.trim_markdown``."""
     note = "\n\n_(trimmed)_\n"
     return markdown[:max(0, limit - len(note))] + note
