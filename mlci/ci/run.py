@@ -178,7 +178,7 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
     report = prepared.report
     started = time.perf_counter()
     # The repository's template (sandboxed, in a child) for every format it claims, the JSON's
-    # Markdown included: the comment is posted from that JSON.
+    # Markdown included: the comment posts that same Markdown.
     rendered = prepared.render(("md", "json", "html"))
     written = write_files(output_dir, {f"report.{fmt}": text
                                        for fmt, text in rendered.texts.items()}, root)
@@ -193,6 +193,7 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
     if request.publish:
         from mlci.ci.secrets import TOKEN_OPTION_KEY
         from mlci.publish import PublishRequest, publish
+        from mlci.publish.report_file import published_report
 
         started = time.perf_counter()
         # The tokens come out of the vault only now: the model tests have finished.
@@ -200,8 +201,12 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
         environ = {**request.environ, **secrets}
         environ.pop(TOKEN_OPTION_KEY, None)
         try:
+            # The report just rendered, as it is: report.json is for the reader, not
+            # read back.
             outcome.published = publish(PublishRequest(
-                context=context, environ=environ, report=paths["json"],
+                context=context, environ=environ,
+                report=published_report(report, rendered.texts["md"], path=paths["json"],
+                                        raw=rendered.texts["json"]),
                 token=secrets.get(TOKEN_OPTION_KEY, request.token),
                 artifact_dir=output_dir / "pr-artifact",
                 comment=request.comment != "off", new_comment=request.comment == "new"))

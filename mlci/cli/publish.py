@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mlci.errors import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from mlci.ci.context import CiContext
+    from mlci.publish import PublishResult
+    from mlci.publish.artifact import ArtifactReport
 
 
 @click.command("publish")
@@ -42,22 +48,55 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
     read-only token (pull requests from forks) the report is saved in --artifact-dir for a
     workflow_run job to publish with --from-artifact; that is not a failure. Exits 0 when
     published (whatever the verdict, unless --fail-on says otherwise), 2 for a bad report
-    or artifact, 3 when the API failed after retries.
+    or artifact, 3 when the API failed after retries (what was posted before is printed
+    first).
     """
     import os
 
     from mlci.ci.context import detect
-    from mlci.publish import PublishRequest, publish
-    from mlci.report.terminal import terminal_safe
+    from mlci.publish import PartlyPublished, PublishRequest, publish
 
+    context = detect(os.environ)
     request = PublishRequest(
-        context=detect(os.environ), environ=os.environ,
-        report=Path(report) if report else None,
-        from_artifact=Path(from_artifact) if from_artifact else None,
+        context=context, environ=os.environ,
+        report=_report_source(report, from_artifact, context, report_key),
         token=token, artifact_dir=Path(artifact_dir),
         comment=not no_comment and comment != "off", new_comment=comment == "new",
         check=not no_check, report_key=report_key)
-    result = publish(request)
+    try:
+        result = publish(request)
+    except PartlyPublished as failed:
+        _echo_result(failed.result)  # what was posted; the error follows (exit 3)
+        raise
+    _echo_result(result)
+    verdict = result.report.verdict
+    if verdict == "fail" and fail_on != "never" or verdict == "warn" and fail_on == "warn":
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _report_source(report: str | None, from_artifact: str | None, context: CiContext,
+                   report_key: str | None) -> Path | ArtifactReport:
+    """The --report file (read by publishing), or the --from-artifact report, validated and
+    rendered again here with the built-in template (publishing imports no renderer)."""
+    from mlci.errors import UsageError
+
+    if (report is None) == (from_artifact is None):
+        raise UsageError("give exactly one of --report FILE and --from-artifact DIR")
+    if report is not None:
+        return Path(report)
+    assert from_artifact is not None
+    from mlci.publish.artifact import read_artifact
+    from mlci.report.render import render
+
+    return read_artifact(Path(from_artifact), context, report_key,
+                         lambda model: render(model, "md"))
+
+
+def _echo_result(result: PublishResult) -> None:
+    """Where the report went on stdout, the notes on stderr."""
+    from mlci.report.terminal import terminal_safe
+
     if result.comment is not None:
         click.echo(f"comment {result.comment.action}: {result.comment.url}")
     if result.check is not None:
@@ -68,7 +107,3 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
         click.echo(f"report saved for a later publish: {result.artifact.parent}")
     for note in (*result.report.notes, *result.notes):
         click.echo(f"mlci: note: {terminal_safe(note)}", err=True)
-    verdict = result.report.verdict
-    if verdict == "fail" and fail_on != "never" or verdict == "warn" and fail_on == "warn":
-        return EXIT_FAILED
-    return EXIT_OK

@@ -2,8 +2,13 @@
 or commit status, the job summary and the step outputs; for a fork's read-only token, an
 artifact for a later ``mlci publish --from-artifact``.
 
-:func:`publish` is the one entry point (``mlci publish`` and ``mlci ci`` call it). It never
-prints: what happened comes back as a :class:`PublishResult` with one-line ``notes``.
+:func:`publish` is the one entry point (``mlci publish`` and ``mlci ci`` call it). It takes
+the report as a value: ``mlci ci`` passes the one it just rendered; only ``mlci publish``
+reads one from a file (``--report FILE``, ``--from-artifact DIR``). It never prints: what
+happened comes back as a :class:`PublishResult` with one-line ``notes``.
+
+The submodules never import this package's ``__init__`` (no import circle), and nothing here
+imports the renderer: the marker and the trimming are the report's small leaf modules.
 """
 
 from __future__ import annotations
@@ -15,30 +20,36 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.ci.context import CiContext
 from mlci.errors import EnvironmentFailure, UsageError
+from mlci.publish.artifact import ArtifactReport
+from mlci.publish.report_file import PublishedReport
+from mlci.report.trim import trim_markdown
 
 if TYPE_CHECKING:
-    from mlci.publish.artifact import ArtifactReport
-    from mlci.publish.github import Annotation, CheckResult, CommentResult, GitHubPublisher
+    from mlci.publish.github import Annotation, CheckResult, GitHubPublisher
     from mlci.publish.http import ApiClient, RetryPolicy
-    from mlci.publish.report_file import PublishedReport
+    from mlci.publish.sticky import CommentResult
 
 DEFAULT_ARTIFACT_DIR = Path("mlci-artifact")
 
 
 @dataclass(frozen=True)
 class PublishRequest:
-    """What to publish and where. Exactly one of ``report`` and ``from_artifact``."""
+    """What to publish and where.
+
+    ``report`` is the report in memory (``mlci ci``), a fork's validated artifact
+    (``--from-artifact``, see :func:`mlci.publish.artifact.read_artifact`), or the file of
+    ``--report FILE``, read when publishing starts.
+    """
 
     context: CiContext
     environ: Mapping[str, str]
-    report: Path | None = None
-    from_artifact: Path | None = None
+    report: PublishedReport | ArtifactReport | Path
     token: str | None = None  # --token; else the context's token variables
     artifact_dir: Path = DEFAULT_ARTIFACT_DIR
     comment: bool = True
     new_comment: bool = False  # a new comment per run instead of updating mlci's comment
     check: bool = True
-    report_key: str | None = None  # the trusted key; the artifact's own is never used
+    report_key: str | None = None  # for a --report FILE: publish under this key
     policy: RetryPolicy | None = None
     sleep: Callable[[float], None] | None = None
 
@@ -69,11 +80,31 @@ class PublishResult:
             "notes": list(self.notes)}
 
 
-def trim_report(markdown: str, limit: int) -> str:
-    """The report's own last-resort trimming (``mlci.report.trim.trim_markdown``)."""
-    from mlci.report.trim import trim_markdown
+def _report_to_publish(request: PublishRequest) -> PublishedReport:
+    """The report ``request`` names: in memory as it is, or read from the ``--report`` file
+    (the one place publishing reads a report file; raises InputError naming it)."""
+    from mlci.publish.report_file import load_report
 
-    return trim_markdown(markdown, limit)
+    source = request.report
+    if isinstance(source, ArtifactReport):
+        return source.report
+    if isinstance(source, Path):
+        return load_report(source, request.report_key)
+    return source
+
+
+def _artifact(request: PublishRequest) -> ArtifactReport | None:
+    return request.report if isinstance(request.report, ArtifactReport) else None
+
+
+class PartlyPublished(EnvironmentFailure):
+    """The API or the environment failed after publishing began: ``result`` holds what was
+    posted before (the job summary, a comment, a check run...); the message is the cause's."""
+
+    def __init__(self, result: PublishResult, cause: EnvironmentFailure) -> None:
+        super().__init__(str(cause))
+        self.result = result
+        self.cause = cause
 
 
 def _annotations(report: PublishedReport) -> list[Annotation]:
@@ -120,12 +151,12 @@ def _save_artifact(request: PublishRequest, result: PublishResult) -> None:
         result.artifact = write_artifact(request.artifact_dir, result.report, request.context)
 
 
-def _publish_github(request: PublishRequest, result: PublishResult,
-                    artifact: ArtifactReport | None) -> None:
+def _publish_github(request: PublishRequest, result: PublishResult) -> None:
     from mlci.publish.artifact import check_pull_request
     from mlci.publish.github import GitHubPublisher
 
     context = request.context
+    artifact = _artifact(request)
     number, head_sha = context.number, context.head_sha
     if artifact is not None:
         number, head_sha = artifact.number, artifact.head_sha
@@ -143,8 +174,7 @@ def _publish_github(request: PublishRequest, result: PublishResult,
             _save_artifact(request, result)
         return
     client = _client(request, context.api_url, "github")
-    publisher = GitHubPublisher(client, context.repository, token_source=token.source,
-                                trim=trim_report)
+    publisher = GitHubPublisher(client, context.repository, token_source=token.source)
     try:
         if artifact is not None:
             check_pull_request(publisher.pull_request(artifact.number), artifact, context)
@@ -201,7 +231,7 @@ def _check(request: PublishRequest, result: PublishResult, publisher: GitHubPubl
             _annotations(report), details_url=request.context.run_url,
             more_annotations=max(0, len(report.gates) - MAX_ANNOTATIONS))
     except ApiError as exc:
-        if exc.status != 403 or request.from_artifact is not None:
+        if exc.status != 403 or _artifact(request) is not None:
             raise
         return False
     return True
@@ -226,7 +256,7 @@ def _publish_gitlab(request: PublishRequest, result: PublishResult) -> None:
     from mlci.publish.http import ApiError
 
     context = request.context
-    if request.from_artifact is not None:
+    if _artifact(request) is not None:
         raise UsageError("--from-artifact is for GitHub's workflow_run pattern; on GitLab "
                          "publish from the merge request pipeline")
     if context.api_url is None or context.repository is None:
@@ -241,8 +271,7 @@ def _publish_gitlab(request: PublishRequest, result: PublishResult) -> None:
                             "posted")
         return
     client = _client(request, context.api_url, "gitlab")
-    publisher = GitLabPublisher(client, context.repository, project_url=context.project_url,
-                                trim=trim_report)
+    publisher = GitLabPublisher(client, context.repository, project_url=context.project_url)
     try:
         if request.comment:
             try:
@@ -277,43 +306,39 @@ def publish(request: PublishRequest) -> PublishResult:
     """Publish the report ``request`` names; return where it went.
 
     Raises InputError/UsageError (exit 2) for a bad report, artifact or usage, and
-    EnvironmentFailure (exit 3) when an API fails after bounded retries. A read-only token
-    is not an error: the result's ``notes`` explain it and ``artifact`` holds the hand-off.
+    :class:`PartlyPublished` (an EnvironmentFailure, exit 3, holding what was posted before)
+    when an API fails after bounded retries. A read-only token is not an error: the
+    result's ``notes`` explain it and ``artifact`` holds the hand-off.
     """
-    from mlci.publish.artifact import read_artifact
     from mlci.publish.outputs import append_summary
-    from mlci.publish.report_file import load_report
 
-    if (request.report is None) == (request.from_artifact is None):
-        raise UsageError("give exactly one of --report FILE and --from-artifact DIR")
     context = request.context
-    artifact = None
-    if request.from_artifact is not None:
-        if context.provider != "github":
-            raise UsageError("--from-artifact runs in a GitHub workflow_run job "
-                             "(GITHUB_ACTIONS=true, GITHUB_EVENT_NAME=workflow_run)")
-        artifact = read_artifact(request.from_artifact, context, request.report_key)
-        report = artifact.report
-    else:
-        assert request.report is not None
-        report = load_report(request.report, request.report_key)
-    result = PublishResult(report=report)
+    result = PublishResult(report=_report_to_publish(request))
     summary = request.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and context.provider == "github":
-        # Written first: whatever the API does, the run page shows the report.
-        if append_summary(Path(summary), report.markdown, trim_report):
-            result.notes.append("the job summary was trimmed to fit GitHub's 1 MiB limit")
-        result.summary = Path(summary)
     try:
-        if context.provider == "github":
-            _publish_github(request, result, artifact)
-        elif context.provider == "gitlab":
+        if summary and context.provider == "github":
+            # Written first: whatever the API does, the run page shows the report.
+            if append_summary(Path(summary), result.report.markdown, trim_markdown):
+                result.notes.append("the job summary was trimmed to fit GitHub's 1 MiB limit")
+            result.summary = Path(summary)
+        _publish_to(request, result)
+    except EnvironmentFailure as exc:
+        raise PartlyPublished(result, exc) from exc
+    if result.comment is not None and result.comment.trimmed:
+        result.notes.append("the comment was trimmed to fit the API's size limit")
+    return result
+
+
+def _publish_to(request: PublishRequest, result: PublishResult) -> None:
+    """The platform's part: comment or note, check run, then the step outputs."""
+    provider = request.context.provider
+    try:
+        if provider == "github":
+            _publish_github(request, result)
+        elif provider == "gitlab":
             _publish_gitlab(request, result)
         else:
             result.notes.append("not in a GitHub Actions or GitLab CI run: nothing posted")
     finally:
-        if context.provider == "github":
+        if provider == "github":
             _write_actions_files(request, result)
-    if result.comment is not None and result.comment.trimmed:
-        result.notes.append("the comment was trimmed to fit the API's size limit")
-    return result

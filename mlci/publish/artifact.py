@@ -8,25 +8,33 @@ contributor controls, so it is validated as untrusted data before anything is po
 nothing it chooses is used as written: the report key is the one the trusted workflow fixed
 (``--report-key``), and the comment is rendered again from the report's validated JSON data
 with the built-in template (never the artifact's Markdown, never a repository template).
+That rendering is the caller's (``mlci publish --from-artifact`` passes the renderer in), so
+publishing never imports the renderer itself.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlci.ci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
-from mlci.publish.marker import KEY_PATTERN
 from mlci.publish.report_file import (
     MAX_REPORT_BYTES,
     PublishedReport,
     gates_to_annotate,
     parse_report_json,
 )
+from mlci.report.marker import KEY_PATTERN
+
+if TYPE_CHECKING:
+    from mlci.report.model import Report
+
+RenderMarkdown = Callable[["Report"], str]  # the built-in template, for a report model
 
 META_NAME = "mlci-publish.json"
 REPORT_NAMES = ("report.json", "report.md")
@@ -79,11 +87,15 @@ def _integer(meta: dict[str, Any], key: str, source: Path) -> int:
     return value
 
 
-def read_artifact(directory: Path, context: CiContext, key: str | None = None
-                  ) -> ArtifactReport:
+def read_artifact(directory: Path, context: CiContext, key: str | None,
+                  render_markdown: RenderMarkdown) -> ArtifactReport:
     """Validate the artifact in ``directory`` against the triggering run described by
-    ``context`` (a ``workflow_run`` event) and rebuild its report under ``key`` (the trusted
-    workflow's --report-key, else "default"); raise InputError naming what is wrong."""
+    ``context`` (a GitHub ``workflow_run`` event) and rebuild its report under ``key`` (the
+    trusted workflow's --report-key, else "default") with ``render_markdown``; raise
+    InputError naming what is wrong."""
+    if context.provider != "github":
+        raise UsageError("--from-artifact runs in a GitHub workflow_run job "
+                         "(GITHUB_ACTIONS=true, GITHUB_EVENT_NAME=workflow_run)")
     key = key or DEFAULT_KEY
     if not KEY_PATTERN.match(key):
         raise UsageError(f"--report-key {key!r}: expected letters, digits, '.', '_' or '-' "
@@ -128,7 +140,7 @@ def read_artifact(directory: Path, context: CiContext, key: str | None = None
                          "from an artifact re-renders the report from its data, so the "
                          "pull_request job must publish the JSON report (mlci report "
                          "--format json, or mlci ci)")
-    report = _rebuild(directory / "report.json", key, notes)
+    report = _rebuild(directory / "report.json", key, notes, render_markdown)
     return ArtifactReport(number=number, head_sha=head_sha, report=report)
 
 
@@ -146,12 +158,12 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
     return meta
 
 
-def _rebuild(path: Path, key: str, notes: list[str]) -> PublishedReport:
+def _rebuild(path: Path, key: str, notes: list[str], render_markdown: RenderMarkdown
+             ) -> PublishedReport:
     """The report of the artifact's JSON data, rendered with the built-in template: the
     artifact's own Markdown and summary are never used."""
     from mlci.report.from_json import report_from_json
     from mlci.report.markdown import neutralize_mentions
-    from mlci.report.render import render_here
 
     text = _read_small(path, MAX_REPORT_BYTES, "report")
     data = parse_report_json(text, str(path))
@@ -159,7 +171,7 @@ def _rebuild(path: Path, key: str, notes: list[str]) -> PublishedReport:
     if data.get("verdict") != report.verdict:
         notes.append(f"the artifact's verdict {data.get('verdict')!r} does not follow from "
                      f"its gates, tests and errors; publishing {report.verdict!r}")
-    markdown = render_here(report, ["md"])["md"]
+    markdown = render_markdown(report)
     return PublishedReport(path=path, key=key, verdict=report.verdict, summary=report.summary,
                            markdown=neutralize_mentions(markdown),
                            gates=gates_to_annotate(data, str(path)), head_sha=report.head.sha,

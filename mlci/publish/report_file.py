@@ -1,14 +1,20 @@
-"""Read the report to publish: the JSON of ``mlci report --format json``, or plain Markdown."""
+"""The report to publish, as publishers need it (:class:`PublishedReport`): built in memory
+from the report model by ``mlci ci`` (:func:`published_report`), or read from a file at the
+``mlci publish --report FILE`` boundary (the JSON of ``mlci report --format json``, or plain
+Markdown: :func:`load_report`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.errors import InputError
-from mlci.publish.marker import KEY_PATTERN, marker_key, with_marker
 from mlci.report.markdown import neutralize_mentions
+from mlci.report.marker import KEY_PATTERN, marker_key, with_marker
+
+if TYPE_CHECKING:
+    from mlci.report.model import Report
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024
 VERDICTS = ("pass", "warn", "fail")
@@ -25,16 +31,18 @@ class FailedGate:
 
 @dataclass(frozen=True)
 class PublishedReport:
-    """What the publishers need from a report. ``verdict`` is None for a Markdown file."""
+    """What the publishers need from a report. ``verdict`` is None for a Markdown file.
 
-    path: Path
+    No ``@name`` in ``summary``, ``markdown`` or ``gates`` notifies anyone."""
+
+    path: Path  # where the report was written (the report-path step output)
     key: str
     verdict: str | None
     summary: str
     markdown: str  # starts with the marker of ``key``
     gates: tuple[FailedGate, ...] = ()  # failing and warning gates, for annotations
     head_sha: str | None = None
-    raw: str = ""  # the file's text, for copying into an artifact
+    raw: str = ""  # the report file's text, for copying into an artifact
     notes: tuple[str, ...] = ()  # what was changed on the way (another key, ...)
 
     @property
@@ -87,6 +95,17 @@ def gates_to_annotate(data: dict[str, Any], source: str) -> tuple[FailedGate, ..
             metric=str(gate.get("metric") or ""),
             reason=neutralize_mentions(str(gate.get("reason") or "")), level=level))
     return tuple(found)
+
+
+def published_report(report: Report, markdown: str, *, path: Path, raw: str
+                     ) -> PublishedReport:
+    """The report ``mlci ci`` just rendered, to publish as it is: ``markdown`` is its
+    rendered Markdown, ``raw`` its JSON text as written to ``path`` (never read back)."""
+    return PublishedReport(path=path, key=report.key, verdict=report.verdict,
+                           summary=neutralize_mentions(report.summary),
+                           markdown=neutralize_mentions(with_marker(markdown, report.key)),
+                           gates=gates_to_annotate(report.to_json(), f"report {report.key}"),
+                           head_sha=report.head.sha, raw=raw)
 
 
 def parse_report_json(text: str, source: str) -> Any:

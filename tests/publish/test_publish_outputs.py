@@ -71,7 +71,7 @@ def test_summary_counts_what_the_step_already_wrote(tmp_path: Path) -> None:
 
 
 def test_summary_with_the_reports_own_trimming(tmp_path: Path) -> None:
-    from mlci.publish import trim_report
+    from mlci.report.trim import trim_markdown as trim_report
 
     rows = "".join(f"| metric-{i} | {i} |\n" for i in range(100_000))
     path = tmp_path / "summary.md"
