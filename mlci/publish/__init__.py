@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlci.ci.context import CiContext
 from mlci.errors import EnvironmentFailure, UsageError
 from mlci.publish.artifact import ArtifactReport
-from mlci.publish.report_file import PublishedReport
+from mlci.publish.report_file import PublishedReport, load_report
 from mlci.report.trim import trim_markdown
 
 if TYPE_CHECKING:
@@ -83,8 +83,6 @@ class PublishResult:
 def _report_to_publish(request: PublishRequest) -> PublishedReport:
     """The report ``request`` names: in memory as it is, or read from the ``--report`` file
     (the one place publishing reads a report file; raises InputError naming it)."""
-    from mlci.publish.report_file import load_report
-
     source = request.report
     if isinstance(source, ArtifactReport):
         return source.report
