@@ -28,7 +28,7 @@ Scalar = bool | int | float | str | None
 Flat = dict[str, Scalar]
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml",
-           ".csv": "csv", ".tsv": "tsv"}
+           ".csv": "csv", ".tsv": "tsv", ".py": "python"}
 
 
 def file_format(path: str) -> str:
@@ -206,6 +206,8 @@ def parse(path: str, data: bytes, row: int = -1, *,
                 raise InputError(f"{path}: {len(data):,} bytes, more than the "
                                  f"{MAX_TOML_BYTES:,} mlci reads from a TOML file")
             loaded = tomllib.loads(text)
+        elif kind == "python":
+            loaded = _python_params(text, path)
         else:
             table = _parse_table(text, "," if kind == "csv" else "\t", row)
             return flatten(table, source=path, problems=problems)
@@ -230,6 +232,20 @@ def parse(path: str, data: bytes, row: int = -1, *,
         raise InputError(f"{path}: expected a mapping of keys to values, got a "
                          f"{type(loaded).__name__}")
     return flatten(loaded, source=path, problems=problems)
+
+
+def _python_params(text: str, path: str) -> Any:
+    """A Python params file as DVC reads it: the literal assignments at module level and in
+    classes, found by parsing, never by running the file."""
+    if len(text) > MAX_TOML_BYTES:
+        raise InputError(f"{path}: {len(text):,} characters, more than the "
+                         f"{MAX_TOML_BYTES:,} mlci reads from a Python params file")
+    from dvc.utils.serialize import ParseError, parse_py
+
+    try:
+        return parse_py(text, path)
+    except ParseError as exc:
+        raise InputError(f"{path}: invalid Python: {exc}") from exc
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

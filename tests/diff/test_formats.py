@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,15 @@ def test_bad_files_name_the_file(name: str, data: bytes, expected: str) -> None:
     with pytest.raises(InputError) as info:
         parse(name, data)
     assert str(info.value).startswith(expected)
+
+
+def test_python_params_files_are_parsed_never_run(tmp_path: Path) -> None:
+    # DVC reads params.py by its literal assignments; a pull request's code never runs.
+    marker = tmp_path / "ran"
+    source = (f"lr = 0.1\nclass Train:\n    seed = 2\n    layers = [1, 2]\n"
+              f"open({str(marker)!r}, 'w').write('x')\nnot_literal = len('abc')\n")
+    assert parse("params.py", source.encode()) == {
+        "lr": 0.1, "Train.seed": 2, "Train.layers.0": 1, "Train.layers.1": 2}
+    assert not marker.exists()
+    with pytest.raises(InputError, match="params.py: invalid Python"):
+        parse("params.py", b"lr = (\n")
