@@ -65,14 +65,19 @@ def escape(text: object) -> str:
 
 
 def shorten(text: object, limit: int) -> str:
-    """``text`` on one line, cut to at most ``limit`` characters with an ellipsis.
+    """``text`` on one line, cut to at most ``limit`` characters with an ellipsis, at a
+    space when there is one in the last third (a word is not cut in the middle).
 
     Cut before escaping, so an escape sequence is never split.
     """
     value = _LINE_BREAK.sub(" ", str(text)).strip()
     if len(value) <= limit:
         return value
-    return value[: max(limit - 1, 0)].rstrip() + "…"
+    cut = value[: max(limit - 1, 0)]
+    space = cut.rfind(" ")
+    if space > len(cut) * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def code(text: str) -> str:
