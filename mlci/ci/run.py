@@ -192,7 +192,7 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
                         notes=[f"error: {warning}" for warning in rendered.warnings])
     if request.publish:
         from mlci.ci.secrets import TOKEN_OPTION_KEY
-        from mlci.publish import PublishRequest, publish
+        from mlci.publish import PartlyPublished, PublishRequest, publish
         from mlci.publish.report_file import published_report
 
         started = time.perf_counter()
@@ -221,6 +221,8 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
             # The verdict stands: a publishing failure is reported, and exits 3 if nothing
             # else failed.
             timer.done("publish", started, str(exc).splitlines()[0], ok=False)
+            if isinstance(exc, PartlyPublished):
+                outcome.published = exc.result  # what was posted before it failed
             outcome.notes.append(f"publishing failed: {exc}")
             if outcome.exit_code == EXIT_OK:
                 outcome.exit_code = exc.exit_code

@@ -12,7 +12,7 @@ from helpers.cli import Outcome
 from helpers.markdown_checks import tables, unsafe_findings
 from helpers.repo_helpers import commit_files, copy_repo, git, isolating, make_repo
 
-from mlci.report.render import marker
+from mlci.report.marker import marker
 
 CONFIG = """\
 metrics: [eval/metrics.json]

@@ -38,8 +38,10 @@ from mlci.diff.comparison import (
 from mlci.errors import ConfigError
 from mlci.gates.results import GateReport, GateResult
 from mlci.modeltests.results import TestResult, TestRun
+from mlci.report.marker import marker
 from mlci.report.model import Report
-from mlci.report.render import marker, render, templates_dir, trim_markdown
+from mlci.report.render import render, templates_dir
+from mlci.report.trim import trim_markdown
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 LIMIT = 65536
