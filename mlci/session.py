@@ -17,6 +17,7 @@ from mlci.diagnostics import Diagnostics
 
 if TYPE_CHECKING:
     from mlci.config import Config
+    from mlci.dvc.dvcfiles import TrackedOutputs
     from mlci.dvc.store import ObjectStore
     from mlci.repo.git import Repository
     from mlci.repo.revisions import Revision
@@ -46,6 +47,7 @@ class Session:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     _snapshots: dict[Side, Snapshot] = field(default_factory=dict)
     _store: ObjectStore | None = None
+    _outputs: dict[Side, TrackedOutputs] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -59,6 +61,26 @@ class Session:
             self._snapshots[side] = open_snapshot(
                 self.repo, self.base if side == "base" else self.head, side)
         return self._snapshots[side]
+
+    def outputs(self, side: Side) -> TrackedOutputs:
+        """What DVC tracks and declares at ``side`` (every dvc.yaml, dvc.lock and .dvc
+        file), read once for every collector."""
+        if side not in self._outputs:
+            from mlci.dvc.dvcfiles import TrackedOutputs, read_outputs
+            from mlci.dvc.dvcyaml import Pipelines
+            from mlci.errors import InputError
+
+            try:
+                self._outputs[side] = read_outputs(self.snapshot(side))
+            except InputError as exc:
+                # A broken dvc.yaml or dvc.lock: said once (the PR is to blame only for its
+                # head); the rest of the comparison still appears.
+                if side == "head":
+                    self.diagnostics.error("", str(exc), cause="input")
+                else:
+                    self.diagnostics.warning("", str(exc))
+                self._outputs[side] = TrackedOutputs({}, {}, Pipelines())
+        return self._outputs[side]
 
     @property
     def store(self) -> ObjectStore:
@@ -89,14 +111,14 @@ def load_session_config(repo: Repository, request: SessionRequest) -> Config:
 
 
 @contextmanager
-def open_session(request: SessionRequest) -> Iterator[Session]:
-    """Open the repository, load the configuration and resolve ``--base``/``--head`` once;
-    close the repository when the command is done."""
+def open_session(request: SessionRequest, config: Config | None = None) -> Iterator[Session]:
+    """Open the repository, load the configuration (unless the caller already holds it)
+    and resolve ``--base``/``--head`` once; close the repository when the command is done."""
     from mlci.repo.git import Repository
     from mlci.repo.revisions import resolve_revisions
 
     with Repository(request.repo) as repo:
-        config = load_session_config(repo, request)
+        config = config or load_session_config(repo, request)
         diagnostics = Diagnostics()
         for warning in config.warnings:
             diagnostics.warning("", warning, cause="config")

@@ -130,7 +130,7 @@ def test_the_two_commands_on_a_clean_clone(tmp_path: Path) -> None:
     assert "## ❌ Failed: 1 gate failed, 1 warning" in proc.stdout
     assert (clone / ".venv" / "bin" / "mlci").is_file()
     # The second command, in the environment the first one made (as a reader would).
-    env["PYTEST_ADDOPTS"] = "tests/test_cli.py tests/test_config.py -p no:cacheprovider"
+    env["PYTEST_ADDOPTS"] = "tests/cli/test_cli.py tests/test_config.py -p no:cacheprovider"
     activate = f". {clone / '.venv' / 'bin' / 'activate'} && "
     proc = subprocess.run(["bash", "-euc", activate + second.strip()], cwd=clone, env=env,
                           capture_output=True, text=True)

@@ -47,8 +47,10 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         diagnostics = tuple(session.diagnostics)
     shown = comparison if show_all else comparison.changed_only()
     if output_format == "json":
-        click.echo(render_json(shown, diagnostics))
+        click.echo(render_json(shown, diagnostics, only))
     else:
-        click.echo(render_text(shown, diagnostics, markdown=output_format == "md"), nl=False)
-    echo_problems(diagnostics)
+        click.echo(render_text(shown, diagnostics, markdown=output_format == "md", parts=only),
+                   nl=False)
+    # A table or Markdown already lists the warnings: not twice in a terminal.
+    echo_problems(diagnostics, warnings=output_format == "json")
     return problems_exit_code(diagnostics)

@@ -44,5 +44,6 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         click.echo(render_json(analysis))
     else:
         click.echo(render_text(analysis, markdown=output_format == "md"), nl=False)
-    echo_problems(analysis.diagnostics)
+    # A table or Markdown already lists the warnings: not twice in a terminal.
+    echo_problems(analysis.diagnostics, warnings=output_format == "json")
     return analysis.decision.exit_code()

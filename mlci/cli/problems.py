@@ -10,10 +10,12 @@ from mlci.diagnostics import Diagnostic
 from mlci.report.terminal import terminal_safe
 
 
-def echo_problems(diagnostics: Iterable[Diagnostic]) -> None:
-    """Errors, then warnings, one line each (notes belong to the report, not stderr)."""
+def echo_problems(diagnostics: Iterable[Diagnostic], warnings: bool = True) -> None:
+    """Errors, then warnings, one line each (notes belong to the report, not stderr).
+    ``warnings=False`` when standard output already listed them for the same reader (a
+    table or Markdown on the terminal): said once, not twice."""
     problems = list(diagnostics)
-    for level in ("error", "warning"):
+    for level in ("error", "warning") if warnings else ("error",):
         for diagnostic in problems:
             if diagnostic.level == level:
                 click.echo(f"mlci: {level}: {terminal_safe(diagnostic.text)}", err=True)

@@ -14,10 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from mlci.config import Config
-from mlci.diff.comparison import ArtifactChange, ArtifactSource, ArtifactState, ArtifactStatus
+from mlci.diff.comparison import (
+    ArtifactChange,
+    ArtifactSource,
+    ArtifactState,
+    ArtifactStatus,
+    Side,
+    Unavailable,
+)
+from mlci.diff.unavailable import unavailable
 from mlci.dvc import cache as dvc_cache
 from mlci.dvc import manifest
-from mlci.dvc.dvcfiles import PARAMS_DEFAULT, DvcOutput, LockedStage, read_outputs
+from mlci.dvc.dvcfiles import DvcOutput, LockedStage, TrackedOutputs, read_outputs
+from mlci.dvc.dvcyaml import PARAMS_DEFAULT
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, open_store
 from mlci.errors import InputError
 from mlci.repo.lfs import LfsPointer, might_be_pointer, parse_pointer
@@ -31,6 +40,7 @@ class ArtifactDiff:
 
     changes: list[ArtifactChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unavailable: list[Unavailable] = field(default_factory=list)
 
 
 def _where(snapshot: Snapshot) -> str:
@@ -46,8 +56,8 @@ class _DvcSide:
     stages: dict[str, LockedStage]
 
     @classmethod
-    def read(cls, snapshot: Snapshot) -> _DvcSide:
-        tracked = read_outputs(snapshot)
+    def read(cls, snapshot: Snapshot, tracked: TrackedOutputs | None = None) -> _DvcSide:
+        tracked = tracked or read_outputs(snapshot)
         # A `cache: false` output is a plain git file (a metric, a plot): not DVC data.
         in_git = set(snapshot.paths())
         return cls(outputs={p: o for p, o in tracked.outputs.items() if p not in in_git},
@@ -79,40 +89,57 @@ def lineage(base: LockedStage | None, head: LockedStage | None) -> tuple[str, ..
     return (*deps, *params)
 
 
-class _Manifests:
-    """Loads ``.dir`` manifests from the object store (local cache, else the remote)."""
+def _import_lineage(base: DvcOutput, head: DvcOutput) -> tuple[str, ...]:
+    """For a ``dvc import``: the source and its locked revision, when either changed."""
+    if head.imported_from is None or (base.imported_from, base.source_rev) == (
+            head.imported_from, head.source_rev):
+        return ()
+    revs = f" (rev {(base.source_rev or '?')[:7]} → {(head.source_rev or '?')[:7]})" \
+        if base.source_rev != head.source_rev else ""
+    moved = f", was {base.imported_from}" if base.imported_from != head.imported_from else ""
+    return (f"the source {head.imported_from}{revs}{moved}",)
 
-    def __init__(self, store: ObjectStore, warnings: list[str]) -> None:
+
+class _Manifests:
+    """Loads ``.dir`` manifests from the object store (local cache, else the remote); a
+    manifest that cannot be had is recorded in ``unavailable``."""
+
+    def __init__(self, store: ObjectStore, warnings: list[str], labels: dict[Side, str]
+                 ) -> None:
         self.store = store
         self.warnings = warnings
+        self.labels = labels
+        self.unavailable: list[Unavailable] = []
 
-    def load(self, output: DvcOutput, side: str, problems: list[str]) -> bytes | None:
-        """The manifest's bytes, or None with the reason appended to ``problems``."""
+    def load(self, output: DvcOutput, side: Side, problems: list[str]) -> bytes | None:
+        """The manifest's bytes, or None (an object that cannot be had is recorded in
+        ``unavailable``; ``problems`` says what else went wrong)."""
         assert output.md5 is not None
         try:
             return self.store.read(output.md5, legacy=output.legacy_hash, remote=output.remote,
-                                   what=f"the manifest at {side}")
+                                   what=f"the manifest at {self.labels[side]}")
         except ObjectUnavailable as exc:
-            problems.append(exc.reason)
+            self.unavailable.append(unavailable("artifacts", output.path, side, exc))
+            problems.append("")  # said once, per cause, by the unavailable list
             return None
 
 
 def _diff_directory(path: str, base: DvcOutput, head: DvcOutput, loader: _Manifests,
-                    max_paths: int, sides: tuple[str, str]) -> ArtifactChange:
+                    max_paths: int) -> ArtifactChange:
     problems: list[str] = []
-    base_data = loader.load(base, sides[0], problems)
-    head_data = loader.load(head, sides[1], problems)
+    base_data = loader.load(base, "base", problems)
+    head_data = loader.load(head, "head", problems)
     files = None
     if base_data is not None and head_data is not None:
         try:
             files = manifest.diff_manifests(base_data, head_data, path).file_changes(max_paths)
         except InputError as exc:
             problems.append(str(exc))
-    if problems:
+    said = [p for p in problems if p]
+    if said:
         loader.warnings.append(
             f"{path}: files inside the directory are not compared (complete: false): "
-            + "; ".join(problems) + ". Run `dvc push` from where the data was added, or "
-            "configure the remote (diff.remote in mlci.yaml).")
+            + "; ".join(said))
     counts: list[int | None] = [None, None]
     for i, (output, data) in enumerate(((base, base_data), (head, head_data))):
         if output.nfiles is None and data is not None:
@@ -127,7 +154,7 @@ def _diff_directory(path: str, base: DvcOutput, head: DvcOutput, loader: _Manife
 
 
 def _whole_directory(change: ArtifactChange, output: DvcOutput, loader: _Manifests,
-                     max_paths: int, side: str) -> ArtifactChange:
+                     max_paths: int, side: Side) -> ArtifactChange:
     """A directory added or deleted as a whole: every file inside it is added or deleted."""
     if not output.is_dir:
         return change
@@ -140,9 +167,10 @@ def _whole_directory(change: ArtifactChange, output: DvcOutput, loader: _Manifes
             files = manifest.diff_manifests(*pair, change.path).file_changes(max_paths)
         except InputError as exc:
             problems.append(str(exc))
-    if problems:
+    said = [p for p in problems if p]
+    if said:
         loader.warnings.append(f"{change.path}: files inside the {change.status} directory are "
-                               "not listed (complete: false): " + "; ".join(problems))
+                               "not listed (complete: false): " + "; ".join(said))
     return replace(change, files=files, complete=files is not None)
 
 
@@ -150,11 +178,14 @@ _EMPTY_MANIFEST = b"[]"
 
 
 def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore,
-              warnings: list[str]) -> tuple[list[ArtifactChange], set[str]]:
+              warnings: list[str], unavailable: list[Unavailable],
+              outputs: tuple[TrackedOutputs, TrackedOutputs] | None
+              ) -> tuple[list[ArtifactChange], set[str]]:
     root = store.root
-    base_side, head_side = _DvcSide.read(base), _DvcSide.read(head)
-    loader = _Manifests(store, warnings)
-    sides = (_where(base), _where(head))
+    base_tracked, head_tracked = outputs or (None, None)
+    base_side = _DvcSide.read(base, base_tracked)
+    head_side = _DvcSide.read(head, head_tracked)
+    loader = _Manifests(store, warnings, {"base": _where(base), "head": _where(head)})
     changes: list[ArtifactChange] = []
     added: list[DvcOutput] = []
     deleted: dict[str, list[DvcOutput]] = {}
@@ -169,12 +200,13 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore
                                               base=_state(b), head=_state(h), stage=h.stage))
                 continue
             if b.is_dir and h.is_dir:
-                change = _diff_directory(path, b, h, loader, config.max_paths, sides)
+                change = _diff_directory(path, b, h, loader, config.max_paths)
             else:
                 change = ArtifactChange(path=path, source="dvc", status="modified",
                                         base=_state(b), head=_state(h), stage=h.stage)
             changes.append(replace(change, lineage=lineage(
-                base_side.stages.get(b.stage or ""), head_side.stages.get(h.stage or ""))))
+                base_side.stages.get(b.stage or ""), head_side.stages.get(h.stage or ""))
+                + _import_lineage(b, h)))
         elif h is not None:
             added.append(h)
         elif b is not None:
@@ -190,17 +222,18 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore
             changes.append(_whole_directory(
                 ArtifactChange(path=h.path, source="dvc", status="added", base=None,
                                head=_state(h), stage=h.stage),
-                h, loader, config.max_paths, sides[1]))
+                h, loader, config.max_paths, "head"))
     changes.extend(_whole_directory(
         ArtifactChange(path=b.path, source="dvc", status="deleted", base=_state(b), head=None,
                        stage=b.stage),
-        b, loader, config.max_paths, sides[0])
+        b, loader, config.max_paths, "base")
         for outputs in deleted.values() for b in outputs)
     if changes:
         warnings.extend(dvc_cache.cache_settings(root).warnings)
         warnings.extend(w for w in store.warnings if w not in warnings)
     if head.revision.workspace:
         warnings.extend(_not_recorded(root, head_side.outputs.values()))
+    unavailable.extend(loader.unavailable)
     return changes, base_side.outputs.keys() | head_side.outputs.keys()
 
 
@@ -365,7 +398,9 @@ def _with_renames(entries: list[tuple[str, ArtifactSource, ArtifactState | None,
 
 
 def diff_artifacts(config: Config, base: Snapshot, head: Snapshot, root: Path,
-                   store: ObjectStore | None = None) -> ArtifactDiff:
+                   store: ObjectStore | None = None,
+                   outputs: tuple[TrackedOutputs, TrackedOutputs] | None = None
+                   ) -> ArtifactDiff:
     """Compare every DVC output, LFS pointer and configured git file between base and head.
 
     Directories are diffed file by file from their manifests (from ``store``, else one
@@ -373,7 +408,8 @@ def diff_artifacts(config: Config, base: Snapshot, head: Snapshot, root: Path,
     says ``complete=False`` and a warning says why."""
     result = ArtifactDiff()
     store = store or open_store(root, base=base, head=head, remote=config.dvc_remote)
-    dvc_changes, dvc_paths = _diff_dvc(config, base, head, store, result.warnings)
+    dvc_changes, dvc_paths = _diff_dvc(config, base, head, store, result.warnings,
+                                       result.unavailable, outputs)
     changes = dvc_changes + _diff_git(config, base, head, dvc_paths, result.warnings)
     if isinstance(head, WorkspaceSnapshot):
         # Working-tree files that are symlinks leading outside: left out of every part.

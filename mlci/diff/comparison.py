@@ -12,6 +12,8 @@ from mlci.repo.revisions import Revision
 
 ArtifactStatus = Literal["added", "deleted", "modified", "renamed", "unchanged"]
 ArtifactSource = Literal["dvc", "lfs", "git"]
+Part = Literal["metrics", "params", "plots", "artifacts"]
+Side = Literal["base", "head"]
 
 
 def json_value(value: Scalar) -> Scalar:
@@ -31,6 +33,7 @@ class MetricChange:
     head: Scalar
     in_base: bool = True
     in_head: bool = True
+    unread: Side | None = None  # that revision's file could not be read: nothing compared
 
     @property
     def delta(self) -> float | None:
@@ -48,7 +51,9 @@ class MetricChange:
         return delta / abs(base)
 
     @property
-    def status(self) -> Literal["added", "deleted", "modified", "unchanged"]:
+    def status(self) -> Literal["added", "deleted", "modified", "unchanged", "unknown"]:
+        if self.unread is not None:
+            return "unknown"
         if not self.in_base:
             return "added"
         if not self.in_head:
@@ -137,6 +142,22 @@ class ArtifactChange:
 
 
 @dataclass(frozen=True)
+class Unavailable:
+    """A file mlci knows should exist at a revision but could not read, and why: a part
+    with such a file is never reported as "no changes"."""
+
+    part: Part
+    path: str
+    rev: Side
+    reason: str  # in words, naming what failed (not in cache; remote unreachable: ...)
+    cause: str = ""  # machine-readable: not-in-cache, remote-unreachable, object-missing, ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {"part": self.part, "path": self.path, "rev": self.rev, "reason": self.reason,
+                "cause": self.cause}
+
+
+@dataclass(frozen=True)
 class Comparison:
     """Everything that differs between base and head. What could not be read travels as the
     run's diagnostics, beside it."""
@@ -146,6 +167,10 @@ class Comparison:
     metrics: tuple[MetricChange, ...] = ()
     params: tuple[ParamChange, ...] = ()
     artifacts: tuple[ArtifactChange, ...] = ()
+    unavailable: tuple[Unavailable, ...] = ()
+
+    def unavailable_in(self, part: Part) -> tuple[Unavailable, ...]:
+        return tuple(u for u in self.unavailable if u.part == part)
 
     def changed_only(self) -> Comparison:
         return Comparison(
@@ -153,6 +178,7 @@ class Comparison:
             metrics=tuple(m for m in self.metrics if m.changed),
             params=tuple(p for p in self.params if p.changed),
             artifacts=tuple(a for a in self.artifacts if a.changed),
+            unavailable=self.unavailable,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -161,4 +187,5 @@ class Comparison:
             "metrics": [m.to_json() for m in self.metrics],
             "params": [p.to_json() for p in self.params],
             "artifacts": [a.to_json() for a in self.artifacts],
+            "unavailable": [u.to_json() for u in self.unavailable],
         }

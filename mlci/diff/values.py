@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlci.config import Config, FileSpec
-from mlci.diff.comparison import MetricChange, ParamChange
-from mlci.diff.formats import Flat, is_number, parse, printable
-from mlci.dvc.dvcfiles import PARAMS_DEFAULT, DvcOutput, TrackedOutputs, read_dvc_yaml, read_outputs
+from mlci.diff.comparison import MetricChange, ParamChange, Part, Side, Unavailable
+from mlci.diff.formats import Flat, file_format, is_number, parse, printable
+from mlci.diff.unavailable import unavailable
+from mlci.dvc.dvcfiles import DvcOutput, TrackedOutputs, read_outputs
+from mlci.dvc.dvcyaml import Pipelines, read_pipelines
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
 from mlci.repo.snapshot import Snapshot
@@ -23,6 +25,7 @@ class ValuesDiff:
     params: list[ParamChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # unreadable at head
+    unavailable: list[Unavailable] = field(default_factory=list)
 
 
 def _where(snapshot: Snapshot) -> str:
@@ -43,31 +46,41 @@ def _expand(specs: tuple[FileSpec, ...], snapshots: tuple[Snapshot, ...]) -> lis
     return list(expanded.values())
 
 
-def discover(config: Config, snapshots: tuple[Snapshot, ...]
+def _expand_directories(paths: list[str], snapshots: tuple[Snapshot, ...]) -> list[str]:
+    """A metrics entry naming a folder kept in git stands for the metric files in it, as
+    DVC expands it."""
+    expanded: list[str] = []
+    for path in paths:
+        inside = sorted({p for snapshot in snapshots for p in snapshot.paths()
+                         if p.startswith(path.rstrip("/") + "/") and file_format(p) in
+                         ("json", "yaml", "toml")})
+        expanded.extend(inside or [path])
+    return list(dict.fromkeys(expanded))
+
+
+def discover(config: Config, snapshots: tuple[Snapshot, ...],
+             pipelines: tuple[Pipelines, ...] | None = None
              ) -> tuple[list[FileSpec], list[FileSpec]]:
-    """The metric and params files to compare: the configuration's, else DVC's declarations
-    at either revision (``dvc.yaml`` metrics and params, and ``params.yaml``)."""
-    metrics: dict[str, FileSpec] = {}
-    params: dict[str, FileSpec] = {}
-    if config.metrics is None or config.params is None:
-        for snapshot in snapshots:
-            declared = read_dvc_yaml(snapshot)
-            if declared is not None:
-                for path in declared.metrics:
-                    metrics.setdefault(path, FileSpec(path))
-                for path, keys in declared.params.items():
-                    old = params.get(path)
-                    merged: tuple[str, ...] | None = None
-                    if keys is not None and (old is None or old.keys is not None):
-                        previous = old.keys or () if old else ()
-                        merged = tuple(dict.fromkeys((*previous, *keys)))
-                    params[path] = FileSpec(path, keys=merged)
-            if PARAMS_DEFAULT in snapshot.paths() and PARAMS_DEFAULT not in params:
-                params[PARAMS_DEFAULT] = FileSpec(PARAMS_DEFAULT)
+    """The metric and params files to compare: the configuration's, else what DVC declares
+    at either revision (``mlci.dvc.dvcyaml``: every ``dvc.yaml``'s metrics and params, and
+    the root ``params.yaml``); ``pipelines`` are the snapshots' declarations when already
+    read."""
+    declared = pipelines if pipelines is not None else tuple(
+        read_pipelines(s) for s in snapshots)
+    metrics: list[str] = []
+    params: dict[str, tuple[str, ...] | None] = {}
+    for found in declared:
+        metrics.extend(found.metrics)
+        for path, keys in found.params.items():
+            if path in params and (params[path] is None or keys is None):
+                params[path] = None
+            else:
+                params[path] = tuple(dict.fromkeys((*(params.get(path) or ()),
+                                                    *(keys or ()))))
     metric_specs = _expand(config.metrics, snapshots) if config.metrics is not None \
-        else list(metrics.values())
+        else [FileSpec(p) for p in _expand_directories(list(dict.fromkeys(metrics)), snapshots)]
     param_specs = _expand(config.params, snapshots) if config.params is not None \
-        else list(params.values())
+        else [FileSpec(p, keys=k) for p, k in params.items()]
     return metric_specs, param_specs
 
 
@@ -75,11 +88,13 @@ class ValueReader:
     """Reads one snapshot's files: git blob first, else through the DVC object store for a
     DVC output or a file inside a directory output."""
 
-    def __init__(self, snapshot: Snapshot, root: Path, store: ObjectStore | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, root: Path, store: ObjectStore | None = None,
+                 outputs: TrackedOutputs | None = None) -> None:
         self.snapshot = snapshot
         self.root = root
         self._store = store
-        self._outputs: TrackedOutputs | None = None
+        self._outputs = outputs
+        self.unavailable: list[Unavailable] = []
 
     @property
     def store(self) -> ObjectStore:
@@ -91,16 +106,22 @@ class ValueReader:
             self._store = open_store(self.root, base=trusted)
         return self._store
 
-    def _dvc_output(self, path: str) -> tuple[DvcOutput, str] | None:
+    @property
+    def outputs(self) -> TrackedOutputs:
+        """The snapshot's DVC outputs and ``dvc.yaml`` declarations, read once."""
         if self._outputs is None:
             self._outputs = read_outputs(self.snapshot)
-        return self._outputs.covering(path)
+        return self._outputs
 
-    def _from_dvc(self, path: str, warnings: list[str]) -> tuple[bytes | None, list[str]]:
+    @property
+    def side(self) -> Side:
+        return "base" if self.snapshot.side == "base" else "head"
+
+    def _from_dvc(self, path: str, part: Part) -> tuple[bytes | None, list[str]]:
         """(bytes, []) of a DVC-tracked file; (None, errors) when its recorded hash or
-        manifest is unusable; (None, []) when DVC does not track it or it is unavailable
-        (a warning says why)."""
-        found = self._dvc_output(path)
+        manifest is unusable; (None, []) when DVC does not track it, or when its object
+        cannot be had (recorded in ``unavailable``)."""
+        found: tuple[DvcOutput, str] | None = self.outputs.covering(path)
         if found is None:
             return None, []
         output, inner = found
@@ -110,20 +131,21 @@ class ValueReader:
         except InputError as exc:  # a hash that is not one, a malformed manifest
             return None, [str(exc)]
         except ObjectUnavailable as exc:
-            warnings.append(f"{exc.reason}: its values are unavailable (run `dvc push` where "
-                            "it was produced, or `dvc pull` here)")
+            self.unavailable.append(unavailable(part, printable(path), self.side, exc))
             return None, []
 
-    def read(self, spec: FileSpec, warnings: list[str]) -> tuple[Flat | None, list[str]]:
+    def read(self, spec: FileSpec, warnings: list[str], part: Part = "metrics"
+             ) -> tuple[Flat | None, list[str]]:
         """Return (values, errors): values None when absent or unreadable; errors say what
-        could not be read, the whole file or single keys (the rest of the file still counts)."""
+        could not be read, the whole file or single keys (the rest of the file still counts).
+        A DVC object that cannot be had goes to ``unavailable``."""
         where = _where(self.snapshot)
         try:
             data = self.snapshot.read(spec.path)  # a working-tree path leading out: refused
         except InputError as exc:
             return None, [str(exc)]
         if data is None:
-            data, errors = self._from_dvc(spec.path, warnings)
+            data, errors = self._from_dvc(spec.path, part)
             if data is None:
                 return None, errors
         problems: list[str] = []
@@ -148,18 +170,27 @@ def _check_finite(values: Flat, path: str, where: str, warnings: list[str]) -> N
 
 
 def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
-                store: ObjectStore | None = None) -> ValuesDiff:
+                store: ObjectStore | None = None,
+                outputs: tuple[TrackedOutputs, TrackedOutputs] | None = None) -> ValuesDiff:
     """Compare every metric and params key between base and head; DVC-tracked files are
-    read through ``store`` (without it, one opened on the base's DVC configuration)."""
+    read through ``store`` (without it, one opened on the base's DVC configuration).
+    ``outputs``: what DVC tracks at base and head, when already read."""
     result = ValuesDiff()
-    metric_specs, param_specs = discover(config, (base, head))
     store = store or open_store(root, base=base, head=head, remote=config.dvc_remote)
-    readers = (ValueReader(base, root, store), ValueReader(head, root, store))
-    for kind, specs in (("metrics", metric_specs), ("params", param_specs)):
+    base_outputs, head_outputs = outputs or (None, None)
+    readers = (ValueReader(base, root, store, base_outputs),
+               ValueReader(head, root, store, head_outputs))
+    metric_specs, param_specs = discover(config, (base, head),
+                                         tuple(r.outputs.pipelines for r in readers))
+    for reader in readers:
+        result.warnings.extend(reader.outputs.pipelines.problems)
+    kinds: tuple[tuple[Part, list[FileSpec]], ...] = (("metrics", metric_specs),
+                                                      ("params", param_specs))
+    for kind, specs in kinds:
         for spec in specs:
             sides: list[Flat | None] = []
             for reader in readers:
-                values, errors = reader.read(spec, result.warnings)
+                values, errors = reader.read(spec, result.warnings, kind)
                 # The PR is to blame only for what it brings: a broken base is history.
                 (result.errors if reader.snapshot.side == "head" else result.warnings
                  ).extend(errors)
@@ -170,22 +201,31 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
                                       result.warnings)
                 sides.append(values)
             base_values, head_values = sides
+            unread = any(u.path == printable(spec.path) for r in readers
+                         for u in r.unavailable)
             if base_values is None and head_values is None:
-                if not any(spec.path in e for e in (*result.errors, *result.warnings)):
+                if not unread and not any(spec.path in e
+                                          for e in (*result.errors, *result.warnings)):
                     result.warnings.append(f"{spec.path}: not found at base or head")
                 continue
             b, h = base_values or {}, head_values or {}
+            # A side that could not be read is not "absent": its keys are neither added
+            # nor deleted, their change is unknown (the other side's values still show).
+            side_unread: Side | None = None
+            if unread:
+                side_unread = "base" if base_values is None else "head"
             change_type = MetricChange if kind == "metrics" else ParamChange
             shown = printable(spec.path)
             for key in sorted(b.keys() | h.keys(), key=_natural_key):
                 change = change_type(file=shown, key=key, base=b.get(key), head=h.get(key),
-                                     in_base=key in b, in_head=key in h)
+                                     in_base=key in b, in_head=key in h, unread=side_unread)
                 if kind == "metrics":
                     result.metrics.append(change)
                 else:
                     result.params.append(change)  # type: ignore[arg-type]
     # A file name git holds as bytes that are not UTF-8 reaches here with lone surrogates;
     # every output must be able to encode what it shows.
+    result.unavailable = [u for r in readers for u in r.unavailable]
     result.warnings = [printable(w) for w in result.warnings]
     result.errors = [printable(e) for e in result.errors]
     return result

@@ -11,11 +11,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mlci.dvc.cache import describe_value, is_md5
+from mlci.dvc.dvcyaml import DeclaredStage, Pipelines, join, read_pipelines, where
 from mlci.errors import InputError
 from mlci.repo.snapshot import Snapshot
 from mlci.safe_yaml import load_yaml
-
-PARAMS_DEFAULT = "params.yaml"
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,9 @@ class DvcOutput:
     remote: str | None = None
     # Why the recorded hash (or path) is unusable, naming the file and entry; md5 is then None
     hash_problem: str | None = None
+    # For `dvc import`: where it comes from ("URL PATH") and the source revision DVC locked
+    imported_from: str | None = None
+    source_rev: str | None = None
 
     @property
     def is_dir(self) -> bool:
@@ -58,91 +60,11 @@ class LockedStage:
     outs: tuple[DvcOutput, ...]
 
 
-@dataclass(frozen=True)
-class DvcYaml:
-    """What ``dvc.yaml`` declares: metric files and params (file -> keys, None for all)."""
-
-    metrics: tuple[str, ...]
-    params: dict[str, tuple[str, ...] | None]
-    uncached: frozenset[str]  # outputs with ``cache: false`` (kept in git)
-
-
-def _where(snapshot: Snapshot, path: str) -> str:
-    return f"{path} at head (workspace)" if snapshot.revision.workspace else \
-        f"{path} at {snapshot.side} ({snapshot.revision.short})"
-
-
 def _load_yaml(snapshot: Snapshot, path: str) -> Any:
     data = snapshot.read(path)
     if data is None:
         return None
-    return load_yaml(data, _where(snapshot, path))
-
-
-def _join(wdir: str, path: str) -> str:
-    return posixpath.normpath(posixpath.join(wdir, path)) if wdir else path
-
-
-def _entry_path(item: Any) -> tuple[str, dict[str, Any]]:
-    if isinstance(item, str):
-        return item, {}
-    if isinstance(item, dict) and len(item) == 1:
-        (path, opts), = item.items()
-        return str(path), opts if isinstance(opts, dict) else {}
-    raise ValueError(f"unexpected entry {item!r}")
-
-
-def _add_params(params: dict[str, tuple[str, ...] | None], entries: Any, wdir: str) -> None:
-    for entry in entries or ():
-        if isinstance(entry, str):
-            # A bare key names a key of params.yaml (DVC's default params file).
-            _merge_keys(params, _join(wdir, PARAMS_DEFAULT), (entry,))
-        elif isinstance(entry, dict):
-            for file, keys in entry.items():
-                _merge_keys(params, _join(wdir, str(file)),
-                            tuple(map(str, keys)) if keys else None)
-
-
-def _merge_keys(params: dict[str, tuple[str, ...] | None], file: str,
-                keys: tuple[str, ...] | None) -> None:
-    if file in params and (params[file] is None or keys is None):
-        params[file] = None
-    else:
-        params[file] = tuple(dict.fromkeys((*(params.get(file) or ()), *(keys or ()))))
-
-
-def read_dvc_yaml(snapshot: Snapshot, path: str = "dvc.yaml") -> DvcYaml | None:
-    """Parse ``dvc.yaml`` at the snapshot, or return None when it has none."""
-    data = _load_yaml(snapshot, path)
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping at the top level")
-    root = posixpath.dirname(path)
-    metrics: list[str] = []
-    params: dict[str, tuple[str, ...] | None] = {}
-    uncached: set[str] = set()
-    try:
-        metrics.extend(_join(root, _entry_path(m)[0]) for m in data.get("metrics") or ())
-        _add_params(params, data.get("params"), root)
-        for stage in (data.get("stages") or {}).values():
-            if not isinstance(stage, dict):
-                continue
-            wdir = _join(root, stage.get("wdir", "") or "")
-            for item in stage.get("metrics") or ():
-                metric, opts = _entry_path(item)
-                metrics.append(_join(wdir, metric))
-                if opts.get("cache") is False:
-                    uncached.add(_join(wdir, metric))
-            for item in stage.get("outs") or ():
-                out, opts = _entry_path(item)
-                if opts.get("cache") is False:
-                    uncached.add(_join(wdir, out))
-            _add_params(params, stage.get("params"), wdir)
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise InputError(f"{path} at {snapshot.side}: {exc}") from exc
-    return DvcYaml(metrics=tuple(dict.fromkeys(metrics)), params=params,
-                   uncached=frozenset(uncached))
+    return load_yaml(data, where(snapshot, path))
 
 
 _HASH_FIELDS = ("md5", "etag", "checksum")
@@ -168,7 +90,7 @@ def _output(entry: dict[str, Any], base_dir: str, stage: str | None,
             where: str) -> DvcOutput:
     """One output entry; a hash that is not a DVC md5 leaves ``md5`` None and says why in
     ``hash_problem`` (it never becomes a path)."""
-    path = _join(base_dir, str(entry["path"]))
+    path = join(base_dir, str(entry["path"]))
     problem = _hash_problem(entry, path)
     md5 = next((entry[f] for f in _HASH_FIELDS if entry.get(f)), None)
     return DvcOutput(
@@ -184,69 +106,91 @@ def _output(entry: dict[str, Any], base_dir: str, stage: str | None,
     )
 
 
-def _stage_wdirs(snapshot: Snapshot, dvc_yaml: str) -> dict[str, str]:
-    """Each stage's ``wdir`` from the ``dvc.yaml`` beside a ``dvc.lock`` (a broken or missing
-    dvc.yaml leaves every stage at the lock file's directory)."""
-    try:
-        data = _load_yaml(snapshot, dvc_yaml)
-    except InputError:
-        return {}
-    stages = data.get("stages") if isinstance(data, dict) else None
-    if not isinstance(stages, dict):
-        return {}
-    return {str(name): str(stage["wdir"]) for name, stage in stages.items()
-            if isinstance(stage, dict) and isinstance(stage.get("wdir"), str)}
+def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock",
+                  declared: dict[str, DeclaredStage] | None = None) -> list[LockedStage]:
+    """The stages recorded in ``dvc.lock`` (schema 2.0), empty when there is none.
 
-
-def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock") -> list[LockedStage]:
-    """The stages recorded in ``dvc.lock`` (schema 2.0), empty when there is none."""
+    ``declared`` (the stages of the ``dvc.yaml`` beside it, by name; read here when not
+    given) gives each stage's ``wdir``, which only ``dvc.yaml`` records; a stage it does not
+    declare has its paths taken relative to the lock file's folder."""
     from mlci.diff.formats import flatten
 
     data = _load_yaml(snapshot, path)
     if not data:
         return []
     root = posixpath.dirname(path)
+    if declared is None:
+        try:
+            declared = read_pipelines(snapshot).stages_of(join(root, "dvc.yaml"))
+        except InputError:
+            declared = {}  # a broken dvc.yaml: DVC reports it; paths stay lock-relative
     stages = data.get("stages") if isinstance(data, dict) else None
     if not isinstance(stages, dict):
-        raise InputError(f"{path} at {snapshot.side}: no 'stages' mapping (DVC 1 lock files "
+        raise InputError(f"{where(snapshot, path)}: no 'stages' mapping (DVC 1 lock files "
                          "are not supported; run `dvc commit` with DVC 2 or newer)")
-    wdirs = _stage_wdirs(snapshot, posixpath.join(root, "dvc.yaml"))
     result = []
     try:
         for name, stage in stages.items():
-            # Paths in dvc.lock are relative to the stage's wdir, which only dvc.yaml records.
-            base = _join(root, wdirs.get(str(name).split("@", 1)[0], ""))
-            deps = {_join(base, d["path"]): d.get("md5") for d in stage.get("deps") or ()}
-            params = {f"{_join(base, file)}:{key}": value
+            known = (declared or {}).get(str(name))
+            base = known.wdir if known is not None else root
+            deps = {join(base, d["path"]): d.get("md5") for d in stage.get("deps") or ()}
+            params = {f"{join(base, file)}:{key}": value
                       for file, values in (stage.get("params") or {}).items()
                       for key, value in flatten(values).items()}
-            where = f"{_where(snapshot, path)}, stage {describe_value(str(name))}"
-            outs = tuple(_output(o, base, str(name), where) for o in stage.get("outs") or ())
+            label = f"{where(snapshot, path)}, stage {describe_value(str(name))}"
+            outs = tuple(_output(o, base, str(name), label) for o in stage.get("outs") or ())
             result.append(LockedStage(name=str(name), deps=deps, params=params, outs=outs))
     except (KeyError, AttributeError, TypeError) as exc:
-        raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
+        raise InputError(f"{where(snapshot, path)}: unexpected structure ({exc})") from exc
     return result
 
 
+def _import_origin(deps: Any) -> tuple[str, str | None] | None:
+    """``("URL PATH", rev_lock)`` of a ``dvc import`` (a dependency on another repository),
+    ``("URL", None)`` for ``dvc import-url``; None for a plain ``dvc add``."""
+    if not isinstance(deps, list) or len(deps) != 1 or not isinstance(deps[0], dict):
+        return None
+    dep = deps[0]
+    source = dep.get("repo")
+    if isinstance(source, dict) and isinstance(source.get("url"), str):
+        rev = source.get("rev_lock")
+        # a revision of digits only reads as a YAML integer
+        known = isinstance(rev, (str, int)) and not isinstance(rev, bool)
+        return f"{source['url']} {dep.get('path', '')}".strip(), str(rev) if known else None
+    path = dep.get("path")
+    if isinstance(path, str) and "://" in path:
+        return path, None  # import-url: the URL is the source
+    return None
+
+
 def read_dvc_file(snapshot: Snapshot, path: str) -> list[DvcOutput]:
-    """The outputs a ``.dvc`` file tracks."""
+    """The outputs a ``.dvc`` file tracks, relative to its folder and its ``wdir``."""
     data = _load_yaml(snapshot, path)
     if not isinstance(data, dict):
         return []
-    base = posixpath.dirname(path)
+    base = join(posixpath.dirname(path), str(data.get("wdir") or ""))
     try:
-        return [_output(o, base, path, _where(snapshot, path)) for o in data.get("outs") or ()]
+        outputs = [_output(o, base, path, where(snapshot, path)) for o in data.get("outs") or ()]
+        origin = _import_origin(data.get("deps"))
+        if origin is not None:
+            outputs = [replace(o, imported_from=origin[0], source_rev=origin[1])
+                       for o in outputs]
+        return outputs
     except (KeyError, AttributeError, TypeError) as exc:
-        raise InputError(f"{path} at {snapshot.side}: unexpected structure ({exc})") from exc
+        raise InputError(f"{where(snapshot, path)}: unexpected structure ({exc})") from exc
 
 
 @dataclass(frozen=True)
 class TrackedOutputs:
-    """Every DVC output at a snapshot (``.dvc`` files, then ``dvc.lock`` stages, which win
-    for the same path) and the stages, named as DVC addresses them."""
+    """Every DVC output at a snapshot, as DVC sees it: the outputs of ``.dvc`` files, and
+    those of the stages every ``dvc.yaml`` declares with the hashes ``dvc.lock`` recorded
+    (stages and outputs the lock still lists but ``dvc.yaml`` no longer declares are stale:
+    DVC ignores them, and so does mlci); outputs with ``cache: false`` are kept in git and
+    are not DVC data. Stages are named as DVC addresses them."""
 
     outputs: dict[str, DvcOutput]
     stages: dict[str, LockedStage]
+    pipelines: Pipelines
 
     def covering(self, path: str) -> tuple[DvcOutput, str] | None:
         """The output that is ``path`` or the directory containing it, with ``path``
@@ -260,25 +204,30 @@ class TrackedOutputs:
         return None
 
 
-def read_outputs(snapshot: Snapshot) -> TrackedOutputs:
-    """The one walk of a snapshot's ``.dvc`` files and ``dvc.lock`` files."""
+def read_outputs(snapshot: Snapshot, pipelines: Pipelines | None = None) -> TrackedOutputs:
+    """The one walk of a snapshot's ``.dvc`` files and ``dvc.lock`` files, read against
+    what its ``dvc.yaml`` files declare (``pipelines``, read here when not given)."""
+    if pipelines is None:
+        pipelines = read_pipelines(snapshot)
     outputs: dict[str, DvcOutput] = {}
     stages: dict[str, LockedStage] = {}
     paths = snapshot.paths()
     for path in paths:
         if path.endswith(".dvc") and not path.startswith(".dvc/"):
             outputs.update((o.path, o) for o in read_dvc_file(snapshot, path))
-    for path in paths:
-        if path != "dvc.lock" and not path.endswith("/dvc.lock"):
-            continue
-        prefix = posixpath.dirname(path)
-        for stage in read_dvc_lock(snapshot, path):
-            # DVC addresses a stage of a nested dvc.yaml as "dir/dvc.yaml:name".
-            name = f"{prefix}/dvc.yaml:{stage.name}" if prefix else stage.name
-            outs = tuple(replace(o, stage=name) for o in stage.outs)
-            stages[name] = replace(stage, name=name, outs=outs)
+    for dvcfile in pipelines.dvcfiles:
+        lock = join(posixpath.dirname(dvcfile), "dvc.lock")
+        declared = pipelines.stages_of(dvcfile)
+        for stage in read_dvc_lock(snapshot, lock, declared):
+            known = declared.get(stage.name)
+            if known is None:
+                continue  # a stage dvc.yaml no longer declares: DVC ignores its lock entry
+            cached = {o.path for o in known.outs if o.cache}
+            outs = tuple(replace(o, stage=known.address) for o in stage.outs
+                         if o.path in cached)
+            stages[known.address] = replace(stage, name=known.address, outs=outs)
             outputs.update((o.path, o) for o in outs)
-    return TrackedOutputs(outputs, stages)
+    return TrackedOutputs(outputs, stages, pipelines)
 
 
 def tracked_outputs(snapshot: Snapshot) -> list[DvcOutput]:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlci.config import Config
-from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
+from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, Unavailable
 from mlci.diff.formats import Scalar
-from mlci.diff.selectors import TESTS_FILE, is_glob, label, select
+from mlci.diff.selectors import TESTS_FILE, is_glob, label, select, split_selector
 from mlci.dvc.store import ObjectStore
 from mlci.errors import ConfigError, InputError
 from mlci.gates.results import GateReport, GateResult
@@ -107,6 +107,9 @@ def _metric_gate(run: _Run, gate: MetricGate, metrics: dict[tuple[str, str], Met
         # The metric can be the mean of the samples alone.
         return [_judge(run, gate, gate.name, gate.selector, None)]
     if not matches:
+        unread = _unread_for(gate.selector, run.comparison, {f for f, _ in metrics})
+        if unread:
+            return [_unreadable(gate, unread)]
         known = sorted({k for _, k in metrics})
         hint = f" (known metrics: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" \
             if known else " (no metrics were found at base or head)"
@@ -118,6 +121,32 @@ def _metric_gate(run: _Run, gate: MetricGate, metrics: dict[tuple[str, str], Met
         name = (f"{gate.name}: {key}" if gate.named else key) if several else gate.name
         results.append(_judge(run, gate, name, label(file, key), metrics[(file, key)]))
     return results
+
+
+def _unread_for(selector: str, comparison: Comparison, read: set[str]
+                ) -> tuple[Unavailable, ...]:
+    """The unread metric files a selector's metric may live in: the file it names, else
+    every unread metric file (the key could be in any of them)."""
+    unread = comparison.unavailable_in("metrics")
+    file, _key = split_selector(selector, read | {u.path for u in unread})
+    return tuple(u for u in unread if file is None or u.path == file)
+
+
+def _unreadable(gate: MetricGate, unread: tuple[Unavailable, ...]) -> GateResult:
+    """A gate whose metric could not be read: ``on_missing`` decides, and the reason says
+    which file could not be read where, and why (an environment problem, not the
+    configuration's)."""
+    where: dict[str, list[str]] = {}
+    for entry in unread:
+        where.setdefault(entry.path, []).append(entry.rev)
+    files = "; ".join(f"{path} at {' and '.join(revs)}" for path, revs in where.items())
+    judgement = combine([missing_finding(
+        gate.on_missing, f"{gate.selector} could not be checked: {files} could not be read "
+                         f"({unread[0].reason})")], "")
+    return GateResult(name=gate.name, metric=gate.selector,
+                      status=judgement.status(gate.severity), rule=judgement.rule,
+                      reason=judgement.reason, severity=gate.severity, base=None, head=None,
+                      delta=None, kind="metric")
 
 
 def _plain(value: Scalar) -> float | int | str | None:
@@ -159,11 +188,14 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
                           head=_plain(head_value), delta=delta, kind="metric",
                           interval=(interval.low, interval.high) if interval else None)
 
+    unread = change.unread if change is not None else None
     if not present_head:
         base_number = finite(base_value)
         shown = f" ({fmt(base_number)} at base)" if base_number is not None else ""
+        why = "could not be read at head (see unavailable)" if unread == "head" else \
+            "is missing at head"
         return result(combine([*findings, missing_finding(
-            gate.on_missing, f"{key} is missing at head{shown}")], ""))
+            gate.on_missing, f"{key} {why}{shown}")], ""))
     head = finite(head_value)
     if head is None:
         return result(combine([*findings, Finding(
@@ -176,7 +208,8 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
     if base is None:
         lead = f"{key} is {fmt(head)}"
         if relative:
-            why = "is new (no base value)" if not present_base else \
+            why = "could not be read at base (see unavailable)" if unread == "base" else \
+                "is new (no base value)" if not present_base else \
                 f"has no numeric base value ({_describe(base_value)})"
             findings.append(missing_finding(
                 gate.on_missing, f"{key} {why}, so rules against the base do not apply"))

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from mlci.diff.formats import parse
-from mlci.dvc.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock, read_dvc_yaml
+from mlci.dvc.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock
+from mlci.dvc.dvcyaml import Pipelines, read_pipelines
 from mlci.dvc.workspace import first_paths, output_state
 from mlci.errors import EXIT_FAILED, EXIT_OK, InputError
 from mlci.hooks.common import (
@@ -153,16 +154,18 @@ def _raw_stages(snapshot: BlobSnapshot | None, path: str) -> dict[str, dict[str,
 def check_lock(root: Path, index: BlobSnapshot, head: BlobSnapshot | None, path: str
                ) -> list[SyncProblem]:
     """Problems of the stages of a staged ``dvc.lock`` that differ from HEAD's."""
-    before = {s.name: s for s in read_dvc_lock(head, path)} if head is not None else {}
     lock_dir = posixpath.dirname(path)
     yaml_path = posixpath.join(lock_dir, "dvc.yaml")
     try:
-        declared = read_dvc_yaml(index, yaml_path)
+        pipelines = read_pipelines(index)
     except InputError:
-        declared = None  # DVC itself reports a broken dvc.yaml
-    in_git = declared.uncached if declared else frozenset()
+        pipelines = Pipelines()  # DVC itself reports a broken dvc.yaml
+    declared = pipelines.stages_of(yaml_path)
+    in_git = pipelines.uncached
+    before = {s.name: s for s in read_dvc_lock(head, path, declared)} \
+        if head is not None else {}
     problems = []
-    for stage in read_dvc_lock(index, path):
+    for stage in read_dvc_lock(index, path, declared):
         if before.get(stage.name) == stage:
             continue  # unchanged by this commit: not what is being staged
         recorded_in = f"stage {stage.name} in {path}"

@@ -102,8 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Data and models are diffed only for artifact gates: that may reach the DVC remote.
         parts = ["metrics", "params"] + (
             ["artifacts"] if any(isinstance(g, ArtifactGate) for g in config.gates) else [])
+        # The configuration read above, not a second time.
         with open_session(SessionRequest(repo=root, config=args.config, base=base,
-                                         head=head)) as session:
+                                         head=head), config) as session:
             analysis = analyse(session, collect(session, parts), None)
         base_side = analysis.comparison.base
         label = label or f"{base_side.rev} ({base_side.short})"

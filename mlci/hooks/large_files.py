@@ -59,13 +59,12 @@ def _lfs_files(root: Path, paths: list[str]) -> set[str]:
 
 
 def _kept_in_git_by_dvc(snapshot: WorkTreeSnapshot) -> frozenset[str]:
-    from mlci.dvc.dvcfiles import read_dvc_yaml
+    from mlci.dvc.dvcyaml import read_pipelines
 
     try:
-        declared = read_dvc_yaml(snapshot)
+        return read_pipelines(snapshot).uncached
     except InputError:
         return frozenset()  # a broken dvc.yaml is mlci-check-metrics' and DVC's to report
-    return declared.uncached if declared else frozenset()
 
 
 def find_blocked(root: Path, paths: list[str], max_size: int, blocked: tuple[str, ...],

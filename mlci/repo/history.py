@@ -7,7 +7,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlci.config import Config
 from mlci.diff.formats import Scalar, is_number
@@ -16,6 +16,9 @@ from mlci.errors import InputError, RevisionError
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
 from mlci.repo.snapshot import CommitSnapshot, Snapshot
+
+if TYPE_CHECKING:
+    from mlci.dvc.store import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -32,13 +35,14 @@ class HistoryPoint:
                 "subject": self.subject}
 
 
-def metric_values(snapshot: Snapshot, root: Path, config: Config
-                  ) -> dict[tuple[str, str], Scalar]:
-    """Every metric at the snapshot: ``{(file, key): value}`` (unreadable files left out)."""
+def metric_values(snapshot: Snapshot, root: Path, config: Config,
+                  store: ObjectStore | None = None) -> dict[tuple[str, str], Scalar]:
+    """Every metric at the snapshot: ``{(file, key): value}`` (unreadable files left out);
+    DVC outputs (also files inside a directory output) are read through ``store``."""
     from mlci.diff.values import ValueReader, discover
 
-    specs, _ = discover(config, (snapshot,))
-    reader = ValueReader(snapshot, root)
+    reader = ValueReader(snapshot, root, store)
+    specs, _ = discover(config, (snapshot,), (reader.outputs.pipelines,))
     values: dict[tuple[str, str], Scalar] = {}
     for spec in specs:
         flat, _error = reader.read(spec, [])
@@ -70,12 +74,19 @@ def metric_history(repo: Repository, key: str, rev: str, count: int, config: Con
     sha = repo.resolve(rev)
     if sha is None:
         raise RevisionError(f"{rev!r} does not name a commit in {repo.root}")
+    from mlci.dvc.store import open_store
+
+    # One store for the whole history, its remotes from the configuration of ``rev`` (the
+    # target branch), never from a commit further back.
+    store = open_store(repo.root, base=CommitSnapshot(repo, Revision(rev=rev, sha=sha), "base"),
+                       remote=config.dvc_remote)
     points = []
     for commit in reversed(repo.log(sha, count)):
         snapshot = CommitSnapshot(repo, Revision(rev=commit, sha=commit), "base")
         entry = cache.get(commit) if cache is not None else None
         if entry is None:
-            entry = (metric_values(snapshot, repo.root, config), repo.commit_subject(commit))
+            entry = (metric_values(snapshot, repo.root, config, store),
+                     repo.commit_subject(commit))
             if cache is not None:
                 cache[commit] = entry
         candidates, subject = entry

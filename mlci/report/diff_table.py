@@ -6,21 +6,26 @@ Every contributor-controlled value goes through ``markdown.escape`` (Markdown) o
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from tabulate import tabulate
 
 from mlci.diagnostics import Diagnostic, Level, texts
-from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange
+from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, Part
+from mlci.diff.unavailable import not_read
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.report.markdown import escape
 from mlci.report.terminal import terminal_safe, terminal_text
 
+ALL_PARTS = ("metrics", "params", "artifacts")
 
-def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
-    """The object ``mlci diff --format json`` prints (schema: mlci/schema/diff.schema.json)."""
-    data = comparison.to_json()
+
+def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic],
+              parts: Collection[str] = ALL_PARTS) -> dict[str, Any]:
+    """The object ``mlci diff --format json`` prints (schema: mlci/schema/diff.schema.json);
+    only the ``parts`` that were computed (``--only``)."""
+    data = {k: v for k, v in comparison.to_json().items() if k not in ALL_PARTS or k in parts}
     levels: tuple[tuple[Level, str], ...] = (("warning", "warnings"), ("note", "notes"),
                                              ("error", "errors"))
     for level, key in levels:
@@ -28,8 +33,9 @@ def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic]) -> dict
     return data
 
 
-def render_json(comparison: Comparison, diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps(diff_json(comparison, diagnostics), indent=2, allow_nan=False)
+def render_json(comparison: Comparison, diagnostics: Sequence[Diagnostic],
+                parts: Collection[str] = ALL_PARTS) -> str:
+    return json.dumps(diff_json(comparison, diagnostics, parts), indent=2, allow_nan=False)
 
 
 _STATUSES = ("added", "deleted", "modified", "renamed")
@@ -56,7 +62,9 @@ def _artifact_row(change: ArtifactChange, arrow: str) -> list[str]:
     path = f"{change.old_path} {arrow} {change.path}" if change.old_path else change.path
     stage = change.stage or ""
     if change.lineage:
-        stage += f" (re-ran: {', '.join(change.lineage)})"
+        # a .dvc file does not run: its lineage is where an import comes from
+        why = "after changes to " if stage.endswith(".dvc") else "re-ran: "
+        stage += f" ({why}{', '.join(change.lineage)})"
     return [path, change.source, change.status, size, inside, stage]
 
 
@@ -88,8 +96,9 @@ def _artifact_details(artifacts: Sequence[ArtifactChange], markdown: bool) -> li
     return lines
 
 
-def _sections(comparison: Comparison, cell: Callable[[object], str]
-              ) -> list[tuple[str, Sequence[str], list[list[str]]]]:
+def _sections(comparison: Comparison, cell: Callable[[object], str],
+              parts: Collection[str] = ALL_PARTS
+              ) -> list[tuple[Part, str, Sequence[str], list[list[str]]]]:
     def value_rows(changes: Sequence[MetricChange], with_delta: bool) -> list[list[str]]:
         rows = []
         for c in changes:
@@ -100,22 +109,26 @@ def _sections(comparison: Comparison, cell: Callable[[object], str]
             rows.append(row)
         return rows
 
-    sections: list[tuple[str, Sequence[str], list[list[str]]]] = [
-        ("Metrics", ("File", "Metric", "Base", "Head", "Change"),
-         value_rows(comparison.metrics, True)),
-        ("Params", ("File", "Param", "Base", "Head"), value_rows(comparison.params, False)),
-    ]
-    if comparison.artifacts:
-        sections.append(("Data and models",
+    sections: list[tuple[Part, str, Sequence[str], list[list[str]]]] = []
+    if "metrics" in parts:
+        sections.append(("metrics", "Metrics", ("File", "Metric", "Base", "Head", "Change"),
+                         value_rows(comparison.metrics, True)))
+    if "params" in parts:
+        sections.append(("params", "Params", ("File", "Param", "Base", "Head"),
+                         value_rows(comparison.params, False)))
+    if "artifacts" in parts and (comparison.artifacts
+                                 or comparison.unavailable_in("artifacts")):
+        sections.append(("artifacts", "Data and models",
                          ("Path", "Source", "Status", "Size", "Files inside", "Stage"),
                          [[cell(v) for v in _artifact_row(a, "→" if cell is escape else "->")]
                           for a in comparison.artifacts]))
     return sections
 
 
-def render_text(comparison: Comparison, diagnostics: Sequence[Diagnostic], markdown: bool
-                ) -> str:
-    """A table per section (Markdown tables when ``markdown``), then warnings."""
+def render_text(comparison: Comparison, diagnostics: Sequence[Diagnostic], markdown: bool,
+                parts: Collection[str] = ALL_PARTS) -> str:
+    """A table per section (Markdown tables when ``markdown``), then warnings. A section
+    whose files could not all be read says so, never "no changes"."""
     cell: Callable[[object], str] = escape if markdown else terminal_safe
     base, head = comparison.base, comparison.head
     head_label = head.label
@@ -125,13 +138,16 @@ def render_text(comparison: Comparison, diagnostics: Sequence[Diagnostic], markd
     else:
         lines = [f"Comparing base {base.short} ({cell(base.rev)}) -> head {head_label} "
                  f"({cell(head.rev)})", ""]
-    for title, headers, rows in _sections(comparison, cell):
+    for part, title, headers, rows in _sections(comparison, cell, parts):
         lines.append(f"### {title}" if markdown else f"{title}:")
         if rows:
             lines.append(tabulate(rows, headers=headers,
                                   tablefmt="github" if markdown else "simple",
                                   disable_numparse=True))
-        else:
+        if comparison.unavailable_in(part):
+            lines.append(("" if markdown else "  ")
+                         + cell(not_read(comparison.unavailable_in(part))))
+        elif not rows:
             lines.append("No changes." if markdown else "  no changes")
         lines.append("")
         if title == "Data and models":

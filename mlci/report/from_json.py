@@ -25,6 +25,7 @@ from mlci.diff.comparison import (
     FileChanges,
     MetricChange,
     ParamChange,
+    Side,
 )
 from mlci.diff.formats import Scalar
 from mlci.errors import InputError
@@ -120,12 +121,16 @@ def _revision(r: _Reader, value: Any, where: str) -> Revision:
 def _metric(r: _Reader, value: Any, where: str, kind: type[M]) -> M:
     data = r.obj(value, where)
     status = r.choice(data.get("status"), f"{where}.status",
-                      ("added", "deleted", "modified", "unchanged"))
+                      ("added", "deleted", "modified", "unchanged", "unknown"))
+    base = r.scalar(data.get("base"), f"{where}.base")
+    head = r.scalar(data.get("head"), f"{where}.head")
+    unread: Side | None = None
+    if status == "unknown":
+        unread = "base" if base is None else "head"
     return kind(file=r.text(data.get("file"), f"{where}.file"),
-                key=r.text(data.get("key"), f"{where}.key"),
-                base=r.scalar(data.get("base"), f"{where}.base"),
-                head=r.scalar(data.get("head"), f"{where}.head"),
-                in_base=status != "added", in_head=status != "deleted")
+                key=r.text(data.get("key"), f"{where}.key"), base=base, head=head,
+                in_base=status != "added" and unread != "base",
+                in_head=status != "deleted" and unread != "head", unread=unread)
 
 
 def _state(r: _Reader, value: Any, where: str) -> ArtifactState | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlci.diagnostics import texts
 from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
 from mlci.diff.formats import Scalar, is_number
+from mlci.diff.unavailable import not_read
 from mlci.errors import UsageError
 from mlci.gates.results import STATUS_ICONS, GateResult, GateStatus, Verdict
 from mlci.gates.specs import Direction, metric_gates
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from mlci.gates.analysis import Analysis
     from mlci.repo.history import HistoryPoint
 
-Marker = Literal["better", "worse", "up", "down", "new", "removed", "changed", "same"]
+Marker = Literal["better", "worse", "up", "down", "new", "removed", "changed", "same",
+                 "unknown"]
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TEXT_LIMIT = 300  # longest key, path or name kept in the report model
@@ -199,6 +201,8 @@ class Report:
     params_unchanged: tuple[ParamRow, ...] = ()
     artifacts: tuple[ArtifactRow, ...] = ()
     artifacts_unchanged: tuple[ArtifactRow, ...] = ()
+    # Part -> what it says instead of "no changes" when some of its files were not read.
+    unread: dict[str, str] = field(default_factory=dict)
     tests: TestSummary | None = None
     trends: tuple[Trend, ...] = ()
     errors: tuple[str, ...] = ()
@@ -262,6 +266,8 @@ def directions_by_metric(changes: Sequence[MetricChange],
 
 def _marker(change: MetricChange, direction: Direction | None) -> Marker:
     status = change.status
+    if status == "unknown":
+        return "unknown"
     if status in ("added", "deleted"):
         return "new" if status == "added" else "removed"
     if status == "unchanged":
@@ -278,7 +284,7 @@ def _marker_text(marker: Marker, delta: float | None) -> str:
     arrow = "" if not delta else ("▲ " if delta > 0 else "▼ ")
     return {"better": f"{arrow}🟢 better", "worse": f"{arrow}🔴 worse", "up": "▲ up",
             "down": "▼ down", "new": "🆕 new", "removed": "➖ removed", "changed": "changed",
-            "same": ""}[marker]
+            "same": "", "unknown": "❔ not compared"}[marker]
 
 
 def _metric_row(change: MetricChange, direction: Direction | None) -> MetricRow:
@@ -491,6 +497,8 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
         params_unchanged=tuple(r for r in param_rows if r.status == "unchanged"),
         artifacts=tuple(r for r in artifact_rows if r.status != "unchanged"),
         artifacts_unchanged=tuple(r for r in artifact_rows if r.status == "unchanged"),
+        unread={part: not_read(entries) for part in ("metrics", "params", "artifacts")
+                if (entries := comparison.unavailable_in(part))},
         tests=_test_summary(tests) if tests else None,
         trends=tuple(trends[:MAX_TRENDS]),
         errors=tuple(shorten(e, MESSAGE_LIMIT) for e in errors),

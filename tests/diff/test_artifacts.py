@@ -185,11 +185,15 @@ def test_remote_gone_gives_a_partial_result_with_a_warning(
     images = by_path(out)["data/images"]
     assert images["complete"] is False and images["files"] is None
     assert images["status"] == "modified"
-    about = [w for w in out["warnings"] if w.startswith("data/images:")]
-    assert len(about) == 1  # one warning per output, naming both sides
-    assert "complete: false" in about[0] and "at base" in about[0] and "at head" in about[0]
-    assert "does not have it" in about[0]
-    assert "mlci: warning: data/images" in result.err
+    # Each manifest not read is an `unavailable` entry; one warning per cause says why.
+    assert {(u["part"], u["path"], u["rev"], u["cause"]) for u in out["unavailable"]} >= {
+        ("artifacts", "data/images", "base", "object-missing"),
+        ("artifacts", "data/images", "head", "object-missing")}
+    about = [w for w in out["warnings"] if "data/images" in w]
+    assert len(about) == 1, out["warnings"]
+    assert "at base and head" in about[0] and "does not have it" in about[0]
+    assert "dvc push" in about[0]
+    assert "data/images" in result.err
     table = run_mlci("diff", "-C", str(clone), "--base", project["base"], "--head",
                      project["head"], "--only", "artifacts")
     assert "incomplete: manifest unavailable" in table.out

@@ -91,7 +91,7 @@ def test_default_base_is_merge_base_with_main(repo: Path, run_mlci) -> None:  # 
 def test_dvc_yaml_declarations_without_config(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
     dvc_yaml = """
 metrics: [summary.json]
-params: [{extra.toml: [opt]}]
+params: [extra.toml]
 stages:
   train:
     cmd: python train.py
@@ -115,9 +115,12 @@ stages:
     out = diff_json(run_mlci, "--base", base)
     assert {(m["file"], m["key"]) for m in out["metrics"]} == {
         ("summary.json", "s"), ("eval/scores.json", "f1"), ("sub/m.yaml", "x")}
-    # Only the declared keys: train.lr from params.yaml, seed, opt.
+    # As `dvc params diff` collects them: a stage's keys of other.yaml; the files listed at
+    # the top level whole; the root params.yaml (DVC's default params file) whole.
     assert {(p["file"], p["key"]) for p in out["params"]} == {
-        ("params.yaml", "train.lr"), ("other.yaml", "seed"), ("extra.toml", "opt")}
+        ("params.yaml", "train.lr"), ("params.yaml", "train.batch"),
+        ("params.yaml", "unrelated"), ("other.yaml", "seed"), ("extra.toml", "opt"),
+        ("extra.toml", "lr")}
 
 
 def test_workspace_head(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]

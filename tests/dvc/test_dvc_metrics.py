@@ -58,8 +58,17 @@ def test_empty_cache_marks_metrics_unavailable(dvc_repo, tmp_path: Path,  # type
     assert result.code == 0
     out = json.loads(result.out)
     assert out["metrics"] == []
-    assert any("metrics.json at head" in w and "not in the local cache" in w
-               for w in out["warnings"])
+    # Not "no changes": each revision's metrics file is listed as unread, with why.
+    assert {(u["part"], u["path"], u["rev"]) for u in out["unavailable"]} == {
+        ("metrics", "metrics.json", "base"), ("metrics", "metrics.json", "head")}
+    assert all("not in the local DVC cache" in u["reason"] for u in out["unavailable"])
+    assert "params" not in out and "artifacts" not in out  # --only metrics
+    # One warning for the one cause, naming both revisions and what to do.
+    [warning] = [w for w in out["warnings"] if "metrics.json" in w]
+    assert "at base and head" in warning and "dvc push" in warning
+    table = run_mlci("diff", "--only", "metrics", "--base", base, "--head", head).out
+    assert "no changes" not in table and "Params" not in table
+    assert "could not read metrics.json at base and head" in table
 
 
 def test_workspace_reads_dvc_output_from_disk(dvc_repo, tmp_path: Path,  # type: ignore[no-untyped-def]

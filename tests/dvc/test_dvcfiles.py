@@ -38,8 +38,12 @@ def test_one_walk_names_nested_stages_and_finds_what_covers_a_path(tmp_path: Pat
     sha = commit_files(repo, {
         "data.dvc": f"outs:\n- md5: {directory}\n  hash: md5\n  path: data\n",
         "bad.dvc": "outs:\n- md5: ../../etc/passwd\n  path: bad\n",
+        "exp/dvc.yaml": "stages:\n  train:\n    cmd: x\n    outs: [model.pkl]\n",
         "exp/dvc.lock": "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n"
-                        f"    - path: model.pkl\n      hash: md5\n      md5: {'b' * 32}\n",
+                        f"    - path: model.pkl\n      hash: md5\n      md5: {'b' * 32}\n"
+                        # no longer in exp/dvc.yaml: DVC ignores it, and so does mlci
+                        "  old:\n    cmd: y\n    outs:\n    - path: stale.pkl\n"
+                        f"      hash: md5\n      md5: {'c' * 32}\n",
     })
     with Repository(repo) as repository:
         tracked = read_outputs(CommitSnapshot(repository, Revision("HEAD", sha), "head"))
