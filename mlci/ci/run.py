@@ -18,12 +18,12 @@ from mlci.gates.verdict import FailOn
 
 if TYPE_CHECKING:
     from mlci.ci.context import CiContext
-    from mlci.ci.secrets import Vault
     from mlci.diagnostics import Cause
     from mlci.gates.analysis import Analysis
     from mlci.modeltests.results import TestRun
     from mlci.publish import PublishResult
     from mlci.report.prepare import PreparedReport
+    from mlci.secrets import Vault
     from mlci.session import Session
 
 CommentMode = Literal["update", "new", "off"]
@@ -191,9 +191,9 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
                         markdown=rendered.texts["md"], summary=report.summary,
                         notes=[f"error: {warning}" for warning in rendered.warnings])
     if request.publish:
-        from mlci.ci.secrets import TOKEN_OPTION_KEY
         from mlci.publish import PartlyPublished, PublishRequest, publish
         from mlci.publish.report_file import published_report
+        from mlci.secrets import TOKEN_OPTION_KEY
 
         started = time.perf_counter()
         # The tokens come out of the vault only now: the model tests have finished.

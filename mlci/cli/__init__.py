@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import click
 
 from mlci import __version__
-from mlci.ci.secrets import mask_secrets
 from mlci.errors import EXIT_ENVIRONMENT, MlciError
 from mlci.report.terminal import terminal_text
+from mlci.secrets import mask_secrets
 
 # The contract's commands, in the order `mlci --help` lists them, with a one-line summary so
 # that help does not have to import the command modules.

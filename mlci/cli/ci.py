@@ -41,7 +41,7 @@ def command(process: CliProcess, repo: str, config: str | None, base: str | None
     a local run; exits 1 when the verdict fails (see --fail-on).
     """
     from mlci.ci.run import CiRequest, run_ci
-    from mlci.ci.secrets import Vault, reexec_without_secrets
+    from mlci.secrets import Vault, reexec_without_secrets
 
     if process.argv is not None and not no_tests:
         # The model tests are the pull request's code: hold no token while they run.

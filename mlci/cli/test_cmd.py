@@ -52,10 +52,10 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     Exits 0 when every test passed, 1 when a test failed, 2 when no test was collected or
     the paths, options or configuration are wrong, 3 when pytest itself broke.
     """
-    from mlci.ci.secrets import reexec_without_secrets
     from mlci.modeltests.runner import TestRequest, run_tests
     from mlci.modeltests.shards import parse_shard
     from mlci.report.terminal import terminal_safe
+    from mlci.secrets import reexec_without_secrets
 
     process: CliProcess = ctx.obj
     if process.argv is not None:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mlci.diff.formats import Scalar, as_float, is_number
+from mlci.formats import Scalar, as_float, is_number
 from mlci.repo.revisions import Revision
 
 ArtifactStatus = Literal["added", "deleted", "modified", "renamed", "unchanged"]

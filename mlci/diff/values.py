@@ -8,12 +8,12 @@ from pathlib import Path
 
 from mlci.config import Config, FileSpec
 from mlci.diff.comparison import MetricChange, ParamChange, Part, Side, Unavailable
-from mlci.diff.formats import Flat, file_format, is_number, parse, printable
 from mlci.diff.unavailable import unavailable
 from mlci.dvc.dvcfiles import DvcOutput, TrackedOutputs, read_outputs
 from mlci.dvc.dvcyaml import Pipelines, read_pipelines
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
+from mlci.formats import Flat, file_format, is_number, parse, printable
 from mlci.repo.snapshot import Snapshot
 
 

@@ -113,7 +113,7 @@ def read_dvc_lock(snapshot: Snapshot, path: str = "dvc.lock",
     ``declared`` (the stages of the ``dvc.yaml`` beside it, by name; read here when not
     given) gives each stage's ``wdir``, which only ``dvc.yaml`` records; a stage it does not
     declare has its paths taken relative to the lock file's folder."""
-    from mlci.diff.formats import flatten
+    from mlci.formats import flatten
 
     data = _load_yaml(snapshot, path)
     if not data:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mlci.diff.formats import Flat, parse
 from mlci.dvc.dvcfiles import LockedStage, TrackedOutputs
 from mlci.dvc.store import matches_hash
 from mlci.errors import InputError
+from mlci.formats import Flat, parse
 from mlci.repo.snapshot import Snapshot
 
 _MISSING = object()

@@ -26,10 +26,10 @@ from typing import Any
 
 from mlci.config import Config
 from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, Unavailable
-from mlci.diff.formats import Scalar
 from mlci.diff.selectors import TESTS_FILE, is_glob, label, select, split_selector
 from mlci.dvc.store import ObjectStore
 from mlci.errors import ConfigError, InputError
+from mlci.formats import Scalar
 from mlci.gates.results import GateReport, GateResult
 from mlci.gates.rules import (
     Finding,

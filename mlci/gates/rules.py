@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlci.diff.formats import Scalar, is_number
+from mlci.formats import Scalar, is_number
 from mlci.gates.results import GateStatus, RuleOutcome, Severity, effect, implied_rule
 from mlci.gates.specs import Direction, MetricGate, OnMissing
 from mlci.gates.stats import BootstrapInterval

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.diff.formats import parse
 from mlci.dvc.dvcfiles import DvcOutput, LockedStage, read_dvc_file, read_dvc_lock
 from mlci.dvc.dvcyaml import Pipelines, read_pipelines
 from mlci.dvc.workspace import first_paths, output_state
 from mlci.errors import EXIT_FAILED, EXIT_OK, InputError
+from mlci.formats import parse
 from mlci.hooks.common import (
     NO_COMMIT,
     BlobSnapshot,

@@ -131,7 +131,7 @@ def _environment(request: TestRequest, root: Path, revisions: tuple[Revision, Re
                  dvc_remote: str | None) -> dict[str, str]:
     """The model tests' environment: the pull request's code never sees a credential,
     except those the workflow asked to keep (``--keep-env``, ``MLCI_KEEP_ENV``)."""
-    from mlci.ci.secrets import keep_from_environment, refused_keeps, scrubbed
+    from mlci.secrets import keep_from_environment, refused_keeps, scrubbed
 
     keep = (*request.keep_env, *keep_from_environment(os.environ))
     refused = refused_keeps(keep)

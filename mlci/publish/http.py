@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from mlci import __version__
 from mlci.ci.context import Token
-from mlci.ci.secrets import redact
 from mlci.errors import EnvironmentFailure, UsageError
+from mlci.secrets import redact
 
 if TYPE_CHECKING:
     import requests

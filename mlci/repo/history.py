@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlci.config import Config
-from mlci.diff.formats import Scalar, is_number
 from mlci.diff.selectors import is_glob, select
 from mlci.errors import InputError, RevisionError
+from mlci.formats import Scalar, is_number
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
 from mlci.repo.snapshot import CommitSnapshot, Snapshot

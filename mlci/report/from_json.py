@@ -27,8 +27,8 @@ from mlci.diff.comparison import (
     ParamChange,
     Side,
 )
-from mlci.diff.formats import Scalar
 from mlci.errors import InputError
+from mlci.formats import Scalar
 from mlci.gates.analysis import Analysis
 from mlci.gates.results import (
     GateReport,

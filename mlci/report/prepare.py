@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlci.diff.comparison import Comparison
-from mlci.diff.formats import is_number
 from mlci.errors import ConfigError, MlciError
+from mlci.formats import is_number
 from mlci.gates.specs import metric_gates
 from mlci.repo.revisions import Revision
 from mlci.report.model import (

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from mlci.config import Config
-from mlci.diff.formats import is_finite_number
 from mlci.errors import UsageError
+from mlci.formats import is_finite_number
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
 from mlci.repo.snapshot import WorkspaceSnapshot
@@ -48,9 +48,9 @@ def _suggest_gates(values: dict[str, Any]) -> list[SuggestedGate]:
 
 def discover(repo: Repository) -> dict[str, Any]:
     """What the repository has: metric and params files, model files, tests."""
-    from mlci.diff.formats import parse
     from mlci.diff.values import discover as discover_files
     from mlci.errors import InputError
+    from mlci.formats import parse
 
     head_sha = repo.resolve("HEAD")
     snapshot = WorkspaceSnapshot(repo, Revision("workspace", head_sha or "0" * 40, True))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from mlci.diff.formats import flatten, parse
 from mlci.errors import InputError
+from mlci.formats import flatten, parse
 
 
 def test_flatten_nested_and_lists() -> None:

@@ -22,8 +22,8 @@ from mlci.diff.comparison import (
     FileChanges,
     MetricChange,
 )
-from mlci.diff.formats import Scalar
 from mlci.errors import ConfigError
+from mlci.formats import Scalar
 from mlci.gates.evaluate import evaluate
 from mlci.gates.results import GateReport, GateResult
 from mlci.gates.rules import significance_findings, worst

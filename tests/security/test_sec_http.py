@@ -218,7 +218,7 @@ def test_page_cap_and_a_looping_next_link_end_the_listing(api: FakeApi) -> None:
 def test_crash_log_masking_covers_every_credential_form() -> None:
     """The helper the crash log uses (``mlci.cli._bug_report``): whatever an exception
     quoted, a token from a variable or ``--token`` does not reach the file."""
-    from mlci.ci.secrets import mask_secrets
+    from mlci.secrets import mask_secrets
 
     environ = {"GITHUB_TOKEN": TOKEN, "CI_JOB_JWT_V2": "eyJhbGciOi.jwt.sig",
                "HOME": "/home/runner"}

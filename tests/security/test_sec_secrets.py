@@ -16,7 +16,7 @@ import yaml
 from helpers.fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
 from helpers.repo_helpers import commit_files, git, make_repo
 
-from mlci.ci.secrets import is_secret, scrubbed
+from mlci.secrets import is_secret, scrubbed
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "actions" / "mlci" / "action.yml"
