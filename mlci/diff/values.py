@@ -10,7 +10,7 @@ from mlci.config import Config, FileSpec
 from mlci.diff.comparison import MetricChange, ParamChange, Part, Side, Unavailable
 from mlci.diff.unavailable import unavailable
 from mlci.dvc.dvcfiles import DvcOutput, TrackedOutputs, read_outputs
-from mlci.dvc.dvcyaml import Pipelines, read_pipelines
+from mlci.dvc.dvcyaml import Pipelines, merge_keys, read_pipelines
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
 from mlci.formats import Flat, file_format, is_number, parse, printable
@@ -72,11 +72,7 @@ def discover(config: Config, snapshots: tuple[Snapshot, ...],
     for found in declared:
         metrics.extend(found.metrics)
         for path, keys in found.params.items():
-            if path in params and (params[path] is None or keys is None):
-                params[path] = None
-            else:
-                params[path] = tuple(dict.fromkeys((*(params.get(path) or ()),
-                                                    *(keys or ()))))
+            merge_keys(params, path, keys)
     metric_specs = _expand(config.metrics, snapshots) if config.metrics is not None \
         else [FileSpec(p) for p in _expand_directories(list(dict.fromkeys(metrics)), snapshots)]
     param_specs = _expand(config.params, snapshots) if config.params is not None \
@@ -163,6 +159,17 @@ def _select(values: Flat, keys: tuple[str, ...] | None) -> Flat:
             if any(k == key or k.startswith(key + ".") for key in keys)}
 
 
+Declared = dict[str, dict[str, tuple[str, ...] | None] | None]
+
+
+def _own_declarations(config: Config, reader: ValueReader) -> Declared:
+    """Per part, the files (with their keys) the reader's revision declares itself; None
+    for a part whose files the configuration names (then both revisions read the same)."""
+    metrics, params = discover(config, (reader.snapshot,), (reader.outputs.pipelines,))
+    return {"metrics": {s.path: s.keys for s in metrics} if config.metrics is None else None,
+            "params": {s.path: s.keys for s in params} if config.params is None else None}
+
+
 def _check_finite(values: Flat, path: str, where: str, warnings: list[str]) -> None:
     for key, value in values.items():
         if is_number(value) and not math.isfinite(float(value)):
@@ -182,6 +189,9 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
                ValueReader(head, root, store, head_outputs))
     metric_specs, param_specs = discover(config, (base, head),
                                          tuple(r.outputs.pipelines for r in readers))
+    # As `dvc metrics diff` and `dvc params diff`: a revision has values only for the files
+    # (and keys) it declares itself, even where the file exists there.
+    own = [_own_declarations(config, r) for r in readers]
     for reader in readers:
         result.warnings.extend(reader.outputs.pipelines.problems)
     kinds: tuple[tuple[Part, list[FileSpec]], ...] = (("metrics", metric_specs),
@@ -189,13 +199,17 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
     for kind, specs in kinds:
         for spec in specs:
             sides: list[Flat | None] = []
-            for reader in readers:
+            for reader, declared in zip(readers, own, strict=True):
+                mine = declared[kind]
+                if mine is not None and spec.path not in mine:
+                    sides.append(None)  # not this revision's file: no values here
+                    continue
                 values, errors = reader.read(spec, result.warnings, kind)
                 # The PR is to blame only for what it brings: a broken base is history.
                 (result.errors if reader.snapshot.side == "head" else result.warnings
                  ).extend(errors)
                 if values is not None:
-                    values = _select(values, spec.keys)
+                    values = _select(values, spec.keys if mine is None else mine[spec.path])
                     if kind == "metrics":
                         _check_finite(values, spec.path, _where(reader.snapshot),
                                       result.warnings)

@@ -90,7 +90,8 @@ def where(snapshot: Snapshot, path: str) -> str:
         f"{path} at {snapshot.side} ({snapshot.revision.short})"
 
 
-def _merge(params: dict[str, Keys], file: str, keys: Keys) -> None:
+def merge_keys(params: dict[str, Keys], file: str, keys: Keys) -> None:
+    """Add ``keys`` of ``file`` to ``params``; None (the whole file) wins."""
     if file in params and (params[file] is None or keys is None):
         params[file] = None
     elif keys is None:
@@ -118,13 +119,13 @@ def _stage_params(entries: Any, wdir: str, what: str) -> dict[str, Keys]:
         raise InputError(f"{what}: params: expected a list, got {describe_value(entries)}")
     for entry in entries:
         if isinstance(entry, str):
-            _merge(params, join(wdir, PARAMS_DEFAULT), (entry,))
+            merge_keys(params, join(wdir, PARAMS_DEFAULT), (entry,))
         elif isinstance(entry, dict):
             for file, keys in entry.items():
                 if keys and not isinstance(keys, list):
                     raise InputError(f"{what}: params: {file}: expected a list of keys, got "
                                      f"{describe_value(keys)}")
-                _merge(params, join(wdir, str(file)),
+                merge_keys(params, join(wdir, str(file)),
                        tuple(map(str, keys)) if keys else None)
         else:
             raise InputError(f"{what}: params: expected a key or {{file: [keys]}}, got "
@@ -158,7 +159,7 @@ def _stage(pipelines: Pipelines, dvcfile: str, name: str, data: Any) -> None:
                                               outs=tuple(outs))
     pipelines.metrics.extend(o.path for o in outs if o.metric)
     for file, keys in params.items():
-        _merge(pipelines.params, file, keys)
+        merge_keys(pipelines.params, file, keys)
 
 
 def _top_level(pipelines: Pipelines, dvcfile: str, data: dict[str, Any]) -> None:
@@ -177,7 +178,7 @@ def _top_level(pipelines: Pipelines, dvcfile: str, data: dict[str, Any]) -> None
             elif section == "metrics":
                 pipelines.metrics.append(join(folder, item))
             else:
-                _merge(pipelines.params, join(folder, item), None)
+                merge_keys(pipelines.params, join(folder, item), None)
 
 
 def _needs_resolving(data: dict[str, Any], text: bytes) -> bool:
@@ -309,6 +310,6 @@ def read_pipelines(snapshot: Snapshot) -> Pipelines:
             raise InputError(f"{str(exc).replace(dvcfile, where(snapshot, dvcfile), 1)}"
                              ) from None
     if snapshot.read(PARAMS_DEFAULT) is not None:
-        _merge(pipelines.params, PARAMS_DEFAULT, None)  # DVC's default params file, whole
+        merge_keys(pipelines.params, PARAMS_DEFAULT, None)  # DVC's default params file, whole
     pipelines.metrics = list(dict.fromkeys(pipelines.metrics))
     return pipelines

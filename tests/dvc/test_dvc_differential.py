@@ -173,23 +173,10 @@ def _in_state(layout: Layout, state: str, target: Path) -> Layout:
 
 # -- the differential test --------------------------------------------------------------
 
-# What mlci gets wrong today, per (layout, state); strict, so the mark turns red the day
-# the readers are fixed.
-_FOREACH_PARAMS = ("params a foreach item tracks at one revision only: DVC gives "
-                   "runs/params.yaml medium.lr None -> 0.3 and small.lr 0.1 -> None, mlci "
-                   "reads the file at both (0.3 -> 0.3, 0.1 -> 0.1)")
-KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("foreach_matrix", state): _FOREACH_PARAMS for state in STATES
-}
-
-
 def _cases() -> Iterator[Any]:
     for name in BUILDERS:
         for state in STATES:
-            reason = KNOWN_WRONG.get((name, state))
-            marks = [pytest.mark.xfail(strict=True, reason=f"issue 15: {reason}")] \
-                if reason else []
-            yield pytest.param(name, state, marks=marks, id=f"{name}-{state}")
+            yield pytest.param(name, state, id=f"{name}-{state}")
 
 
 def _covered(item: Item, part: str, unread: frozenset[Item]) -> bool:
