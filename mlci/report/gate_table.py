@@ -39,7 +39,8 @@ def gate_json(analysis: Analysis) -> dict[str, Any]:
             "counts": {"failed": decision.gates_failed, "warned": decision.gates_warned,
                        "total": len(report.gates)},
             "warnings": texts(analysis.diagnostics, "warning"),
-            "errors": texts(analysis.diagnostics, "error")}
+            "errors": texts(analysis.diagnostics, "error"),
+            "unavailable": [u.to_json() for u in comparison.unavailable]}
 
 
 def render_json(analysis: Analysis) -> str:

@@ -95,6 +95,9 @@ def test_unreadable_metric_follows_on_missing_and_other_gates_still_run(
     result = run_mlci("gate", "-C", str(clone), "--base", base, "--format", "json")
     out = json.loads(result.out)
     gates = {g["name"]: g for g in out["gates"]}
+    assert {(u["part"], u["path"], u["rev"]) for u in out["unavailable"]} == {
+        ("metrics", "eval/metrics.json", "base"), ("metrics", "eval/metrics.json", "head"),
+        ("artifacts", "eval", "base"), ("artifacts", "eval", "head")}
     anywhere = gates["acc anywhere"]
     assert anywhere["status"] == metric_status, anywhere
     assert "could not be checked" in anywhere["reason"]
@@ -129,3 +132,12 @@ def test_alone_an_unreadable_metric_is_a_warning_not_a_configuration_error(
     assert "Not fully compared: could not read eval/metrics.json at base and head" in metrics
     assert "not read at base and head" in report.out  # the one warning for the cause
     shutil.rmtree(tmp_path / "gone", ignore_errors=True)
+
+
+def test_history_reads_the_metric_inside_the_directory_output(
+        pipeline: tuple[Path, str, str], run_mlci: Run) -> None:
+    repo, _, head = pipeline
+    result = run_mlci("history", "-C", str(repo), "eval/metrics.json:acc", "--rev", head,
+                      "-n", "2", "--format", "json")
+    assert result.code == 0, result.err
+    assert [p["value"] for p in json.loads(result.out)["points"]] == [0.9, 0.8]
