@@ -52,7 +52,7 @@ def warnings(entries: Iterable[Unavailable]) -> list[str]:
         parts = ", ".join(dict.fromkeys(e.part for e in group))
         sides = " and ".join(dict.fromkeys(e.rev for e in group))
         count = len({e.path for e in group})
-        files = "1 file" if count == 1 else f"{count} files"
+        files = "1 path" if count == 1 else f"{count} paths"
         advice = _ADVICE.get(cause)
         messages.append(f"{parts} not read at {sides} ({files}: {_files(group)}): {reason}"
                         + (f"; {advice}" if advice else ""))

@@ -430,3 +430,18 @@ def test_workspace_changes_not_recorded_by_dvc_are_warned(tmp_path: Path,
     assert "run `dvc add`" in found[1]
     dvc_add(repo, "data/set", "model.bin")  # recorded again: nothing to warn about
     assert warnings() == []
+
+
+def test_unreachable_remote_is_one_warning_with_advice_that_fits(
+        project: dict[str, Any], clone: Path, run_mlci: Any) -> None:
+    # Nothing listens on 127.0.0.1:9: the remote cannot be reached (not "does not have it").
+    dvc(clone, "remote", "modify", "--local", "local", "url", "http://127.0.0.1:9/store")
+    out = diff_json(run_mlci, project, repo=clone)
+    causes = {(u["path"], u["rev"]): u["cause"] for u in out["unavailable"]}
+    assert causes[("data/images", "base")] == causes[("data/images", "head")] == \
+        "remote-unreachable"
+    about = [w for w in out["warnings"] if "data/images" in w]
+    assert len(about) == 1, out["warnings"]  # one cause, one warning, both revisions named
+    assert "at base and head" in about[0] and "'local'" in about[0]
+    assert "network" in about[0] and "dvc push" not in about[0]
+    assert "\n" not in about[0] and len(about[0]) < 600, about[0]
