@@ -19,6 +19,7 @@ from mlci.diff.comparison import (
     ArtifactSource,
     ArtifactState,
     ArtifactStatus,
+    FileChanges,
     Side,
     Unavailable,
 )
@@ -89,6 +90,15 @@ def lineage(base: LockedStage | None, head: LockedStage | None) -> tuple[str, ..
     return (*deps, *params)
 
 
+def file_changes(diff: manifest.ManifestDiff, max_paths: int) -> FileChanges:
+    """The changes inside a directory, with at most ``max_paths`` paths listed per status
+    (the counts are always complete)."""
+    paths = {status: getattr(diff, status)[:max_paths]
+             for status in ("added", "deleted", "modified", "renamed") if getattr(diff, status)}
+    return FileChanges(added=len(diff.added), deleted=len(diff.deleted),
+                       modified=len(diff.modified), renamed=len(diff.renamed), paths=paths)
+
+
 def _import_lineage(base: DvcOutput, head: DvcOutput) -> tuple[str, ...]:
     """For a ``dvc import``: the source and its locked revision, when either changed."""
     if head.imported_from is None or (base.imported_from, base.source_rev) == (
@@ -132,7 +142,7 @@ def _diff_directory(path: str, base: DvcOutput, head: DvcOutput, loader: _Manife
     files = None
     if base_data is not None and head_data is not None:
         try:
-            files = manifest.diff_manifests(base_data, head_data, path).file_changes(max_paths)
+            files = file_changes(manifest.diff_manifests(base_data, head_data, path), max_paths)
         except InputError as exc:
             problems.append(str(exc))
     said = [p for p in problems if p]
@@ -164,7 +174,7 @@ def _whole_directory(change: ArtifactChange, output: DvcOutput, loader: _Manifes
     if data is not None:
         try:
             pair = (_EMPTY_MANIFEST, data) if change.status == "added" else (data, _EMPTY_MANIFEST)
-            files = manifest.diff_manifests(*pair, change.path).file_changes(max_paths)
+            files = file_changes(manifest.diff_manifests(*pair, change.path), max_paths)
         except InputError as exc:
             problems.append(str(exc))
     said = [p for p in problems if p]

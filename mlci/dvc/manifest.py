@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from mlci.diff.comparison import FileChanges
 from mlci.dvc.cache import describe_value, is_md5
 from mlci.errors import InputError
 
@@ -37,15 +36,6 @@ class ManifestDiff:
     deleted: list[str] = field(default_factory=list)
     modified: list[str] = field(default_factory=list)
     renamed: list[str] = field(default_factory=list)  # "old -> new"
-
-    def file_changes(self, max_paths: int) -> FileChanges:
-        """The changes with at most ``max_paths`` paths listed per status."""
-        paths = {status: getattr(self, status)[:max_paths]
-                 for status in ("added", "deleted", "modified", "renamed")
-                 if getattr(self, status)}
-        return FileChanges(added=len(self.added), deleted=len(self.deleted),
-                           modified=len(self.modified), renamed=len(self.renamed),
-                           paths=paths)
 
 
 def _fast_entries(data: bytes) -> Iterator[Entry]:

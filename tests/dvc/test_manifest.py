@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlci.diff.artifacts import file_changes
 from mlci.dvc.manifest import ManifestDiff, count_files, diff_manifests
 from mlci.dvc.store import matches_hash
 from mlci.errors import InputError
@@ -68,7 +69,7 @@ def test_long_identical_runs_are_skipped_correctly() -> None:
 def test_file_changes_keeps_counts_and_limits_paths() -> None:
     base = manifest({f"f{i:03d}": str(i) for i in range(50)})
     head = manifest({f"f{i:03d}": f"{i}!" for i in range(50)})
-    changes = diff_manifests(base, head, "data").file_changes(max_paths=3)
+    changes = file_changes(diff_manifests(base, head, "data"), max_paths=3)
     assert changes.modified == 50 and changes.total == 50
     assert changes.paths == {"modified": ["f000", "f001", "f002"]}
 
