@@ -17,7 +17,7 @@ from mlci.errors import EXIT_ENVIRONMENT, EXIT_OK, MlciError
 from mlci.gates.verdict import FailOn
 
 if TYPE_CHECKING:
-    from mlci.ci.context import CiContext
+    from mlci.context import CiContext
     from mlci.diagnostics import Cause
     from mlci.gates.analysis import Analysis
     from mlci.modeltests.results import TestRun
@@ -109,7 +109,7 @@ def _run_tests(session: Session, request: CiRequest, results: Path) -> tuple[Tes
 
 def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None) -> CiOutcome:
     """Run every phase and return the verdict, the exit code and where the report went."""
-    from mlci.ci.context import detect
+    from mlci.context import detect
     from mlci.session import SessionRequest, open_session
 
     timer = _Timer(progress)

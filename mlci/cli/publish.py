@@ -8,7 +8,7 @@ import click
 from mlci.errors import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
-    from mlci.ci.context import CiContext
+    from mlci.context import CiContext
     from mlci.publish import PublishResult
     from mlci.publish.artifact import ArtifactReport
 
@@ -53,7 +53,7 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
     """
     import os
 
-    from mlci.ci.context import detect
+    from mlci.context import detect
     from mlci.publish import PartlyPublished, PublishRequest, publish
 
     context = detect(os.environ)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlci.ci.context import CiContext
+from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, UsageError
 from mlci.publish.artifact import ArtifactReport
 from mlci.publish.report_file import PublishedReport, load_report

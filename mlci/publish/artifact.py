@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlci.ci.context import CiContext
+from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
 from mlci.publish.report_file import (
     MAX_REPORT_BYTES,

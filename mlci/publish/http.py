@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from mlci import __version__
-from mlci.ci.context import Token
+from mlci.context import Token
 from mlci.errors import EnvironmentFailure, UsageError
 from mlci.secrets import redact
 

@@ -10,8 +10,8 @@ import pytest
 from helpers.fake_github import parse_outputs
 from helpers.repo_helpers import commit_files, make_repo
 
-from mlci.ci.context import CiContext
 from mlci.ci.run import ZERO_SHA, CiRequest, pick_revisions
+from mlci.context import CiContext
 
 GATES = """
 metrics: [m.json]

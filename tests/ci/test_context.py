@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mlci.ci.context import DEFAULT_GITHUB_API, CiContext, Token, detect
+from mlci.context import DEFAULT_GITHUB_API, CiContext, Token, detect
 from mlci.errors import InputError, UsageError
 
 

@@ -25,7 +25,7 @@ from helpers.fake_github import (
     write_report,
 )
 
-from mlci.ci.context import detect
+from mlci.context import detect
 from mlci.errors import EnvironmentFailure
 from mlci.publish import PublishRequest, PublishResult, publish
 from mlci.publish.github import GitHubPublisher

@@ -9,7 +9,7 @@ import pytest
 from helpers.cli import Run
 from helpers.fake_github import FAST, MARKER, FakeApi, add_note, report_data, write_report
 
-from mlci.ci.context import detect
+from mlci.context import detect
 from mlci.publish import PublishRequest, PublishResult, publish
 
 GL_TOKEN = "glpat-mlciGitLabTokenNeverShown000"

@@ -15,7 +15,7 @@ from helpers.fake_github import (
     write_report,
 )
 
-from mlci.ci.context import detect
+from mlci.context import detect
 from mlci.publish import PublishRequest, publish
 
 

@@ -25,7 +25,7 @@ from helpers.fake_github import (
     write_report,
 )
 
-from mlci.ci.context import Token
+from mlci.context import Token
 from mlci.errors import EnvironmentFailure
 from mlci.publish.http import ApiClient, RetryPolicy, redact
 from mlci.publish.outputs import SUMMARY_LIMIT, append_summary, format_outputs, write_outputs

@@ -22,7 +22,7 @@ from helpers.fake_github import (
     stand_in_trim,
 )
 
-from mlci.ci.context import Token
+from mlci.context import Token
 from mlci.publish.github import PullRequestComments
 from mlci.publish.gitlab import MergeRequestNotes
 from mlci.publish.http import ApiClient

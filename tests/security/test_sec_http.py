@@ -193,7 +193,7 @@ def test_malformed_token_is_a_usage_error_that_never_echoes_it(
 def test_page_cap_and_a_looping_next_link_end_the_listing(api: FakeApi) -> None:
     """The client itself: a link that loops stops at once, a long listing at the cap; both
     say so instead of passing off part of a list as all of it."""
-    from mlci.ci.context import Token
+    from mlci.context import Token
     from mlci.publish.http import ApiClient
 
     for index in range(450):
