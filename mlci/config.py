@@ -16,6 +16,9 @@ from mlci.gates.specs import Gate, read_gates
 CONFIG_NAME = "mlci.yaml"
 DEFAULT_MAX_PATHS = 20
 MAX_MESSAGE = 300  # characters of one schema error
+# How alike an unknown key and a known one must be to call it a typo (difflib ratio):
+# gate/gates 0.89, maxdrop/max_drop 0.93, while notes/tests (0.6) stays a mere warning.
+TYPO_SIMILARITY = 0.8
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,9 @@ def check_mapping(data: Any, source: str) -> tuple[tuple[Gate, ...], tuple[str, 
     or raise ConfigError listing every error.
 
     The gates are checked by their parser (``mlci.gates.specs``), the one every command
-    uses, so its plain messages stand in for the schema's there. Unknown keys are warnings,
-    not errors, so a newer config still runs on an older mlci.
+    uses, so its plain messages stand in for the schema's there. An unknown key close to a
+    known one is an error ("did you mean"); other unknown keys are warnings, so a newer
+    config still runs on an older mlci. A ``gates:`` section that can fail nothing warns.
     """
     from jsonschema import Draft202012Validator
 
@@ -133,18 +137,59 @@ def check_mapping(data: Any, source: str) -> tuple[tuple[Gate, ...], tuple[str, 
     warnings: list[str] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         if error.validator == "additionalProperties":
-            known = set(error.schema.get("properties", {}))
-            unknown = sorted(set(error.instance) - known)
-            where = _key_path(error.absolute_path)
-            warnings.extend(f"{source}: {where}: unknown key {key!r} ignored "
-                            f"(known: {', '.join(sorted(known))})" for key in unknown)
+            typos, others = _unknown_keys(error, source)
+            errors += typos
+            warnings += others
         elif not _in_gates(error.absolute_path):
             errors.append(f"{source}: {_describe(error)}")
     gates, gate_errors = read_gates(data.get("gates"), source)
     errors += gate_errors
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
-    return gates, tuple(warnings)
+    no_gate = ineffective_gates(gates, source) if "gates" in data else None
+    return gates, (*warnings, *([no_gate] if no_gate else []))
+
+
+def _unknown_keys(error: Any, source: str) -> tuple[list[str], list[str]]:
+    """Errors for unknown keys that look like a misspelt known key (``gate:`` would turn
+    gating off without a word), warnings for the others (a newer mlci's keys)."""
+    known = sorted(error.schema.get("properties", {}))
+    where = _key_path(error.absolute_path)
+    typos: list[str] = []
+    others: list[str] = []
+    for key in sorted(set(error.instance) - set(known), key=str):
+        meant = closest_key(str(key), known)
+        if meant is not None:
+            typos.append(f"{source}: {where}: unknown key {key!r}: did you mean {meant!r}?")
+        else:
+            others.append(f"{source}: {where}: unknown key {key!r} ignored "
+                          f"(known: {', '.join(known)})")
+    return typos, others
+
+
+def closest_key(key: str, known: list[str]) -> str | None:
+    """The known key ``key`` most likely misspells (case, ``-`` for ``_``, a letter or two),
+    or None when none is close."""
+    from difflib import get_close_matches
+
+    def norm(name: str) -> str:
+        return name.lower().replace("-", "_")
+
+    by_norm = {norm(k): k for k in known}
+    match = get_close_matches(norm(key), list(by_norm), n=1, cutoff=TYPO_SIMILARITY)
+    return by_norm[match[0]] if match else None
+
+
+def ineffective_gates(gates: tuple[Gate, ...], source: str) -> str | None:
+    """The warning for a configuration whose gates can never fail a pull request (none, or
+    every one of severity warn or info), else None."""
+    if not gates:
+        return (f"{source}: gates: no gate is configured, so nothing can fail a pull request; "
+                "uncomment or add a gate (`mlci init` suggests some)")
+    if all(gate.severity != "fail" for gate in gates):
+        return (f"{source}: gates: no gate has `severity: fail`, so nothing can fail a pull "
+                "request")
+    return None
 
 
 def _in_gates(path: Any) -> bool:

@@ -75,10 +75,40 @@ def test_gate_needs_metric_or_artifact(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_warn_but_load(tmp_path: Path) -> None:
-    config = load_config_file(write(tmp_path, "metrcs: [a.json]\nreport: {key: x, colour: red}\n"))
-    assert any("unknown key 'metrcs'" in w for w in config.warnings)
-    assert any("report: unknown key 'colour'" in w for w in config.warnings)
+    config = load_config_file(write(tmp_path, "notify: [a.json]\nreport: {key: x, colour: red}\n"))
+    assert any("unknown key 'notify' ignored" in w for w in config.warnings)
+    assert any("report: unknown key 'colour' ignored" in w for w in config.warnings)
     assert config.report_key == "x"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("gate:\n  - {metric: acc, min: 0.5}\n",
+     "(top level): unknown key 'gate': did you mean 'gates'?"),
+    ("gates:\n  - {metric: acc, maxdrop: 0.1, direction: higher}\n",
+     "gates.0: unknown key 'maxdrop': did you mean 'max_drop'?"),
+    ("metrcs: [a.json]\n", "(top level): unknown key 'metrcs': did you mean 'metrics'?"),
+    ("report:\n  Key: nightly\n", "report: unknown key 'Key': did you mean 'key'?"),
+    ("gates:\n  - {metric: acc, min: 0.5, on-missing: fail}\n",
+     "gates.0: unknown key 'on-missing': did you mean 'on_missing'?"),
+])
+def test_unknown_key_close_to_a_known_one_is_an_error(tmp_path: Path, text: str,
+                                                       message: str) -> None:
+    """A typo of a known key would turn a gate (or all gating) off without a word."""
+    with pytest.raises(ConfigError) as info:
+        load_config_file(write(tmp_path, text))
+    assert f"{tmp_path / 'mlci.yaml'}: {message}" in str(info.value)
+
+
+@pytest.mark.parametrize("gates", ["gates:\n", "gates: []\n",
+                                   "gates:\n  - {metric: acc, min: 0.5, severity: warn}\n"])
+def test_gates_that_can_fail_nothing_warn(tmp_path: Path, gates: str) -> None:
+    config = load_config_file(write(tmp_path, gates))
+    assert [w for w in config.warnings if "nothing can fail a pull request" in w]
+
+
+def test_a_failing_gate_is_effective(tmp_path: Path) -> None:
+    config = load_config_file(write(tmp_path, "gates:\n  - {metric: acc, min: 0.5}\n"))
+    assert config.warnings == ()
 
 
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:
@@ -92,13 +122,13 @@ def test_missing_explicit_config(tmp_path: Path) -> None:
 
 
 def test_validate_command(tmp_path: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
-    good = write(tmp_path, "version: 1\nmetrcs: []\n")
+    good = write(tmp_path, "version: 1\nnotify: []\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("gates: 3\n")
     result = run_mlci("validate", str(good), str(bad))
     assert result.code == 2
     assert f"{good}: valid" in result.out
-    assert "unknown key 'metrcs'" in result.err
+    assert "unknown key 'notify' ignored" in result.err
     assert f"{bad}: gates: expected a list of gates, got 3 (a number)" in result.err
 
 

@@ -1,7 +1,7 @@
 """``mlci-validate-config``: ``mlci.yaml`` matches its JSON Schema.
 
-Stricter than ``mlci validate`` in one way: an unknown key fails the hook (a typo such as
-``gate:`` for ``gates:`` would otherwise be ignored silently), unless ``--allow-unknown-keys``.
+Stricter than ``mlci validate`` in one way: every unknown key fails the hook, not only one
+close to a known key (``gate:`` for ``gates:``), unless ``--allow-unknown-keys``.
 The per-file JSON Schemas named under ``hooks.schemas`` must exist and be valid schemas.
 """
 
@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlci.config import CONFIG_NAME, load_config_file
+from mlci.config import CONFIG_NAME, ineffective_gates, load_config_file
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError
 from mlci.hooks.common import git_root, run_hook
 
@@ -26,9 +26,11 @@ def check_config(path: Path, allow_unknown_keys: bool = False) -> list[str]:
         config = load_config_file(path)
     except ConfigError as exc:
         return [str(exc)]
-    # config.warnings say "ignored": for this hook an unknown key is a finding.
+    # config.warnings say "ignored": for this hook an unknown key is a finding. Gates that
+    # can fail nothing are not: a starting mlci.yaml with its gates commented out commits.
+    no_gate = ineffective_gates(config.gates, str(path))
     problems = [] if allow_unknown_keys else [
-        w.replace(" ignored (known:", " (known:") for w in config.warnings]
+        w.replace(" ignored (known:", " (known:") for w in config.warnings if w != no_gate]
     for pattern, schema_path in sorted(config.hooks.get("schemas", {}).items()):
         try:
             load_file_schema(path.parent, schema_path, f"{path}: hooks.schemas.{pattern}")

@@ -112,6 +112,7 @@ def test_validate_config_fails_naming_file_key_and_expectation(repo: Path) -> No
     assert hook_status(result.output, "mlci.yaml matches its schema") == "Failed"
     assert "mlci.yaml: gates.0 ('acc'): direction must be 'higher' or 'lower', got 'up'" in (
         result.output)
+    assert "mlci.yaml: (top level): unknown key 'gate': did you mean 'gates'?" in result.output
     # What `mlci gate` would refuse, the hook refuses: a drop rule needs a direction.
     stage(repo, {"mlci.yaml": "gates:\n  - {metric: acc, max_drop: 0.01}\n"})
     result = run_hook(repo, "mlci-validate-config")
@@ -119,11 +120,11 @@ def test_validate_config_fails_naming_file_key_and_expectation(repo: Path) -> No
     assert "mlci.yaml: gates.0 ('acc'): max_drop needs `direction: higher` or `direction: " \
            "lower`" in result.output
     # the schema error stops the file from loading; fix it and the other findings show
-    stage(repo, {"mlci.yaml": "version: 1\ngate: []\n"
+    stage(repo, {"mlci.yaml": "version: 1\nnotify: []\n"
                               "hooks: {schemas: {eval/metrics.json: missing.json}}\n"})
     result = run_hook(repo, "mlci-validate-config")
     assert result.code == 1
-    assert "mlci.yaml: (top level): unknown key 'gate' (known: artifacts," in result.output
+    assert "mlci.yaml: (top level): unknown key 'notify' (known: artifacts," in result.output
     assert "hooks.schemas.eval/metrics.json: schema file missing.json not found" in (
         result.output)
 
