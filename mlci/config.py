@@ -240,10 +240,21 @@ def load_config_file(path: Path) -> Config:
 
 def load_config(root: Path, explicit: str | None = None) -> Config:
     """The configuration for a repository: ``--config FILE``, else ``ROOT/mlci.yaml``, else
-    defaults (valid in a DVC repository: everything is discovered from dvc.yaml)."""
+    defaults (valid in a DVC repository: everything is discovered from dvc.yaml; elsewhere
+    they carry a warning that nothing is compared)."""
     if explicit is not None:
         return load_config_file(Path(explicit))
     candidate = root / CONFIG_NAME
     if candidate.is_file():
         return load_config_file(candidate)
+    if not (root / ".dvc").is_dir():
+        return Config(warnings=(NOTHING_CONFIGURED,))
     return Config()
+
+
+# Without mlci.yaml mlci learns metrics, params and plots from DVC; with neither it compares
+# only files tracked by Git LFS and passes, which a new user must not mistake for a check.
+NOTHING_CONFIGURED = (
+    f"no {CONFIG_NAME} and no DVC project here: mlci does not know which files are metrics "
+    "or params and has no gates, so nothing was compared or checked beyond Git LFS files; "
+    f"run `mlci init` to write a starting {CONFIG_NAME} from the metrics files it finds")

@@ -26,7 +26,7 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     Exits 1 when a gate of severity fail fails, 0 otherwise (warnings allowed), 2 for bad
     configuration or input, 3 when git, DVC or a remote failed.
     """
-    from mlci.cli.problems import echo_problems
+    from mlci.cli.problems import echo_notes, echo_problems
     from mlci.diff.collect import collect
     from mlci.gates.analysis import analyse
     from mlci.report.gate_table import render_json, render_text
@@ -46,4 +46,5 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         click.echo(render_text(analysis, markdown=output_format == "md"), nl=False)
     # A table or Markdown already lists the warnings: not twice in a terminal.
     echo_problems(analysis.diagnostics, warnings=output_format == "json")
+    echo_notes(analysis.diagnostics)
     return analysis.decision.exit_code()

@@ -19,3 +19,11 @@ def echo_problems(diagnostics: Iterable[Diagnostic], warnings: bool = True) -> N
         for diagnostic in problems:
             if diagnostic.level == level:
                 click.echo(f"mlci: {level}: {terminal_safe(diagnostic.text)}", err=True)
+
+
+def echo_notes(diagnostics: Iterable[Diagnostic]) -> None:
+    """Notes on stderr, for an output that has no place for them (the gate table): that
+    base and head are one commit, or that a commit was fetched, changes how to read it."""
+    for diagnostic in diagnostics:
+        if diagnostic.level == "note":
+            click.echo(f"mlci: note: {terminal_safe(diagnostic.text)}", err=True)

@@ -53,7 +53,8 @@ def resolve_revisions(
 ) -> tuple[Revision, Revision]:
     """Resolve ``--base``/``--head`` to commits; append what was done (fetches) to ``notes``.
 
-    Defaults: head is HEAD; base is the merge-base of head with the default branch.
+    Defaults: head is HEAD; base is the merge-base of head with the default branch. Base and
+    head being one commit (the default on the default branch) is said in ``notes``.
     """
     head_rev = head or "HEAD"
     if head_rev == WORKSPACE:
@@ -79,5 +80,17 @@ def resolve_revisions(
                 + (" (shallow clone: fetch more history, e.g. fetch-depth: 0)"
                    if repo.is_shallow() else "; pass --base REV")
             )
-        return Revision(rev=branch, sha=merge_base), head_revision
-    return _resolve_one(repo, base, "base", notes), head_revision
+        base_revision = Revision(rev=branch, sha=merge_base)
+    else:
+        base_revision = _resolve_one(repo, base, "base", notes)
+    if base_revision.sha == head_revision.sha and not head_revision.workspace:
+        notes.append(same_commit_note(base_revision, head_revision))
+    return base_revision, head_revision
+
+
+def same_commit_note(base: Revision, head: Revision) -> str:
+    """What to say when base and head are one commit: nothing can differ, so every part
+    reads "no changes" and no gate can trip on a change."""
+    return (f"base ({base.rev}) and head ({head.rev}) are the same commit {head.short}: "
+            "nothing changed between them, so no change was compared; on the default branch "
+            "pass --base (e.g. --base HEAD~1), or run from a feature branch")

@@ -87,3 +87,27 @@ def test_fetch_failure_is_environment_failure(tmp_path: Path) -> None:
     commit_files(repo_path, {"a": "1"})
     with Repository(repo_path) as repo, pytest.raises(EnvironmentFailure):
         repo.fetch_commit("2" * 40)
+
+
+def test_same_commit_is_said(upstream, run_mlci) -> None:  # type: ignore[no-untyped-def]
+    """On the default branch with the defaults, base and head are one commit: every part
+    would read "no changes", so the run says why and what to pass instead."""
+    repo_path, shas = upstream
+    diff = run_mlci("diff", "--repo", str(repo_path), "--format", "json")
+    assert diff.code == 0
+    said = (f"base (main) and head (HEAD) are the same commit {shas[3][:7]}: nothing changed "
+            "between them, so no change was compared; on the default branch pass --base "
+            "(e.g. --base HEAD~1)")
+    assert [n for n in json.loads(diff.out)["notes"] if n.startswith(said)]
+    gate = run_mlci("gate", "--repo", str(repo_path))
+    assert f"mlci: note: {said}" in gate.err
+    report = run_mlci("report", "--repo", str(repo_path), "--format", "md")
+    assert "are the same commit" in report.out
+
+
+def test_workspace_against_its_own_commit_is_not_the_same_commit(upstream) -> None:  # type: ignore[no-untyped-def]
+    repo_path, _ = upstream
+    with Repository(repo_path) as repo:
+        notes: list[str] = []
+        resolve_revisions(repo, "HEAD", "workspace", notes)
+        assert notes == []
