@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mlci.config import Config, load_config, load_config_file
+from mlci.config import NOTHING_CONFIGURED, Config, load_config, load_config_file
 from mlci.errors import ConfigError
 
 
@@ -41,10 +41,17 @@ report:
     assert config.warnings == ()
 
 
-def test_no_config_is_valid(tmp_path: Path) -> None:
+def test_no_config_is_valid_in_a_dvc_project(tmp_path: Path) -> None:
+    (tmp_path / ".dvc").mkdir()
     config = load_config(tmp_path)
     assert config == Config()
     assert config.metrics is None and config.params is None
+
+
+def test_no_config_outside_a_dvc_project_warns(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    assert config.gates == () and config.metrics is None
+    assert config.warnings == (NOTHING_CONFIGURED,)
 
 
 def test_empty_file_is_valid(tmp_path: Path) -> None:
