@@ -80,6 +80,34 @@ def shorten(text: object, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+def shorten_lines(text: object, limit: int, max_lines: int = 12) -> str:
+    """``text`` with its line breaks kept (an assertion message reads line by line), at most
+    ``max_lines`` lines and ``limit`` characters, cut with an ellipsis; trailing blanks go."""
+    lines = [line.rstrip() for line in str(text).replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    cut = len(lines) > max_lines
+    value = "\n".join(lines[:max_lines])
+    if len(value) > limit or cut:
+        value = value[: max(limit - 1, 0)].rstrip() + "…"
+    return value
+
+
+def escape_lines(text: object) -> str:
+    """``text`` escaped line by line and joined with ``<br>``, so it stays one Markdown block
+    (a table cell or a list item) yet reads on its own lines; leading spaces are kept as
+    no-break spaces, which Markdown neither strips nor reads as indentation."""
+    lines = str(text).split("\n")
+    return "<br>".join(_keep_indent(line) for line in lines)
+
+
+def _keep_indent(line: str) -> str:
+    body = line.lstrip(" ")
+    return "\u00a0" * (len(line) - len(body)) + escape(body)
+
+
 def code(text: str) -> str:
     """A code span for text mlci itself produced (SHAs, numbers): never contributor text,
     which cannot be put safely in a code span inside a table on every renderer."""

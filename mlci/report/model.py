@@ -23,7 +23,7 @@ from mlci.gates.specs import Direction, metric_gates
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.repo.revisions import Revision
-from mlci.report.markdown import shorten
+from mlci.report.markdown import shorten, shorten_lines
 
 if TYPE_CHECKING:
     from mlci.config import Config
@@ -84,6 +84,13 @@ class GateRow:
     head: str
     delta: str
     reason: str
+
+    @property
+    def subject(self) -> str:
+        """The metric or artifact when the gate's name does not already say it."""
+        same = self.target in (self.name, "") or self.target.endswith((f":{self.name}",
+                                                                      f"/{self.name}"))
+        return "" if same else self.target
 
 
 @dataclass(frozen=True)
@@ -384,7 +391,7 @@ def _duration(seconds: float) -> str:
 def _test_row(test: TestResult) -> TestRow:
     return TestRow(nodeid=shorten(test.nodeid, TEXT_LIMIT), outcome=test.outcome,
                    icon=OUTCOME_ICONS.get(test.outcome, ""), duration=_duration(test.duration),
-                   message=shorten(test.message, MESSAGE_LIMIT))
+                   message=shorten_lines(test.message, MESSAGE_LIMIT))
 
 
 def _test_summary(run: TestRun) -> TestSummary:
@@ -422,15 +429,32 @@ def _plural(count: int, word: str) -> str:
 
 
 def summarize(verdict: Verdict, counts: Mapping[str, int]) -> str:
-    """'❌ Failed: 1 gate failed, 2 warnings, 3 of 40 tests failed'."""
-    parts = [f"{_plural(counts['gates_failed'], 'gate')} failed",
-             _plural(counts["warnings"], "warning")]
-    tests = counts["tests_total"]
-    parts.append(f"{counts['tests_failed']} of {_plural(tests, 'test')} failed" if tests
-                 else "no model tests")
-    if counts["errors"]:
-        parts.append(f"{_plural(counts['errors'], 'input error')}")
+    """'❌ Failed: 1 gate failed, 2 warnings, 3 of 40 tests failed': what went wrong, or
+    when nothing did, what was checked ('✅ Passed: 4 gates and 12 model tests, none
+    failed')."""
+    parts = _problems(counts) or _checked(counts)
     return f"{VERDICT_ICONS[verdict]} {VERDICT_WORDS[verdict]}: {', '.join(parts)}"
+
+
+def _problems(counts: Mapping[str, int]) -> list[str]:
+    parts = []
+    if counts["gates_failed"]:
+        parts.append(f"{_plural(counts['gates_failed'], 'gate')} failed")
+    if counts["warnings"]:
+        parts.append(_plural(counts["warnings"], "warning"))
+    if counts["tests_failed"]:
+        parts.append(f"{counts['tests_failed']} of {_plural(counts['tests_total'], 'test')} "
+                     "failed")
+    if counts["errors"]:
+        parts.append(_plural(counts["errors"], "input error"))
+    return parts
+
+
+def _checked(counts: Mapping[str, int]) -> list[str]:
+    checked = [_plural(n, what) for n, what in ((counts["gates_total"], "gate"),
+                                               (counts["tests_total"], "model test")) if n]
+    return [f"{' and '.join(checked)}, none failed" if checked
+            else "nothing to check: no gates, no model tests"]
 
 
 def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = None, *,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.diff.comparison import json_value
 from mlci.errors import ConfigError, UsageError
-from mlci.report.markdown import code, escape, mermaid_text, shorten
+from mlci.report.markdown import code, escape, escape_lines, mermaid_text, shorten, shorten_lines
 from mlci.report.marker import marker
 from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary
 from mlci.report.trim import FENCE, trim_markdown
@@ -62,6 +62,12 @@ def _code_filter(value: object) -> object:
     text = str(value)
     # Only text that cannot break out of a code span in a table cell goes in one.
     return Markup(code(text)) if text and _SAFE_CODE.match(text) else escape(text)
+
+
+def _lines_filter(value: object) -> object:
+    from markupsafe import Markup
+
+    return Markup(escape_lines(value))
 
 
 def _mermaid_filter(value: object) -> object:
@@ -117,6 +123,7 @@ def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
         env = factory(loader=loader, autoescape=False, finalize=_md_finalize,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       undefined=jinja2.StrictUndefined)
+        env.filters["lines"] = _lines_filter
     else:
         env = factory(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
                       undefined=jinja2.StrictUndefined)
@@ -357,7 +364,7 @@ def _shorten_messages(limit: int) -> Callable[[Report], Report]:
     def step(report: Report) -> Report:
         if not report.tests or all(len(t.message) <= limit for t in report.tests.failed):
             return report
-        failed = tuple(replace(t, message=shorten(t.message, limit))
+        failed = tuple(replace(t, message=shorten_lines(t.message, limit))
                        for t in report.tests.failed)
         return _note(replace(report, tests=_tests(report, failed=failed)),
                      "the end of long failure messages")
@@ -407,7 +414,7 @@ def _shorten_gates(name_limit: int, reason_limit: int) -> Callable[[Report], Rep
 def _shorten_tests(limit: int) -> Callable[[Report], Report]:
     def shorter(test: TestRow) -> TestRow:
         return replace(test, nodeid=shorten(test.nodeid, limit),
-                       message=shorten(test.message, limit))
+                       message=shorten_lines(test.message, limit))
 
     def step(report: Report) -> Report:
         if not report.tests:

@@ -79,7 +79,8 @@ def _trim_note(limit: int, cut: int, total: int, lost_failing: int) -> str:
 
 
 def _essential_lines(lines: list[str]) -> set[int]:
-    """The marker, the verdict line and the failing-gate rows with their table header."""
+    """The marker, the verdict line, the failing-gate rows with their table header, and
+    the failing gates' reasons listed under the table."""
     essential = {0}
     for index in range(1, len(lines)):
         if lines[index].strip():
@@ -100,6 +101,8 @@ def _essential_lines(lines: list[str]) -> set[int]:
                 essential.update(header)
             elif "❌" in line:
                 essential.add(index)
+        elif in_gates and line.startswith("- ❌"):  # a failing gate's reason
+            essential.add(index)
     return essential
 
 

@@ -26,7 +26,7 @@ def renderer() -> MarkdownIt:
 
 MD = renderer()
 
-ALLOWED_TAGS = {"p", "h2", "h3", "table", "thead", "tbody", "tr", "th", "td", "ul", "li",
+ALLOWED_TAGS = {"p", "h2", "h3", "br", "table", "thead", "tbody", "tr", "th", "td", "ul", "li",
                 "blockquote", "strong", "code", "pre", "details", "summary"}
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^>]*)>")
 _MENTION = re.compile(r"(?<![A-Za-z0-9_`\u200d])@[A-Za-z0-9]")
@@ -122,6 +122,15 @@ NASTY = ["|", "\\|", "\n", "\r\n", "\t", "<script>alert(1)</script>", "</details
 
 nasty_text = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=12)),
                       max_size=8).map("".join)
+
+
+def list_items(markdown: str) -> list[str]:
+    """The text of every list item, as the renderer parsed it; a ``<br>`` reads as a line
+    break, no-break spaces as spaces."""
+    rendered = render_html(markdown)
+    items = re.findall(r"<li>(.*?)</li>", rendered, flags=re.S)
+    return [_text_of(re.sub(r"<br\s*/?>", "\n", item)).replace("\u00a0", " ").strip()
+            for item in items]
 
 
 def visible(text: str) -> str:

@@ -13,7 +13,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from helpers.markdown_checks import nasty_text, render_html, tables, unsafe_findings, visible
+from helpers.markdown_checks import (
+    list_items,
+    nasty_text,
+    render_html,
+    tables,
+    unsafe_findings,
+    visible,
+)
 from helpers.report_cases import (
     BASE,
     GOLDEN,
@@ -68,12 +75,15 @@ def test_templates_resolve_to_the_repository_in_a_checkout() -> None:
 def test_failing_gate_tables_have_expected_rows_and_columns() -> None:
     text = render(failing_gate(), "md")
     gates, metrics, _tests = tables(text)
-    assert gates[0] == ["", "Gate", "Metric or artifact", "Base", "Head", "Change", "Reason"]
-    assert [row[:2] for row in gates[1:]] == [["❌ fail", "accuracy"],
-                                              ["⚠️ warn", "latency_ms"],
-                                              ["✅ pass", "per_class.cat.f1"]]
-    assert gates[1][3:6] == ["0.912", "0.891", "-0.021 (-2.3%)"]
-    assert all(len(row) == 7 for row in gates)
+    # Four narrow columns; the reason, the widest text, is a list item under the table.
+    assert gates[0] == ["", "Gate", "Base → Head", "Change"]
+    assert gates[1:] == [["❌ fail", "accuracy", "0.912 → 0.891", "-0.021 (-2.3%)"],
+                         ["⚠️ warn", "latency_ms", "41 → 44.5", "+3.5 (+8.5%)"],
+                         ["✅ pass", "per_class.cat.f1", "0.81 → 0.83", "+0.02 (+2.5%)"]]
+    assert list_items(text)[:3] == [
+        "❌ accuracy: accuracy fell 0.021 (2.3%) from 0.912 to 0.891; at most 0.01 (max_drop)",
+        "⚠️ latency_ms: latency_ms rose 3.5 (8.5%) from 41 to 44.5; at most 2",
+        "✅ per_class.cat.f1: per_class.cat.f1 rose 0.02 (2.5%)"]
     assert metrics[0] == ["File", "Metric", "Base", "Head", "Change", ""]
     marks = {row[1]: row[5] for row in metrics[1:]}
     # direction-aware: lower latency is better, so a rise is worse; no gate direction: plain.
@@ -102,10 +112,15 @@ def test_all_pass_tables_fold_unchanged_rows() -> None:
 
 def test_many_failures_are_listed_first_and_the_rest_folded() -> None:
     text = render(many_test_failures(), "md")
-    failing = [t for t in tables(text) if t[0] == ["Test", "Outcome", "Message"]]
-    assert len(failing[0]) - 1 == 15 and len(failing[1]) - 1 == 25
-    assert failing[0][1][1] == "❌ failed"
-    assert "predictions drifted assert 0.72 >= 0.8" in failing[0][1][2]
+    items = [item for item in list_items(text) if "test_slice" in item]
+    assert len(items) == 40
+    assert text.index("test\\_slice\\[14\\]") < text.index("<summary>25 more failing tests")
+    assert text.index("<summary>25 more failing tests") < text.index("test\\_slice\\[15\\]")
+    # The message sits under the test id, one line per line of the assertion.
+    assert items[0].split("\n") == [
+        "❌ failed: tests/model/test_quality.py::test_slice[0]",
+        "AssertionError: predictions drifted", "assert 0.72 >= 0.8",
+        " +  where 0.72 = accuracy(model, slice)"]
     assert "<summary>Passed and skipped tests (121)</summary>" in text
 
 
@@ -300,7 +315,7 @@ def test_thousands_of_failing_gates_still_fit_and_say_so() -> None:
     report = report_of(Comparison(base=BASE, head=HEAD), GateReport(gates=gates), None)
     text = render(report, "md")
     assert len(text) <= LIMIT
-    assert text.split("\n")[1] == "## ❌ Failed: 5000 gates failed, 0 warnings, no model tests"
+    assert text.split("\n")[1] == "## ❌ Failed: 5000 gates failed"
     rows = _failing_rows(text)
     assert 500 < len(rows) < 5000
     assert [row[1] for row in rows[:3]] == ["per_class.0.f1", "per_class.1.f1",

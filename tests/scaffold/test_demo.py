@@ -50,7 +50,9 @@ def test_demo_report_has_gates_data_metrics_and_tests(demo) -> None:  # type: ig
     assert "| eval/metrics.json | accuracy | 0.95 | 0.79 | -0.16" in out
     assert "| params.yaml | train.epochs | 150 | 40 |" in out
     assert "### Model tests" in out and "2 failed, 4 passed" in out
-    assert "test\\_typical\\_flowers\\_are\\_recognised | ❌ failed" in out
+    # Each failing test: its id, then its message on the lines below.
+    assert ("- ❌ failed: **tests/model/test\\_model.py::test\\_typical\\_flowers\\_are\\_"
+            "recognised**<br>") in out
 
 
 def test_demo_repository_is_real(demo) -> None:  # type: ignore[no-untyped-def]
