@@ -110,6 +110,25 @@ def load_session_config(repo: Repository, request: SessionRequest) -> Config:
     return config
 
 
+def check_dvc_remote(root: Path, trusted: Snapshot, name: str) -> None:
+    """Raise UsageError (exit 2) when ``--dvc-remote`` names no remote configured for the
+    ``trusted`` revision (the target branch): a typo would otherwise read nothing and pass
+    with a warning."""
+    from mlci.config import closest_key
+    from mlci.dvc.store import configured_remotes
+    from mlci.errors import UsageError
+
+    known = configured_remotes(root, trusted)
+    if name in known:
+        return
+    meant = closest_key(name, list(known))
+    listed = ", ".join(repr(k) for k in known) if known else "none"
+    raise UsageError(f"--dvc-remote {name!r}: no DVC remote of that name in the target "
+                     "branch's .dvc/config or this machine's DVC configuration"
+                     + (f"; did you mean {meant!r}?" if meant else "")
+                     + f" (configured: {listed}; add one with `dvc remote add NAME URL`)")
+
+
 @contextmanager
 def open_session(request: SessionRequest, config: Config | None = None) -> Iterator[Session]:
     """Open the repository, load the configuration (unless the caller already holds it)
@@ -128,6 +147,8 @@ def open_session(request: SessionRequest, config: Config | None = None) -> Itera
             diagnostics.note("", note)
         session = Session(repo=repo, config=config, base=base, head=head,
                           diagnostics=diagnostics)
+        if request.dvc_remote:
+            check_dvc_remote(repo.root, session.snapshot("base"), request.dvc_remote)
         try:
             yield session
         finally:

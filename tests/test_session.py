@@ -53,6 +53,10 @@ def test_ci_opens_the_repository_and_loads_the_configuration_once(
     monkeypatch.setattr(Repository, "__init__", counting_open)
     monkeypatch.setattr(mlci.config, "load_config", counting_load)
     monkeypatch.setenv("SEEN", str(tmp_path / "seen.json"))
+    # --dvc-remote must name a configured remote (this machine's, untracked, will do).
+    (repo / ".dvc").mkdir()
+    (repo / ".dvc" / "config.local").write_text(
+        f"['remote \"backup\"']\n    url = {tmp_path / 'backup'}\n")
     result = run_mlci("ci", "--repo", str(repo), "--base", "main", "--no-publish",
                       "--dvc-remote", "backup", "--output-dir", str(tmp_path / "out"))
     assert result.code == 0, result.err

@@ -68,6 +68,8 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
         except UsageError as exc:
             raise click.BadParameter(str(exc).removeprefix("--shard: "),
                                      param_hint="'--shard'") from None
+    if dvc_remote:
+        _check_dvc_remote(Path(repo), config, base, head, dvc_remote)
     pytest_args: tuple[str, ...] = ctx.meta.get("mlci.pytest_args", ())
     session = run_tests(
         TestRequest(repo=Path(repo), paths=paths, pytest_args=pytest_args, base=base,
@@ -86,6 +88,17 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     for warning in run.warnings:
         click.echo(f"mlci: warning: {terminal_safe(warning)}", err=True)
     return session.exit_code
+
+
+def _check_dvc_remote(repo: Path, config: str | None, base: str | None, head: str | None,
+                      dvc_remote: str) -> None:
+    """An unknown --dvc-remote is a usage error before any test runs: opening the session
+    checks it against the target branch's DVC configuration."""
+    from mlci.session import SessionRequest, open_session
+
+    with open_session(SessionRequest(repo=repo, config=config, base=base, head=head,
+                                     dvc_remote=dvc_remote)):
+        pass
 
 
 def _echo(line: Any) -> None:

@@ -365,6 +365,19 @@ def default_base(repo: Repository | None) -> Snapshot | None:
     return open_snapshot(repo, base, "base")
 
 
+def configured_remotes(root: Path, base: Snapshot) -> tuple[str, ...]:
+    """The names of the DVC remotes a store at ``base`` could open: the target branch's
+    ``.dvc/config``, the untracked ``config.local`` and this machine's global and system
+    files, as DVC merges them."""
+    from dvc.config import ConfigError as DvcConfigError
+
+    try:
+        remotes = _dvc_config(root, trusted_remote_config(root, base).repo_config)["remote"]
+    except DvcConfigError:  # a broken file: the store will say so when it opens a remote
+        return ()
+    return tuple(sorted(remotes))
+
+
 def open_store(root: Path, *, base: Snapshot | None, head: Snapshot | None = None,
                remote: str | None = None) -> ObjectStore:
     """The store of a comparison: remotes from the base snapshot's ``.dvc/config`` (the

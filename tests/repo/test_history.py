@@ -14,7 +14,13 @@ from helpers.repo_helpers import commit_files, git, isolating, make_repo
 
 from mlci.errors import InputError
 from mlci.repo.git import Repository
-from mlci.repo.history import HistoryPoint, mermaid_chart, metric_history, noise_band
+from mlci.repo.history import (
+    CommitValues,
+    HistoryPoint,
+    mermaid_chart,
+    metric_history,
+    noise_band,
+)
 
 Run = Callable[..., Outcome]
 VALUES = [0.81, 0.84, None, 0.83, 0.86]
@@ -89,8 +95,10 @@ def test_cli_table_json_and_markdown(repo: Path, run_mlci: Run) -> None:
 def test_cli_errors(repo: Path, run_mlci: Run) -> None:
     unknown = run_mlci("history", "nope", "--repo", str(repo))
     assert unknown.code == 2
-    assert "metric 'nope' has no numeric value at any of the last 6 commits of HEAD" in \
-        unknown.err
+    assert "'nope' is neither a metric nor a param with a numeric value at any of the last 6 " \
+        "commits of HEAD; known keys: acc, loss" in unknown.err
+    typo = run_mlci("history", "acc_", "--repo", str(repo))
+    assert typo.code == 2 and "did you mean 'acc'?" in typo.err
     bad_rev = run_mlci("history", "acc", "--repo", str(repo), "--rev", "no-such-branch")
     assert bad_rev.code == 2 and "'no-such-branch' does not name a commit" in bad_rev.err
     assert run_mlci("history", "acc", "--repo", str(repo), "-n", "0").code == 2
@@ -137,7 +145,39 @@ def test_cache_reads_each_commit_once(repo: Path) -> None:
         cache: dict[str, object] = {}
         first = metric_history(repository, "acc", "main", 4, config, cache=cache)
         assert set(cache) == {p.sha for p in first}
-        cache[first[-1].sha] = ({("eval/m.json", "acc"): 0.5}, "cached")
+        cache[first[-1].sha] = (CommitValues({("eval/m.json", "acc"): 0.5}), "cached")
         again = metric_history(repository, "acc", "main", 4, config, cache=cache)
         assert again[-1] == HistoryPoint(first[-1].sha, first[-1].short, 0.5, "cached")
         assert again[:-1] == first[:-1]
+
+
+def test_params_have_a_history_too(tmp_path: Path, run_mlci: Run) -> None:
+    repo = make_repo(tmp_path / "repo")
+    for lr in (0.1, 0.05):
+        commit_files(repo, {"params.yaml": f"train:\n  lr: {lr}\n  arch: resnet\n",
+                            "mlci.yaml": "params: [params.yaml]\n"}, f"lr {lr}")
+    out = run_mlci("history", "train.lr", "--repo", str(repo), "--format", "json")
+    assert out.code == 0, out.err
+    assert json.loads(out.out)["part"] == "params"
+    assert [p["value"] for p in json.loads(out.out)["points"]] == [0.1, 0.05]
+    typo = run_mlci("history", "train.Lr", "--repo", str(repo))
+    assert typo.code == 2 and "did you mean 'train.lr'?" in typo.err
+
+
+def test_an_unreadable_dvc_metric_is_not_blamed_on_the_key(tmp_path: Path, run_mlci: Run
+                                                            ) -> None:
+    import shutil
+
+    from helpers.repo_helpers import dvc_add, dvc_init, write_files
+
+    repo = make_repo(tmp_path / "repo")
+    dvc_init(repo)
+    write_files(repo, {"metrics.json": {"acc": 0.9}, "mlci.yaml": "metrics: [metrics.json]\n"})
+    dvc_add(repo, "metrics.json")
+    sha = commit_files(repo, message="tracked by DVC")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    result = run_mlci("history", "acc", "--repo", str(repo))
+    assert result.code == 3, result.err
+    assert "'acc' has no value at any of the last 1 commits of HEAD, and some metrics or " \
+        f"params files could not be read: metrics.json at {sha[:7]}: not in the local DVC " \
+        "cache" in result.err
