@@ -198,7 +198,7 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore
     loader = _Manifests(store, warnings, {"base": _where(base), "head": _where(head)})
     changes: list[ArtifactChange] = []
     added: list[DvcOutput] = []
-    deleted: dict[str, list[DvcOutput]] = {}
+    deleted: manifest.RenameSources[str, DvcOutput] = manifest.RenameSources()
     for path in sorted(base_side.outputs.keys() | head_side.outputs.keys()):
         b, h = base_side.outputs.get(path), head_side.outputs.get(path)
         if any(o is not None and o.hash_problem for o in (b, h)):
@@ -220,14 +220,13 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore
         elif h is not None:
             added.append(h)
         elif b is not None:
-            deleted.setdefault(b.md5 or "", []).append(b)
+            deleted.add(b.md5 or "", b)
     for h in added:
-        moved = deleted.get(h.md5 or "") if h.md5 else None
-        if moved:
-            b = moved.pop(0)
+        moved = deleted.take(h.md5) if h.md5 else None
+        if moved is not None:
             changes.append(ArtifactChange(path=h.path, source="dvc", status="renamed",
-                                          base=_state(b), head=_state(h), stage=h.stage,
-                                          old_path=b.path))
+                                          base=_state(moved), head=_state(h), stage=h.stage,
+                                          old_path=moved.path))
         else:
             changes.append(_whole_directory(
                 ArtifactChange(path=h.path, source="dvc", status="added", base=None,
@@ -237,7 +236,7 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore
         ArtifactChange(path=b.path, source="dvc", status="deleted", base=_state(b), head=None,
                        stage=b.stage),
         b, loader, config.max_paths, "base")
-        for outputs in deleted.values() for b in outputs)
+        for _md5, b in deleted.left())
     if changes:
         warnings.extend(dvc_cache.cache_settings(root).warnings)
         warnings.extend(w for w in store.warnings if w not in warnings)
@@ -381,7 +380,8 @@ def _diff_git(config: Config, base: Snapshot, head: Snapshot, dvc_paths: set[str
 def _with_renames(entries: list[tuple[str, ArtifactSource, ArtifactState | None,
                                       ArtifactState | None]]) -> list[ArtifactChange]:
     changes: list[ArtifactChange] = []
-    gone: dict[tuple[Any, ...], list[tuple[str, ArtifactState]]] = {}
+    gone: manifest.RenameSources[tuple[Any, ...], tuple[str, ArtifactState]] = \
+        manifest.RenameSources()
     new: list[tuple[str, ArtifactSource, ArtifactState]] = []
     for path, source, b, h in entries:
         if b is not None and h is not None:
@@ -389,21 +389,20 @@ def _with_renames(entries: list[tuple[str, ArtifactSource, ArtifactState | None,
             changes.append(ArtifactChange(path=path, source=source, status=status,
                                           base=b, head=h))
         elif b is not None:
-            gone.setdefault((source, b.hash), []).append((path, b))
+            gone.add((source, b.hash), (path, b))
         elif h is not None:
             new.append((path, source, h))
     for path, source, h in new:
-        moved = gone.get((source, h.hash))
-        if moved:
-            old_path, b = moved.pop(0)
+        moved = gone.take((source, h.hash))
+        if moved is not None:
+            old_path, b = moved
             changes.append(ArtifactChange(path=path, source=source, status="renamed",
                                           base=b, head=h, old_path=old_path))
         else:
             changes.append(ArtifactChange(path=path, source=source, status="added",
                                           base=None, head=h))
-    for (source, _hash), olds in gone.items():
-        changes.extend(ArtifactChange(path=p, source=source, status="deleted", base=b,
-                                      head=None) for p, b in olds)
+    changes.extend(ArtifactChange(path=p, source=source, status="deleted", base=b, head=None)
+                   for (source, _hash), (p, b) in gone.left())
     return changes
 
 

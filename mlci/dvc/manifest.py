@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from mlci.dvc.cache import describe_value, is_md5
 from mlci.errors import InputError
@@ -22,6 +23,40 @@ _ENTRY = re.compile(rb'\{"md5": "([0-9a-f]{32})", "relpath": "((?:[^"\\]|\\.)*)"
 _SEPARATOR = b", "
 
 Entry = tuple[bytes, bytes]  # (relpath as stored, md5)
+
+
+Key = TypeVar("Key")
+Item = TypeVar("Item")
+
+
+class RenameSources(Generic[Key, Item]):
+    """What was deleted, grouped by content, handed out as rename sources oldest first.
+
+    Each group keeps an index of its next source instead of popping the front of its list:
+    ``list.pop(0)`` made moving n files of identical content cost n² (195 s for 1M)."""
+
+    def __init__(self, groups: dict[Key, list[Item]] | None = None) -> None:
+        self.groups: dict[Key, list[Item]] = groups if groups is not None else {}
+        self._taken: dict[Key, int] = {}
+
+    def add(self, key: Key, item: Item) -> None:
+        self.groups.setdefault(key, []).append(item)
+
+    def take(self, key: Key) -> Item | None:
+        """The oldest source with this content not yet taken, or None."""
+        items = self.groups.get(key)
+        taken = self._taken.get(key, 0)
+        if items is None or taken >= len(items):
+            return None
+        self._taken[key] = taken + 1
+        return items[taken]
+
+    def left(self) -> Iterator[tuple[Key, Item]]:
+        """The sources never taken (deleted, not renamed), group by group, in order."""
+        for key, items in self.groups.items():
+            taken = self._taken.get(key, 0)
+            for index in range(taken, len(items)):
+                yield key, items[index]
 
 
 class _Irregular(Exception):
@@ -112,20 +147,29 @@ def _merge(base: Iterable[Entry], head: Iterable[Entry], diff: ManifestDiff,
 
 _BOUNDARY = b"}, {"
 _PROBE = 32  # bytes: an entry starts with its md5, so differing entries differ this early
-_LEAP = 1 << 16
 
 
-def _common_run(a: bytes, pa: int, b: bytes, pb: int, limit: int) -> int:
+def _same(a: bytes, pa: int, b: memoryview, pb: int, length: int) -> bool:
+    """Whether ``length`` bytes at ``a[pa:]`` and ``b[pb:]`` are equal: one memcmp in place
+    (a slice of ``b`` as a view; copying slices was 44% of a 1M-file diff)."""
+    return a.startswith(b[pb:pb + length], pa)
+
+
+def _common_run(a: bytes, pa: int, b: memoryview, pb: int, limit: int) -> int:
     """Length of the identical byte run at ``a[pa:]`` and ``b[pb:]`` (in steps of
-    ``_PROBE``): memcmp over big strides, halving near the first difference."""
-    if a[pa:pa + _PROBE] != b[pb:pb + _PROBE]:
+    ``_PROBE``, at most ``limit``): strides that start small and double while equal, so a
+    difference near the start costs little, then halve down to the first difference."""
+    if limit < _PROBE or not _same(a, pa, b, pb, _PROBE):
         return 0
-    run, step = _PROBE, _LEAP
+    run, step = _PROBE, _PROBE
+    while run + step <= limit and _same(a, pa + run, b, pb + run, step):
+        run += step
+        step <<= 1
+    step >>= 1
     while step >= _PROBE:
-        if run + step <= limit and a[pa + run:pa + run + step] == b[pb + run:pb + run + step]:
+        if run + step <= limit and _same(a, pa + run, b, pb + run, step):
             run += step
-        else:
-            step >>= 1
+        step >>= 1
     return run
 
 
@@ -179,9 +223,10 @@ def _fast_merge(base: bytes, head: bytes, diff: ManifestDiff,
     """The merge straight over the raw bytes: identical runs (almost all of a manifest
     when few files changed) are skipped by comparing memory, not entries."""
     b, h = _Cursor(base), _Cursor(head)
+    head_view = memoryview(head)
     while b.entry is not None or h.entry is not None:
-        if b.entry is not None and h.entry is not None:
-            run = _common_run(base, b.position, head, h.position,
+        if b.entry is not None and b.entry == h.entry:  # an identical run starts here
+            run = _common_run(base, b.position, head_view, h.position,
                               min(b.end - b.position, h.end - h.position))
             if run:
                 # Skip to the start of the last entry that begins inside the identical run.
@@ -217,14 +262,13 @@ def diff_manifests(base: bytes, head: bytes, where: str) -> ManifestDiff:
         diff, gone, new = ManifestDiff(), {}, []
         _merge(_slow_entries(base, f"{where} (base)"), _slow_entries(head, f"{where} (head)"),
                diff, gone, new)
+    sources = RenameSources(gone)
     for relpath, md5 in new:
-        sources = gone.get(md5)
-        if sources:
-            old = sources.pop(0)
+        old = sources.take(md5)
+        if old is not None:
             diff.renamed.append(f"{old.decode('utf-8', 'replace')} -> "
                                 f"{relpath.decode('utf-8', 'replace')}")
         else:
             diff.added.append(relpath.decode("utf-8", "replace"))
-    diff.deleted.extend(sorted(p.decode("utf-8", "replace")
-                               for paths in gone.values() for p in paths))
+    diff.deleted.extend(sorted(p.decode("utf-8", "replace") for _md5, p in sources.left()))
     return diff

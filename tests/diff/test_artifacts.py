@@ -445,3 +445,30 @@ def test_unreachable_remote_is_one_warning_with_advice_that_fits(
     assert "at base and head" in about[0] and "'local'" in about[0]
     assert "network" in about[0] and "dvc push" not in about[0]
     assert "\n" not in about[0] and len(about[0]) < 600, about[0]
+
+
+def _dvc_file(md5: str, name: str) -> str:
+    return f"outs:\n- md5: {md5}\n  size: 5\n  hash: md5\n  path: {name}\n"
+
+
+def test_many_outputs_of_identical_content_moved_are_all_renames(
+        tmp_path: Path, run_mlci: Any) -> None:
+    # Each output's .dvc file moves with it; all record the same content, so each is a
+    # rename, matched in order (one more at head, with other content, is added).
+    outputs, same, other = 300, "a5" * 16, "b6" * 16
+    repo = make_repo(tmp_path / "repo")
+    dvc_init(repo)
+    base = commit_files(repo, {f"old/m{i:04d}.bin.dvc": _dvc_file(same, f"m{i:04d}.bin")
+                               for i in range(outputs)})
+    moved: dict[str, str | None] = {f"old/m{i:04d}.bin.dvc": None for i in range(outputs)}
+    moved |= {f"new/m{i:04d}.bin.dvc": _dvc_file(same, f"m{i:04d}.bin")
+              for i in range(outputs)}
+    head = commit_files(repo, moved | {"new/extra.bin.dvc": _dvc_file(other, "extra.bin")})
+    result = run_mlci("diff", "-C", str(repo), "--only", "artifacts", "--base", base,
+                      "--head", head, "--format", "json")
+    assert result.code == 0, result.err
+    changes = json.loads(result.out)["artifacts"]
+    renamed = [(c["old_path"], c["path"]) for c in changes if c["status"] == "renamed"]
+    assert len(renamed) == outputs
+    assert renamed[0] == ("old/m0000.bin", "new/m0000.bin")
+    assert [c["path"] for c in changes if c["status"] != "renamed"] == ["new/extra.bin"]

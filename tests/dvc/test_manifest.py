@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlci.diff.artifacts import file_changes
-from mlci.dvc.manifest import ManifestDiff, count_files, diff_manifests
+from mlci.dvc.manifest import ManifestDiff, RenameSources, count_files, diff_manifests
 from mlci.dvc.store import matches_hash
 from mlci.errors import InputError
 
@@ -64,6 +64,27 @@ def test_long_identical_runs_are_skipped_correctly() -> None:
     assert diff.deleted == ["dir/file002500.bin"] and diff.added == ["dir/zz"]
     same = diff_manifests(manifest(files), manifest(files), "data")
     assert counts(same) == (0, 0, 0, 0)
+
+
+def test_a_large_move_of_identical_files_finds_every_rename() -> None:
+    # Every file has the same content: each one moved is a rename, matched in order.
+    files = 20_000
+    base = manifest({f"old/f{i:05d}": "same" for i in range(files)})
+    head = manifest({f"new/f{i:05d}": "same" for i in range(files)} | {"new/zz": "other"})
+    diff = diff_manifests(base, head, "data")
+    assert counts(diff) == (1, 0, 0, files)
+    assert diff.renamed[0] == "old/f00000 -> new/f00000"
+    assert diff.renamed[-1] == f"old/f{files - 1:05d} -> new/f{files - 1:05d}"
+
+
+def test_rename_sources_are_taken_oldest_first_and_the_rest_are_left() -> None:
+    sources: RenameSources[str, str] = RenameSources()
+    for key, item in (("x", "x1"), ("y", "y1"), ("x", "x2"), ("x", "x3")):
+        sources.add(key, item)
+    assert [sources.take("x"), sources.take("x"), sources.take("z")] == ["x1", "x2", None]
+    assert list(sources.left()) == [("x", "x3"), ("y", "y1")]
+    assert sources.take("x") == "x3" and sources.take("x") is None
+    assert list(sources.left()) == [("y", "y1")]
 
 
 def test_file_changes_keeps_counts_and_limits_paths() -> None:
