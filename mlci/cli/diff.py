@@ -24,7 +24,8 @@ def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
 @comparing
 @dvc_remote_option
 @click.option("--only", callback=_parts, default=None, metavar="PARTS",
-              help="Comma-separated parts to diff: metrics, params, artifacts (default: all).")
+              help="Comma-separated parts to diff: metrics, params, artifacts, plots "
+                   "(default: all).")
 @click.option("--all", "show_all", is_flag=True, help="Also show unchanged entries.")
 @format_option()
 def command(repo: str, config: str | None, base: str | None, head: str | None,

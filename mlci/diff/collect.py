@@ -11,7 +11,7 @@ from mlci.diff.values import diff_values
 from mlci.dvc.stale import stale_warnings
 from mlci.session import Session
 
-PARTS = ("metrics", "params", "artifacts")
+PARTS = ("metrics", "params", "artifacts", "plots")
 
 
 def collect(session: Session, only: Collection[str] = PARTS) -> Comparison:
@@ -44,9 +44,24 @@ def collect(session: Session, only: Collection[str] = PARTS) -> Comparison:
         for warning in found.warnings:
             diagnostics.warning("", warning)
         unavailable.extend(found.unavailable)
+    plots = []
+    if "plots" in only:
+        from mlci.diff.plots import diff_plots
+        from mlci.diff.values import ValueReader
+
+        readers = (ValueReader(base, session.root, session.store, outputs[0]),
+                   ValueReader(head, session.root, session.store, outputs[1]))
+        found_plots = diff_plots(readers)
+        plots = found_plots.plots
+        metrics = [*metrics, *found_plots.metrics]  # auc, last, best: gates can check them
+        for warning in found_plots.warnings:
+            diagnostics.warning("", warning)
+        for error in found_plots.errors:
+            diagnostics.error("", error, cause="input")
+        unavailable.extend(u for r in readers for u in r.unavailable)
     # One warning per cause (not one per file and revision): the entries say the rest.
     for warning in unavailable_warnings(unavailable):
         diagnostics.warning("", warning, cause="environment")
     return Comparison(base=session.base, head=session.head, metrics=tuple(metrics),
-                      params=tuple(params), artifacts=tuple(artifacts),
+                      params=tuple(params), artifacts=tuple(artifacts), plots=tuple(plots),
                       unavailable=tuple(unavailable))

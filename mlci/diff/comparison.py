@@ -13,6 +13,8 @@ from mlci.repo.revisions import Revision
 ArtifactStatus = Literal["added", "deleted", "modified", "renamed", "unchanged"]
 ArtifactSource = Literal["dvc", "lfs", "git"]
 Part = Literal["metrics", "params", "plots", "artifacts"]
+PlotStatus = Literal["added", "deleted", "modified", "unchanged", "unknown"]
+PLOTS_FILE = "plots"  # the "file" of the numbers derived from plots (auc, last, best)
 Side = Literal["base", "head"]
 
 
@@ -142,6 +144,60 @@ class ArtifactChange:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One line of a plot: a y field of one file against x (the row number when none)."""
+
+    label: str
+    file: str
+    y: str
+    x: str | None
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class PlotSide:
+    """What a plot shows at one revision."""
+
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (md5, size)
+    series: tuple[Series, ...] = ()
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
+    bars: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlotChange:
+    id: str
+    kind: str
+    template: str
+    status: PlotStatus
+    base: PlotSide | None
+    head: PlotSide | None
+    title: str = ""
+    x_label: str = ""
+    y_label: str = ""
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        paths = {**(self.base.files if self.base else {}), **(self.head.files if self.head else {})}
+        return tuple(sorted(paths))
+
+    @property
+    def changed(self) -> bool:
+        return self.status != "unchanged"
+
+    def to_json(self) -> dict[str, Any]:
+        def side(s: PlotSide | None) -> dict[str, Any] | None:
+            if s is None:
+                return None
+            return {"files": {p: {"hash": h, "size": n} for p, (h, n) in s.files.items()},
+                    "series": [{"label": x.label, "file": x.file, "y": x.y, "x": x.x,
+                                "points": len(x.points)} for x in s.series]}
+        return {"id": self.id, "kind": self.kind, "template": self.template,
+                "files": list(self.files), "status": self.status,
+                "base": side(self.base), "head": side(self.head)}
+
+
+@dataclass(frozen=True)
 class Unavailable:
     """A file mlci knows should exist at a revision but could not read, and why: a part
     with such a file is never reported as "no changes"."""
@@ -167,6 +223,7 @@ class Comparison:
     metrics: tuple[MetricChange, ...] = ()
     params: tuple[ParamChange, ...] = ()
     artifacts: tuple[ArtifactChange, ...] = ()
+    plots: tuple[PlotChange, ...] = ()
     unavailable: tuple[Unavailable, ...] = ()
 
     def unavailable_in(self, part: Part) -> tuple[Unavailable, ...]:
@@ -178,6 +235,7 @@ class Comparison:
             metrics=tuple(m for m in self.metrics if m.changed),
             params=tuple(p for p in self.params if p.changed),
             artifacts=tuple(a for a in self.artifacts if a.changed),
+            plots=tuple(p for p in self.plots if p.changed),
             unavailable=self.unavailable,
         )
 
@@ -187,5 +245,6 @@ class Comparison:
             "metrics": [m.to_json() for m in self.metrics],
             "params": [p.to_json() for p in self.params],
             "artifacts": [a.to_json() for a in self.artifacts],
+            "plots": [p.to_json() for p in self.plots],
             "unavailable": [u.to_json() for u in self.unavailable],
         }

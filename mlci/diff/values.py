@@ -130,20 +130,48 @@ class ValueReader:
             self.unavailable.append(unavailable(part, printable(path), self.side, exc))
             return None, []
 
+    def data(self, path: str, part: Part) -> tuple[bytes | None, list[str]]:
+        """The file's bytes: the git blob, else through the DVC object store for a DVC
+        output or a file inside a directory output. (None, errors) when it cannot be read
+        for a reason the pull request owns; (None, []) when absent, or unavailable (then
+        recorded in ``unavailable``)."""
+        try:
+            data = self.snapshot.read(path)  # a working-tree path leading out: refused
+        except InputError as exc:
+            return None, [str(exc)]
+        if data is None:
+            return self._from_dvc(path, part)
+        return data, []
+
+    def directory(self, path: str, part: Part) -> list[str] | None:
+        """The files under ``path`` when it is a directory (in git, or a DVC directory
+        output, listed from its manifest), else None. A manifest that cannot be had is
+        recorded in ``unavailable`` (and no file listed)."""
+        prefix = path.rstrip("/") + "/"
+        in_git = [p for p in self.snapshot.paths() if p.startswith(prefix)]
+        if in_git:
+            return in_git
+        found = self.outputs.covering(path)
+        if found is None or found[1] or not found[0].is_dir:
+            return None
+        try:
+            entries = self.store.manifest(found[0], what=f"the manifest of {path}")
+        except InputError:
+            return []  # an unusable hash or manifest: the artifacts diff says why
+        except ObjectUnavailable as exc:
+            self.unavailable.append(unavailable(part, printable(path), self.side, exc))
+            return []
+        return [prefix + relpath for relpath, _md5 in entries]
+
     def read(self, spec: FileSpec, warnings: list[str], part: Part = "metrics"
              ) -> tuple[Flat | None, list[str]]:
         """Return (values, errors): values None when absent or unreadable; errors say what
         could not be read, the whole file or single keys (the rest of the file still counts).
         A DVC object that cannot be had goes to ``unavailable``."""
         where = _where(self.snapshot)
-        try:
-            data = self.snapshot.read(spec.path)  # a working-tree path leading out: refused
-        except InputError as exc:
-            return None, [str(exc)]
+        data, errors = self.data(spec.path, part)
         if data is None:
-            data, errors = self._from_dvc(spec.path, part)
-            if data is None:
-                return None, errors
+            return None, errors
         problems: list[str] = []
         try:
             values = parse(spec.path, data, spec.row, problems=problems)

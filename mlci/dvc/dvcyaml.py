@@ -63,7 +63,9 @@ class Pipelines:
     stages: dict[str, DeclaredStage] = field(default_factory=dict)
     metrics: list[str] = field(default_factory=list)  # metric files (or directories)
     params: dict[str, Keys] = field(default_factory=dict)  # params files -> keys
-    plots: list[tuple[str, Any]] = field(default_factory=list)  # (dvc.yaml folder, definition)
+    # (the folder its paths are relative to, the definition as written): top-level entries and
+    # stages' plot outputs; mlci.dvc.plots reads them as DVC does
+    plots: list[tuple[str, Any]] = field(default_factory=list)
     dvcfiles: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what could not be read or resolved
 
@@ -150,6 +152,10 @@ def _stage(pipelines: Pipelines, dvcfile: str, name: str, data: Any) -> None:
             outs.append(DeclaredOutput(path=join(wdir, path), stage=address,
                                        cache=options.get("cache", True) is not False,
                                        metric=section == "metrics", plot=section == "plots"))
+            if section == "plots":  # a plot definition too, relative to the stage's wdir
+                props = {k: v for k, v in options.items()
+                         if k not in ("cache", "persist", "push", "remote", "desc")}
+                pipelines.plots.append((wdir, {path: props or None}))
     deps = []
     for item in data.get("deps") or ():
         deps.append(join(wdir, _entry(item, f"{what}: deps")[0]))

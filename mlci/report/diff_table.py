@@ -12,13 +12,20 @@ from typing import Any
 from tabulate import tabulate
 
 from mlci.diagnostics import Diagnostic, Level, texts
-from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, Part
+from mlci.diff.comparison import (
+    PLOTS_FILE,
+    ArtifactChange,
+    Comparison,
+    MetricChange,
+    Part,
+    PlotChange,
+)
 from mlci.diff.unavailable import not_read
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.report.markdown import escape
 from mlci.report.terminal import terminal_safe, terminal_text
 
-ALL_PARTS = ("metrics", "params", "artifacts")
+ALL_PARTS = ("metrics", "params", "artifacts", "plots")
 
 
 def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic],
@@ -96,6 +103,28 @@ def _artifact_details(artifacts: Sequence[ArtifactChange], markdown: bool) -> li
     return lines
 
 
+def _plot_row(plot: PlotChange, comparison: Comparison) -> list[str]:
+    """One plot: its id, kind, status, files, and what changed in numbers."""
+    numbers = [m for m in comparison.metrics
+               if m.file == PLOTS_FILE and m.key.startswith(plot.id + ".") and m.changed]
+    if numbers:
+        change = ", ".join(f"{m.key[len(plot.id) + 1:]} {format_value(m.base)} -> "
+                           f"{format_value(m.head)}" for m in numbers[:4])
+    elif plot.kind == "confusion" and plot.base and plot.head:
+        cells = plot.base.confusion.keys() | plot.head.confusion.keys()
+        moved = sum(plot.base.confusion.get(c, 0) != plot.head.confusion.get(c, 0)
+                    for c in cells)
+        change = f"{moved} of {len(cells)} cells changed"
+    elif plot.kind == "image" and plot.base and plot.head:
+        sizes = [f"{format_size(plot.base.files[f][1])} -> {format_size(plot.head.files[f][1])}"
+                 for f in plot.files if f in plot.base.files and f in plot.head.files
+                 and plot.base.files[f] != plot.head.files[f]]
+        change = ", ".join(sizes)
+    else:
+        change = ""
+    return [plot.id, plot.kind, plot.status, ", ".join(plot.files), change]
+
+
 def _sections(comparison: Comparison, cell: Callable[[object], str],
               parts: Collection[str] = ALL_PARTS
               ) -> list[tuple[Part, str, Sequence[str], list[list[str]]]]:
@@ -116,6 +145,10 @@ def _sections(comparison: Comparison, cell: Callable[[object], str],
     if "params" in parts:
         sections.append(("params", "Params", ("File", "Param", "Base", "Head"),
                          value_rows(comparison.params, False)))
+    if "plots" in parts and (comparison.plots or comparison.unavailable_in("plots")):
+        sections.append(("plots", "Plots", ("Plot", "Kind", "Status", "Files", "Change"),
+                         [[cell(v) for v in _plot_row(p, comparison)]
+                          for p in comparison.plots]))
     if "artifacts" in parts and (comparison.artifacts
                                  or comparison.unavailable_in("artifacts")):
         sections.append(("artifacts", "Data and models",

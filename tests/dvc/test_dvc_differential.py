@@ -129,7 +129,10 @@ def mlci_answer(run_mlci: Run, repo: Path) -> tuple[Answer, dict[str, Any]]:
     assert result.code == 0, result.out + result.err
     out = json.loads(result.out)
     unread = frozenset((u["part"], u["path"], u["rev"]) for u in out["unavailable"])
-    answer = Answer(_mlci_artifacts(out["artifacts"]), _mlci_values(out["metrics"]),
+    # The numbers mlci derives from plots (file "plots": auc, last, best) are its own, not
+    # DVC metrics: `dvc metrics diff` has nothing to compare them with.
+    metrics = [m for m in out["metrics"] if m["file"] != "plots"]
+    answer = Answer(_mlci_artifacts(out["artifacts"]), _mlci_values(metrics),
                     _mlci_values(out["params"]), unread)
     return answer, out
 
