@@ -4,6 +4,7 @@ import click
 
 from mlci.cli.options import repo_option
 from mlci.errors import EXIT_OK
+from mlci.report.terminal import terminal_safe
 
 
 @click.command("init")
@@ -13,21 +14,29 @@ from mlci.errors import EXIT_OK
               help="Write the fork-safe pair: a read-only pull_request workflow that saves the "
                    "report and a workflow_run workflow that posts it.")
 @click.option("--action", default=None, metavar="REF",
-              help="The action to use, e.g. OWNER/mlci/actions/mlci@SHA (pin it to a commit).")
+              help="The action to use, pinned to a commit: OWNER/mlci/actions/mlci@SHA (default: a "
+                   "placeholder SHA to replace).")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def command(repo: str, gitlab: bool, fork_safe: bool, action: str | None, force: bool) -> int:
     """Write mlci.yaml and a CI workflow for this repository.
 
     Metrics, params and model files are discovered from the repository (dvc.yaml, .dvc
-    files, metric files, model files); gates are written commented, with starting values.
+    files, metric files, model files); a gate is suggested, commented, for every metric
+    and for each model DVC tracks. The workflow pins the action to a commit you fill in
+    and passes the DVC remote's credentials the way DVC reads them; mlci's generated
+    outputs are added to .gitignore.
     """
     from mlci.repo.git import Repository
-    from mlci.scaffold.init import DEFAULT_ACTION, render_files, write_files
+    from mlci.scaffold.init import DEFAULT_ACTION, ignore_outputs, plan_init, write_files
 
     with Repository(repo) as repository:
-        files = render_files(repository, gitlab=gitlab, fork_safe=fork_safe,
-                             action=action or DEFAULT_ACTION)
-        for path in write_files(repository.root, files, force):
+        plan = plan_init(repository, gitlab=gitlab, fork_safe=fork_safe,
+                         action=action or DEFAULT_ACTION)
+        for path in write_files(repository.root, plan.files, force):
             click.echo(f"wrote {path.relative_to(repository.root)}")
-    click.echo("next: review the gates in mlci.yaml, then `mlci validate` and commit")
+        ignored = ignore_outputs(repository.root)
+    if ignored:
+        click.echo(f"added {', '.join(ignored)} to .gitignore (mlci writes them)")
+    for step in plan.next_steps:
+        click.echo(terminal_safe(step))
     return EXIT_OK

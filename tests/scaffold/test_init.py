@@ -66,7 +66,7 @@ def test_init_refuses_to_overwrite(dvc_repo: Path, run_mlci) -> None:  # type: i
     (dvc_repo / "mlci.yaml").write_text("version: 1\n")
     result = run_mlci("init")
     assert result.code == 2
-    assert "already exist; pass --force" in result.err
+    assert "mlci.yaml already exists; pass --force" in result.err
     assert (dvc_repo / "mlci.yaml").read_text() == "version: 1\n"
     assert not (dvc_repo / ".github").exists()  # nothing half-written
     assert run_mlci("init", "--force").code == 0
