@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
 def find_stale_base(repo: Repository, base: Revision, head: Revision | None = None
                     ) -> str | None:
-    """Say so when the comparison's base is not the current base: the base branch moved on
-    since ``base`` (``origin/main`` is ahead of the merge-base), or ``head`` forked before
+    """Say so when the comparison's base is not the current base: the base branch's tip
+    moved on since ``base`` (``origin/main`` is ahead of the merge-base) to commits ``head``
+    does not hold (never when head is that tip), or ``head`` forked before
     ``base`` (a pull request's base SHA is the branch tip, so the diff would also show the
     base branch's newer commits, reversed). None when neither is the case."""
     names: list[str] = []
@@ -48,6 +49,8 @@ def find_stale_base(repo: Repository, base: Revision, head: Revision | None = No
         tip = _branch_tip(repo, name)
         if tip is None:
             continue
+        if head is not None and repo.merge_base(tip, head.sha) == tip:
+            break  # head already holds the branch's tip (head is the tip, on main): current
         if tip != base.sha and repo.merge_base(base.sha, tip) == base.sha:
             return (f"{name} has moved {_commits(repo, base.sha, tip)} ahead of the base "
                     f"{base.short} (now at {tip[:7]}); merge or rebase to compare with the "
