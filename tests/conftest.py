@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from helpers.cli import Outcome, Run
+from helpers.fake_github import FakeApi, serving
 from helpers.repo_helpers import isolated_env
 
 from mlci.cli import main
@@ -62,3 +63,11 @@ def cli(run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Outcome
 @pytest.fixture
 def reference() -> Path:
     return REFERENCE
+
+
+@pytest.fixture
+def api(reference: Path) -> Iterator[FakeApi]:
+    """The fake GitHub/GitLab API (tests/helpers/fake_github.py), knowing TOKEN and
+    GL_TOKEN; a test module adds the other tokens it needs."""
+    with serving(reference) as server:
+        yield server

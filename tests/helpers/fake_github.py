@@ -17,6 +17,7 @@ empty) and answered with 422, as GitHub would.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import itertools
@@ -688,8 +689,30 @@ def iter_files(root: Path) -> Iterator[Path]:
 # -- helpers shared by the publishing tests ---------------------------------------------------
 
 TOKEN = "ghs_mlciT0kenThatMustNeverBeSeen0123456789"
+WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"  # the base repository's, for forks
+BOT = "github-actions[bot]"  # who TOKEN comments as
+GL_TOKEN = "glpat-mlciGitLabTokenNeverShown000"
+GL_BOT = "mlci-bot"  # who GL_TOKEN comments as
 REPO = "Codertocat/Hello-World"  # the repository of the reference webhook examples
 MARKER = "<!-- mlci:report key=default -->"
+
+
+@contextlib.contextmanager
+def serving(reference: Path) -> Iterator[FakeApi]:
+    """The fake GitHub and GitLab API on 127.0.0.1, knowing TOKEN (as BOT) and GL_TOKEN (as
+    GL_BOT); on exit, no request may have broken the API description."""
+    with FakeApi(reference) as server:
+        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False)
+        server.gitlab_users[GL_TOKEN] = GL_BOT
+        yield server
+    assert server.violations == []
+
+
+def fork_pull_request(reference: Path) -> dict[str, Any]:
+    """A pull request from a fork (the reference ``synchronize`` example, head moved)."""
+    event = webhook_examples(reference, "pull_request")[6]  # synchronize
+    event["pull_request"]["head"]["repo"]["full_name"] = "contributor/Hello-World"
+    return event
 
 
 def webhook_examples(reference: Path, event: str) -> list[dict[str, Any]]:

@@ -4,13 +4,13 @@ fallback, the job summary and outputs, faults, fork pull requests, GitHub Enterp
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.cli import Run
 from helpers.fake_github import (
+    BOT,
     FAST,
     MARKER,
     REPO,
@@ -30,16 +30,6 @@ from mlci.errors import EnvironmentFailure
 from mlci.publish import PublishRequest, PublishResult, publish
 from mlci.publish.github import GitHubPublisher
 from mlci.publish.http import ApiClient
-
-BOT = "github-actions[bot]"
-
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        yield server
-    assert server.violations == []
 
 
 @pytest.fixture

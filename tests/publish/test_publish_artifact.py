@@ -4,18 +4,20 @@ validates it as untrusted data and publishes it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.cli import Outcome, Run
 from helpers.fake_github import (
+    BOT,
     MARKER,
     REPO,
     TOKEN,
+    WRITE_TOKEN,
     FakeApi,
     TokenInfo,
+    fork_pull_request,
     github_env,
     webhook_examples,
     write_report,
@@ -24,25 +26,17 @@ from helpers.report_cases import failing_gate
 
 from mlci.report.render import render
 
-BOT = "github-actions[bot]"
-WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"
 
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
-        server.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        yield server
-    assert server.violations == []
-
+@pytest.fixture(autouse=True)
+def fork_tokens(api: FakeApi) -> None:
+    """A fork's workflow token may only read; the base repository's token may write."""
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
+    api.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
 
 
 @pytest.fixture
 def fork_event(reference: Path) -> dict[str, Any]:
-    event = webhook_examples(reference, "pull_request")[6]  # synchronize
-    event["pull_request"]["head"]["repo"]["full_name"] = "contributor/Hello-World"
-    return event
+    return fork_pull_request(reference)
 
 
 @pytest.fixture

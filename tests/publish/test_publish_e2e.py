@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ from helpers.cli import Run
 from helpers.fake_github import (
     MARKER,
     REPO,
-    TOKEN,
     FakeApi,
-    TokenInfo,
     github_env,
     parse_outputs,
     webhook_examples,
@@ -39,14 +36,6 @@ def repo(built_repo: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "repo"
     shutil.copytree(built_repo, copy, symlinks=True)
     return copy
-
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo("github-actions[bot]", can_ask_user=False)
-        yield server
-    assert server.violations == []
 
 
 def test_report_json_from_mlci_report_is_published(api: FakeApi, repo: Path, tmp_path: Path,

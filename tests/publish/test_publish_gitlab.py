@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from helpers.cli import Run
-from helpers.fake_github import FAST, MARKER, FakeApi, add_note, report_data, write_report
+from helpers.fake_github import (
+    FAST,
+    GL_TOKEN,
+    MARKER,
+    FakeApi,
+    add_note,
+    report_data,
+    write_report,
+)
 
 from mlci.context import detect
 from mlci.publish import PublishRequest, PublishResult, publish
 
-GL_TOKEN = "glpat-mlciGitLabTokenNeverShown000"
 PROJECT = "1234"
-
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.gitlab_users[GL_TOKEN] = "mlci-bot"
-        yield server
-    assert server.violations == []
 
 
 def gitlab_env(api: FakeApi, token_var: str = "GITLAB_TOKEN") -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,7 @@ from helpers.cli import Run
 from helpers.fake_github import (
     MARKER,
     REPO,
-    TOKEN,
     FakeApi,
-    TokenInfo,
     github_env,
     parse_outputs,
     webhook_examples,
@@ -30,17 +28,8 @@ import mlci.files
 import mlci.report.output_files
 from mlci.errors import EXIT_ENVIRONMENT
 
-BOT = "github-actions[bot]"
 CONFIG = "metrics: [m.json]\ngates:\n  - metric: acc\n    direction: higher\n    max_drop: 0.01\n"
 PLANTED = "<!-- mlci:report key=default -->\n## READ BACK from report.json\n"
-
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        yield server
-    assert server.violations == []
 
 
 def _pull_request_env(api: FakeApi, reference: Path, tmp_path: Path, base: str, head: str

@@ -5,19 +5,20 @@ identity learned from the comment it created."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.fake_github import (
+    BOT,
     FAST,
+    GL_BOT,
+    GL_TOKEN,
     MARKER,
     REPO,
     TOKEN,
     FakeApi,
-    TokenInfo,
     add_note,
     stand_in_trim,
 )
@@ -28,9 +29,6 @@ from mlci.publish.gitlab import MergeRequestNotes
 from mlci.publish.http import ApiClient
 from mlci.publish.sticky import Identity, StickyComment, Thread
 
-BOT = "github-actions[bot]"
-GL_TOKEN = "glpat-mlciStickyLoopToken0000000"
-GL_BOT = "mlci-bot"
 PROJECT = "1234"
 REPORT = f"{MARKER}\n## mlci: fail\n"
 
@@ -75,15 +73,6 @@ GITLAB = Platform(
 def platform(request: pytest.FixtureRequest) -> Platform:
     value: Platform = request.param
     return value
-
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        server.gitlab_users[GL_TOKEN] = GL_BOT
-        yield server
-    assert server.violations == []
 
 
 def sticky(platform: Platform, api: FakeApi, who: str | None) -> tuple[StickyComment, list[str]]:

@@ -8,39 +8,42 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.cli import Outcome, Run
-from helpers.fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
+from helpers.fake_github import (
+    BOT,
+    REPO,
+    TOKEN,
+    WRITE_TOKEN,
+    FakeApi,
+    TokenInfo,
+    fork_pull_request,
+    github_env,
+    webhook_examples,
+)
 from helpers.report_cases import failing_gate
 
 from mlci.report.render import render
 
-BOT = "github-actions[bot]"
-WRITE_TOKEN = "ghs_writeTokenOfTheBaseRepository0000000"
 # An at sign in any spelling a renderer decodes, directly followed by a name character.
 LIVE_MENTION = re.compile(r"(?:[@\uff20\ufe6b]|&#0*64;?|&#[xX]0*40;?|&commat;)[A-Za-z0-9]")
 HOSTILE = ("@octocat &#64;admins ＠org/team &#x40;security \\@maintainer [x](https://e.co) "
            "<img src=x onerror=alert(1)> ![p](https://e.co/p.png)")
 
 
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
-        server.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        yield server
-    assert server.violations == []
+@pytest.fixture(autouse=True)
+def fork_tokens(api: FakeApi) -> None:
+    """A fork's workflow token may only read; the base repository's token may write."""
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
+    api.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
 
 
 @pytest.fixture
 def fork_event(reference: Path) -> dict[str, Any]:
-    event = webhook_examples(reference, "pull_request")[6]  # synchronize
-    event["pull_request"]["head"]["repo"]["full_name"] = "contributor/Hello-World"
-    return event
+    return fork_pull_request(reference)
 
 
 def _hostile_report(key: str = "default") -> dict[str, Any]:

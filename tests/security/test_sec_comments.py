@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.cli import Run
 from helpers.fake_github import (
+    BOT,
     MARKER,
     REPO,
     TOKEN,
@@ -28,18 +28,13 @@ from helpers.fake_github import (
     write_report,
 )
 
-BOT = "github-actions[bot]"
 APP_TOKEN = "ghs_appInstallationTokenOfMlciApp00000000"
 APP = "mlci-app[bot]"
 
 
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        server.tokens[APP_TOKEN] = TokenInfo(APP, can_ask_user=False)
-        yield server
-    assert server.violations == []
+@pytest.fixture(autouse=True)
+def app_token(api: FakeApi) -> None:
+    api.tokens[APP_TOKEN] = TokenInfo(APP, can_ask_user=False)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from helpers.cli import Run
 from helpers.fake_github import (
+    BOT,
+    GL_TOKEN,
     MARKER,
     REPO,
     TOKEN,
@@ -22,18 +24,7 @@ from helpers.fake_github import (
     write_report,
 )
 
-BOT = "github-actions[bot]"
-GL_TOKEN = "glpat-mlciGitLabTokenNeverShown000"
 PROJECT = "1234"
-
-
-@pytest.fixture
-def api(reference: Path) -> Iterator[FakeApi]:
-    with FakeApi(reference) as server:
-        server.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False)
-        server.gitlab_users[GL_TOKEN] = "mlci-bot"
-        yield server
-    assert server.violations == []
 
 
 @pytest.fixture
