@@ -30,6 +30,7 @@ from mlci.safe_yaml import load_yaml
 
 PARAMS_DEFAULT = "params.yaml"
 DVC_YAML = "dvc.yaml"
+_VARS_USED = "__mlci_vars_used__"  # (not a dvc.yaml key) what interpolation read, per file
 
 Keys = tuple[str, ...] | None  # None: the whole file
 
@@ -265,6 +266,10 @@ def _resolve(snapshot: Snapshot, dvcfile: str, data: dict[str, Any],
         except Exception as exc:  # noqa: BLE001
             problems.append(f"{label}: stage {describe_value(name)} cannot be resolved "
                             f"({_one_line(exc)}); its outputs, metrics and params are not read")
+    # Values a stage took from a vars file: `dvc params diff` shows them as params too.
+    resolved[_VARS_USED] = {str(file): tuple(str(k) for k in values)
+                            for per_file in resolver.tracked_vars.values()
+                            for file, values in per_file.items()}
     for section, method in (("metrics", resolver.resolve_metrics),
                             ("params", resolver.resolve_params),
                             ("plots", resolver.resolve_plots)):
@@ -292,6 +297,7 @@ def read_pipelines(snapshot: Snapshot) -> Pipelines:
     InputError naming it; one that parses but cannot be fully resolved is read as far as DVC
     can resolve it, and ``problems`` says what was left out."""
     pipelines = Pipelines()
+    vars_used: dict[str, tuple[str, ...]] = {}
     for dvcfile in dvc_yaml_files(snapshot):
         text = snapshot.read(dvcfile)
         if text is None:
@@ -304,6 +310,7 @@ def read_pipelines(snapshot: Snapshot) -> Pipelines:
         if _needs_resolving(data, text):
             data = _resolve(snapshot, dvcfile, data, pipelines.problems)
         pipelines.dvcfiles.append(dvcfile)
+        vars_used.update(data.pop(_VARS_USED, None) or {})
         try:
             stages = data.get("stages") or {}
             if not isinstance(stages, dict):
@@ -317,5 +324,8 @@ def read_pipelines(snapshot: Snapshot) -> Pipelines:
                              ) from None
     if snapshot.read(PARAMS_DEFAULT) is not None:
         merge_keys(pipelines.params, PARAMS_DEFAULT, None)  # DVC's default params file, whole
+    for file, keys in vars_used.items():
+        if file not in pipelines.params:  # as DVC: a params file already shown stays as is
+            merge_keys(pipelines.params, file, keys)
     pipelines.metrics = list(dict.fromkeys(pipelines.metrics))
     return pipelines

@@ -132,3 +132,18 @@ def test_a_stage_left_stale_by_the_pull_request_is_named(tmp_path: Path,
     out = json.loads(run_mlci("diff", "-C", str(repo), "--base", base, "--head", rerun,
                               "--format", "json").out)
     assert not [w for w in out["warnings"] if "not re-run" in w]
+
+
+def test_values_a_stage_takes_from_a_vars_file_are_params(tmp_path: Path,
+                                                           run_mlci: Run) -> None:
+    # As `dvc params diff`: config.yaml is no params file, but ${train.lr} read it.
+    repo = make_repo(tmp_path / "repo")
+    dvc_yaml = ("vars:\n  - config.yaml\nstages:\n  train:\n"
+                "    cmd: python train.py ${train.lr}\n    outs: [model.pkl]\n")
+    base = commit_files(repo, {"dvc.yaml": dvc_yaml,
+                               "config.yaml": "train:\n  lr: 0.1\n  epochs: 3\nunused: 1\n"})
+    head = commit_files(repo, {"config.yaml": "train:\n  lr: 0.2\n  epochs: 4\nunused: 2\n"})
+    out = json.loads(run_mlci("diff", "-C", str(repo), "--base", base, "--head", head,
+                              "--only", "params", "--format", "json").out)
+    assert [(p["file"], p["key"], p["base"], p["head"]) for p in out["params"]] == [
+        ("config.yaml", "train.lr", 0.1, 0.2)]
