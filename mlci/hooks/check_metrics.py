@@ -13,7 +13,6 @@ every key that was a number at HEAD, and for a value that is a number written as
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import json
 import math
@@ -31,6 +30,7 @@ from mlci.hooks.common import (
     NO_COMMIT,
     WorkTreeSnapshot,
     git_root,
+    hook_parser,
     read_blobs,
     relative_paths,
     run_hook,
@@ -172,8 +172,11 @@ def number_problems(path: str, kind: str, values: Flat, committed: Flat | None,
 
 
 def check_files(root: Path, config: Config, files: list[MetricsFile],
-                schemas: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
-    """The problems of the given metric and params files in the working tree."""
+                schemas: dict[str, tuple[str, dict[str, Any]]], every: bool = False
+                ) -> list[str]:
+    """The problems of the given metric and params files in the working tree; with
+    ``every`` (``--all``), a declared file that is not there is one too: it was not
+    checked, and passing would say it was."""
     snapshot = WorkTreeSnapshot(root)
     committed_blobs = read_blobs(root, [f"HEAD:{f.spec.path}" for f in files]) \
         if snapshot.revision.sha != NO_COMMIT else {}
@@ -182,6 +185,9 @@ def check_files(root: Path, config: Config, files: list[MetricsFile],
         path = file.spec.path
         data = snapshot.read(path)
         if data is None:
+            if every:
+                problems.append(f"{path}: not in the working tree, so not checked (a DVC "
+                                "output: `dvc pull` or `dvc repro` first)")
             continue  # deleted, or a DVC output not in the workspace: nothing to check
         try:
             values = parse(path, data, file.spec.row)
@@ -209,7 +215,7 @@ def check_files(root: Path, config: Config, files: list[MetricsFile],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
+    parser = hook_parser(NAME, __doc__ or NAME)
     parser.add_argument("filenames", nargs="*", help="changed files (pre-commit passes them)")
     parser.add_argument("--config", metavar="FILE", default=None,
                         help="configuration file (default: mlci.yaml at the repository root)")
@@ -240,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             chosen = list(declared.values())
         else:
             chosen = [declared[p] for p in sorted(changed) if p in declared]
-        problems = check_files(root, config, chosen, schemas)
+        problems = check_files(root, config, chosen, schemas, every=args.all)
         for problem in problems:
             print(f"{NAME}: {problem}")
         return EXIT_FAILED if problems else EXIT_OK

@@ -3,8 +3,11 @@ and committed versions of files, a snapshot of the working tree, and one error h
 
 from __future__ import annotations
 
+import argparse
+import re
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -13,6 +16,27 @@ from mlci.repo.revisions import Revision
 from mlci.repo.snapshot import _glob
 
 NO_COMMIT = "0" * 40
+HELP_WIDTH = 79
+
+
+def plain_text(docstring: str) -> list[str]:
+    """A docstring's paragraphs as plain text for ``--help``: each paragraph whole (never
+    its first line only) and without reStructuredText markup (````code````)."""
+    paragraphs = re.split(r"\n\s*\n", textwrap.dedent(docstring).strip())
+    return [re.sub(r"``(.+?)``", r"\1", " ".join(p.split())) for p in paragraphs]
+
+
+def hook_parser(name: str, docstring: str) -> argparse.ArgumentParser:
+    """The argument parser of a hook, its help the module's docstring: the first paragraph
+    above the options, the rest below them, wrapped for a terminal."""
+    first, *rest = plain_text(docstring)
+
+    def fill(paragraphs: list[str]) -> str:
+        return "\n\n".join(textwrap.fill(p, HELP_WIDTH) for p in paragraphs)
+
+    return argparse.ArgumentParser(prog=name, description=fill([first]),
+                                   epilog=fill(rest) or None,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def git_root(start: Path | None = None) -> Path | None:

@@ -13,7 +13,6 @@ file only when its size cannot tell.
 
 from __future__ import annotations
 
-import argparse
 import json
 import posixpath
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from mlci.hooks.common import (
     NO_COMMIT,
     BlobSnapshot,
     git_root,
+    hook_parser,
     relative_paths,
     run_hook,
     staged_changes,
@@ -290,7 +290,7 @@ def check_staged(root: Path, paths: Sequence[str]) -> list[SyncProblem]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
+    parser = hook_parser(NAME, __doc__ or NAME)
     parser.add_argument("filenames", nargs="*",
                         help=".dvc, dvc.lock and dvc.yaml files (default: the staged ones)")
     args = parser.parse_args(argv)

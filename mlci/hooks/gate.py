@@ -10,7 +10,6 @@ locally. Without gates in the configuration there is nothing to do: exit 0.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from mlci.config import load_config
 from mlci.errors import EXIT_OK
-from mlci.hooks.common import NO_COMMIT, git_root, run_hook
+from mlci.hooks.common import NO_COMMIT, git_root, hook_parser, run_hook
 
 if TYPE_CHECKING:
     from mlci.gates.analysis import Analysis
@@ -66,7 +65,7 @@ def render(analysis: Analysis, base_label: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
+    parser = hook_parser(NAME, __doc__ or NAME)
     parser.add_argument("--base", metavar="REV", default=None,
                         help="base revision (default: merge-base with the upstream branch)")
     parser.add_argument("--head", metavar="REV", default=None,

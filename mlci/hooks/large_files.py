@@ -10,7 +10,6 @@ Files Git LFS stores (``filter=lfs``) and DVC outputs kept in git on purpose
 
 from __future__ import annotations
 
-import argparse
 import os
 import posixpath
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from mlci.hooks.common import (
     WorkTreeSnapshot,
     git,
     git_root,
+    hook_parser,
     relative_paths,
     run_hook,
     staged_changes,
@@ -112,7 +112,7 @@ def _quote(text: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
+    parser = hook_parser(NAME, __doc__ or NAME)
     parser.add_argument("filenames", nargs="*", help="files to check (pre-commit passes them)")
     parser.add_argument("--max-size", metavar="SIZE", default=None,
                         help=f"largest file git may take (default: hooks.max_file_size in "

@@ -7,13 +7,12 @@ The per-file JSON Schemas named under ``hooks.schemas`` must exist and be valid 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
 from mlci.config import CONFIG_NAME, ineffective_gates, load_config_file
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError
-from mlci.hooks.common import git_root, run_hook
+from mlci.hooks.common import git_root, hook_parser, run_hook
 
 NAME = "mlci-validate-config"
 
@@ -40,7 +39,7 @@ def check_config(path: Path, allow_unknown_keys: bool = False) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=NAME, description=__doc__.splitlines()[0])
+    parser = hook_parser(NAME, __doc__ or NAME)
     parser.add_argument("filenames", nargs="*", help="configuration files "
                         "(default: mlci.yaml at the top of the repository, when there is one)")
     parser.add_argument("--allow-unknown-keys", action="store_true",

@@ -354,3 +354,18 @@ def test_hook_arguments_allow_unknown_keys_and_check_all(
     assert check_metrics(["README.md"]) == 0  # not a metrics file: nothing checked
     assert check_metrics(["--all"]) == 1
     assert "eval/metrics.json: holds no number at all" in capsys.readouterr().out
+
+
+def test_check_metrics_all_says_what_it_could_not_read(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--all` on a clone whose DVC metrics were never pulled: a failure naming the file,
+    not a pass that checked nothing."""
+    from mlci.hooks.check_metrics import main as check_metrics
+
+    write_files(repo, {"mlci.yaml": "version: 1\nmetrics: [eval/metrics.json]\n",
+                       "eval/metrics.json": None})  # a DVC output, not pulled
+    capsys.readouterr()
+    assert check_metrics(["--all"]) == 1
+    assert ("mlci-check-metrics: eval/metrics.json: not in the working tree, so not checked "
+            "(a DVC output: `dvc pull` or `dvc repro` first)") in capsys.readouterr().out
+    assert check_metrics(["README.md"]) == 0  # a commit that touches no metrics file passes
