@@ -12,15 +12,21 @@ lowercase hex digits under ``files/md5/XX/`` or ``XX/``), never lists, writes or
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from mlci.dvc.cache import object_parts
 
-ATTEMPTS = 2  # a transient error gets one retry; a missing object none
+ATTEMPTS = 2  # a timeout or a server error gets one retry; anything else none
+RETRY_PAUSE = 0.5  # seconds
+_UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
 
-Failure = Literal["not-configured", "unreachable"]
+Failure = Literal["not-configured", "unreachable", "failed"]
 
 
 @dataclass
@@ -75,24 +81,96 @@ def open_remote(config: Any, name: str | None) -> RemoteHandle:
     return RemoteHandle(name=name, fs=fs, path=fs_path)
 
 
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and those behind it: chained, or wrapped (aiohttp's ``os_error``)."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for behind in (current.__cause__, current.__context__,
+                       getattr(current, "os_error", None)):
+            if isinstance(behind, BaseException):
+                pending.append(behind)
+
+
+def why_unreachable(error: BaseException) -> str | None:
+    """Why no request can reach the remote (its name does not resolve, the connection is
+    refused, no route to it), or None: then retrying cannot help."""
+    for cause in _causes(error):
+        if isinstance(cause, socket.gaierror):
+            return "its host name does not resolve"
+        if isinstance(cause, ConnectionRefusedError) or (
+                isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED):
+            return "the connection was refused"
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
+            return "its host cannot be reached"
+    return None
+
+
+def _status(error: BaseException) -> int | None:
+    """The HTTP status an error carries (aiohttp's ``status``, botocore's response)."""
+    status = getattr(error, "status", None) or getattr(error, "status_code", None)
+    response = getattr(error, "response", None)
+    if status is None and isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
+def retry_can_help(error: BaseException) -> bool:
+    """Whether the error may pass: a timeout or a server error (5xx), never a name that
+    does not resolve, a refused connection, a denied request or a bad answer."""
+    if why_unreachable(error) is not None:
+        return False
+    for cause in _causes(error):
+        if isinstance(cause, (TimeoutError, asyncio.TimeoutError)):
+            return True
+        status = _status(cause)
+        if status is not None and 500 <= status < 600:
+            return True
+    return False
+
+
+def _request_options(fs: Any) -> dict[str, Any]:
+    """Per-request options that leave retrying to ``read_remote_object``: dvc-http's client
+    retries every aiohttp error five times with backoff, a refused connection and a name
+    that does not resolve included (about 0.6 s an object, for nothing)."""
+    if getattr(fs, "protocol", None) not in ("http", "https"):
+        return {}
+    from aiohttp_retry import ExponentialRetry
+
+    return {"retry_options": ExponentialRetry(attempts=1)}
+
+
+def _read_either_layout(handle: RemoteHandle, md5: str, legacy: bool) -> bytes | None:
+    options = _request_options(handle.fs)
+    for candidate in (legacy, not legacy):
+        try:
+            data: bytes = handle.fs.cat_file(handle.object_path(md5, candidate), **options)
+            return data
+        except FileNotFoundError:
+            continue
+    return None
+
+
 def read_remote_object(handle: RemoteHandle, md5: str, legacy: bool) -> bytes | None:
     """The object's bytes, trying both layouts; None when the remote does not have it.
 
-    Raises RemoteUnavailable when the remote cannot be reached after a retry."""
-    last: Exception | None = None
+    Raises RemoteUnavailable saying why the remote cannot be read: at once for a name that
+    does not resolve or a refused connection, after one retry for a timeout or a 5xx."""
     for attempt in range(ATTEMPTS):
         try:
-            for candidate in (legacy, not legacy):
-                try:
-                    data: bytes = handle.fs.cat_file(handle.object_path(md5, candidate))
-                    return data
-                except FileNotFoundError:
-                    continue
-            return None
+            return _read_either_layout(handle, md5, legacy)
         except Exception as exc:  # noqa: BLE001 - network, auth: reported, not raised
-            last = exc
-            if attempt + 1 < ATTEMPTS:
-                time.sleep(0.5)
-    assert last is not None
-    raise RemoteUnavailable(f"reading from DVC remote {handle.name!r} failed: "
-                            f"{one_line(last)}")
+            if attempt + 1 < ATTEMPTS and retry_can_help(exc):
+                time.sleep(RETRY_PAUSE)
+                continue
+            why = why_unreachable(exc)
+            said = f" ({why})" if why else ""
+            raise RemoteUnavailable(f"reading from DVC remote {handle.name!r} failed{said}: "
+                                    f"{one_line(exc)}", "unreachable" if why else "failed"
+                                    ) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -223,6 +223,7 @@ class ObjectStore:
         self.remote_config = remote_config or RemoteConfig()
         self._config: Any = None
         self._remotes: dict[str | None, RemoteHandle | RemoteUnavailable] = {}
+        self._unreachable: dict[str, RemoteUnavailable] = {}  # by remote name
         self._spill: Path | None = None
 
     @property
@@ -316,7 +317,7 @@ class ObjectStore:
                 if handle.failure == "not-configured" else "remote-unreachable"
             raise ObjectUnavailable(f"{what} ({md5}) {local}, and {handle}", cause, str(handle))
         try:
-            data = read_remote_object(handle, md5, legacy)
+            data = self._read_remote(handle, md5, legacy)
         except RemoteUnavailable as exc:
             raise ObjectUnavailable(f"{what} ({md5}) {local}, and {exc}",
                                     "remote-unreachable", str(exc)) from exc
@@ -325,6 +326,19 @@ class ObjectStore:
             raise ObjectUnavailable(f"{what} ({md5}) {local}, and {missing}", "object-missing",
                                     missing)
         return data
+
+    def _read_remote(self, handle: RemoteHandle, md5: str, legacy: bool) -> bytes | None:
+        """``read_remote_object``, except that a remote found unreachable (its name does not
+        resolve, it refuses) is not tried again in this run: the same failure is raised."""
+        known = self._unreachable.get(handle.name)
+        if known is not None:
+            raise known
+        try:
+            return read_remote_object(handle, md5, legacy)
+        except RemoteUnavailable as exc:
+            if exc.failure == "unreachable":
+                self._unreachable[handle.name] = exc
+            raise
 
     def _handle(self, remote: str | None) -> RemoteHandle | RemoteUnavailable:
         """The remote to read from (the output's, else the store's, else ``core.remote``),

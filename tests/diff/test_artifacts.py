@@ -432,10 +432,14 @@ def test_workspace_changes_not_recorded_by_dvc_are_warned(tmp_path: Path,
     assert warnings() == []
 
 
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/store",  # nothing listens there: the connection is refused
+    "http://dvc-remote.invalid/store",  # .invalid never resolves (RFC 2606)
+])
 def test_unreachable_remote_is_one_warning_with_advice_that_fits(
-        project: dict[str, Any], clone: Path, run_mlci: Any) -> None:
-    # Nothing listens on 127.0.0.1:9: the remote cannot be reached (not "does not have it").
-    dvc(clone, "remote", "modify", "--local", "local", "url", "http://127.0.0.1:9/store")
+        project: dict[str, Any], clone: Path, run_mlci: Any, url: str) -> None:
+    # The remote cannot be reached (not "does not have it"), and says why.
+    dvc(clone, "remote", "modify", "--local", "local", "url", url)
     out = diff_json(run_mlci, project, repo=clone)
     causes = {(u["path"], u["rev"]): u["cause"] for u in out["unavailable"]}
     assert causes[("data/images", "base")] == causes[("data/images", "head")] == \
@@ -445,6 +449,8 @@ def test_unreachable_remote_is_one_warning_with_advice_that_fits(
     assert "at base and head" in about[0] and "'local'" in about[0]
     assert "network" in about[0] and "dvc push" not in about[0]
     assert "\n" not in about[0] and len(about[0]) < 600, about[0]
+    assert "the connection was refused" in about[0] or \
+        "its host name does not resolve" in about[0]
 
 
 def _dvc_file(md5: str, name: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from helpers.repo_helpers import commit_files, git, make_repo, write_files
 
+from mlci.dvc import remote as remote_module
 from mlci.dvc import store as store_module
 from mlci.dvc.dvcfiles import read_outputs
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, RemoteConfig, open_store
@@ -249,3 +250,99 @@ def test_metrics_inside_a_directory_output_reach_the_diff(
         ("eval/metrics.json", "acc", 0.8, 0.9)
     assert out["warnings"] == []
     assert not plain["cache"].exists()  # read from the remote, nothing pulled
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://127.0.0.1:9/store", "the connection was refused"),
+    ("http://dvc-remote.invalid/store", "its host name does not resolve"),
+])
+def test_an_unreachable_remote_is_tried_once_per_run_and_says_why(
+        plain: dict[str, Path], monkeypatch: pytest.MonkeyPatch, url: str, why: str) -> None:
+    reads: list[str] = []
+    real_read = store_module.read_remote_object
+
+    def counting(handle: Any, md5: str, legacy: bool) -> bytes | None:
+        reads.append(md5)
+        return real_read(handle, md5, legacy)
+
+    monkeypatch.setattr(store_module, "read_remote_object", counting)
+    monkeypatch.setattr(remote_module.time, "sleep", _no_retry)
+    config = RemoteConfig(f"[core]\n    remote = web\n['remote \"web\"']\n    url = {url}\n")
+    store = ObjectStore(plain["repo"], None, config)
+    reasons = []
+    for data in (REAL, b"another"):
+        with pytest.raises(ObjectUnavailable) as caught:
+            store.read(md5_of(data), legacy=False, what="x")
+        assert caught.value.cause == "remote-unreachable"
+        reasons.append(caught.value.detail)
+    assert reads == [md5_of(REAL)]  # the second object does not try the network again
+    assert reasons[0] == reasons[1]
+    assert reasons[0].startswith(f"reading from DVC remote 'web' failed ({why}): ")
+
+
+def _no_retry(seconds: float) -> None:
+    raise AssertionError("retried an error that a retry cannot mend")
+
+
+class _Flaky:
+    """A remote filesystem whose reads fail with ``errors`` in turn, then succeed."""
+
+    protocol = "fake"
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def join(self, *parts: str) -> str:
+        return "/".join(parts)
+
+    def cat_file(self, path: str) -> bytes:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return REAL
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+@pytest.mark.parametrize(("error", "retried"), [
+    (TimeoutError("read timed out"), True),
+    (_HttpError(503), True),
+    (_HttpError(403), False),
+    (ConnectionRefusedError(111, "Connection refused"), False),
+    (OSError("wrapped"), False),
+])
+def test_only_timeouts_and_server_errors_are_retried(
+        monkeypatch: pytest.MonkeyPatch, error: Exception, retried: bool) -> None:
+    monkeypatch.setattr(remote_module.time, "sleep", lambda seconds: None)
+    fs = _Flaky(error)
+    handle = remote_module.RemoteHandle("web", fs, "store")
+    if retried:
+        assert remote_module.read_remote_object(handle, md5_of(REAL), False) == REAL
+        assert fs.calls == 2
+    else:
+        with pytest.raises(remote_module.RemoteUnavailable):
+            remote_module.read_remote_object(handle, md5_of(REAL), False)
+        assert fs.calls == 1
+    persistent = _Flaky(_HttpError(502), _HttpError(502), _HttpError(502))
+    with pytest.raises(remote_module.RemoteUnavailable, match="HTTP 502"):
+        remote_module.read_remote_object(remote_module.RemoteHandle("web", persistent, "s"),
+                                         md5_of(REAL), False)
+    assert persistent.calls == remote_module.ATTEMPTS  # bounded
+
+
+def test_a_dns_failure_behind_a_wrapper_is_recognised() -> None:
+    import socket
+
+    try:
+        try:
+            raise socket.gaierror(-2, "Name or service not known")
+        except OSError as inner:
+            raise RuntimeError("Cannot connect to host x.invalid:80") from inner
+    except RuntimeError as outer:
+        assert remote_module.why_unreachable(outer) == "its host name does not resolve"
+        assert not remote_module.retry_can_help(outer)
