@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def isolate(tmp_path_factory: pytest.TempPathFactory,
     home = tmp_path_factory.mktemp("home")
     for key, value in isolated_env(home).items():
         monkeypatch.setenv(key, value)
+    # Temporary files of mlci and of every process a test starts (demo repositories, crash
+    # logs, DVC's) land under the test's own directory, never in the machine's /tmp.
+    scratch = home / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again, restored after
     for key in ("CI", "GITHUB_ACTIONS", "GITHUB_EVENT_PATH", "GITHUB_EVENT_NAME",
                 "GITHUB_TOKEN", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_API_URL",
                 "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF", "GITHUB_RUN_ID", "GITLAB_CI",

@@ -65,6 +65,15 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert blocks[0] in intro and blocks[1] in intro
 
 
+def test_readme_says_how_long_the_suite_takes_and_names_a_fast_part() -> None:
+    intro = README.split("## Contents")[0]
+    assert re.search(r"takes\s+about\s+\d+\s+minutes", intro)
+    [fast] = re.findall(r"`(pytest -m [^`]+)`", intro)
+    words = shlex.split(fast)
+    assert words[1:3] == ["-m", "not slow"]
+    assert all((ROOT / path).exists() for path in words[3:]), fast
+
+
 def test_every_command_and_option_in_the_readme_exists(run_mlci) -> None:  # type: ignore[no-untyped-def]
     invocations = mlci_invocations()
     assert len(invocations) > 15

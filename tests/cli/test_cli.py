@@ -83,3 +83,21 @@ def test_validate_prints_schema(run_mlci) -> None:  # type: ignore[no-untyped-de
     result = run_mlci("validate", "--schema")
     assert result.code == 0
     assert json.loads(result.out)["title"] == "mlci.yaml"
+
+
+def test_temporary_files_stay_inside_the_test(tmp_path_factory, monkeypatch, run_mlci  # type: ignore[no-untyped-def]
+                                              ) -> None:
+    """The suite leaves nothing in the machine's temp directory: a crash log (and anything
+    else mlci puts in a temp dir) lands under the test's own directory."""
+    import tempfile
+
+    import mlci.diff.collect
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("kaboom")
+
+    inside = str(tmp_path_factory.getbasetemp())
+    assert tempfile.gettempdir().startswith(inside)
+    monkeypatch.setattr(mlci.diff.collect, "collect", boom)
+    result = run_mlci("diff")
+    assert result.err.rsplit("written to ", 1)[1].strip().startswith(inside)
