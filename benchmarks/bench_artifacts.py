@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import sh
+from timing import isolate, sh
 
 
 def dvc(cwd: Path, *args: str) -> str:
@@ -187,15 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         args.files, args.changed, args.repeat, args.synthetic = 200, 40, 1, 2_000
 
     home = Path(tempfile.mkdtemp(prefix="mlci-bench-home-"))
-    os.environ.update({"HOME": str(home), "DVC_NO_ANALYTICS": "1",
-                       "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-                       "GIT_CONFIG_NOSYSTEM": "1",
-                       "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-                       "GIT_COMMITTER_NAME": "bench",
-                       "GIT_COMMITTER_EMAIL": "bench@example.com",
-                       "DVC_SITE_CACHE_DIR": str(home / "site-cache"),
-                       "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"),
-                       "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system")})
+    isolate(home)
     root = args.keep or Path(tempfile.mkdtemp(prefix="mlci-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable, Collection
@@ -26,3 +27,17 @@ def best_of(repeat: int, func: Callable[[], object], warm_up: bool = True) -> fl
         func()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def isolate(home: Path) -> None:
+    """Point HOME, git's and DVC's global configuration and DVC's site cache at ``home``, so
+    a benchmark neither reads nor writes the user's own (and DVC sends no analytics)."""
+    os.environ.update({"HOME": str(home), "DVC_NO_ANALYTICS": "1",
+                       "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+                       "GIT_CONFIG_NOSYSTEM": "1",
+                       "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+                       "GIT_COMMITTER_NAME": "bench",
+                       "GIT_COMMITTER_EMAIL": "bench@example.com",
+                       "DVC_SITE_CACHE_DIR": str(home / "site-cache"),
+                       "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"),
+                       "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system")})
