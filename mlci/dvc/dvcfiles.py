@@ -227,6 +227,14 @@ def read_outputs(snapshot: Snapshot, pipelines: Pipelines | None = None) -> Trac
                          if o.path in cached)
             stages[known.address] = replace(stage, name=known.address, outs=outs)
             outputs.update((o.path, o) for o in outs)
+        # Declared but never recorded (no dvc.lock entry yet): DVC counts the output as
+        # there, with no hash, so its first recording reads as a modification.
+        for known in declared.values():
+            for out in known.outs:
+                if out.cache and out.path not in outputs:
+                    outputs[out.path] = DvcOutput(path=out.path, md5=None, size=None,
+                                                  nfiles=None, legacy_hash=False,
+                                                  stage=known.address)
     return TrackedOutputs(outputs, stages, pipelines)
 
 
