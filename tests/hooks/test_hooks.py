@@ -369,3 +369,17 @@ def test_check_metrics_all_says_what_it_could_not_read(
     assert ("mlci-check-metrics: eval/metrics.json: not in the working tree, so not checked "
             "(a DVC output: `dvc pull` or `dvc repro` first)") in capsys.readouterr().out
     assert check_metrics(["README.md"]) == 0  # a commit that touches no metrics file passes
+
+
+def test_validate_config_lets_a_starting_config_with_commented_gates_commit(
+        repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What `mlci init` writes (gates: with every gate commented) commits; the commands say
+    that nothing can fail until one is uncommented, the hook does not block it."""
+    from mlci.hooks.validate_config import main as validate_config
+
+    write_files(repo, {"mlci.yaml": "version: 1\ngates:\n#  - {metric: acc, min: 0.5}\n"})
+    assert validate_config(["mlci.yaml"]) == 0
+    assert capsys.readouterr().out == ""
+    write_files(repo, {"mlci.yaml": "version: 1\ngate:\n  - {metric: acc, min: 0.5}\n"})
+    assert validate_config(["mlci.yaml"]) == 1
+    assert "unknown key 'gate': did you mean 'gates'?" in capsys.readouterr().out
