@@ -21,7 +21,7 @@ from mlci.formats import Scalar, is_number
 from mlci.gates.results import GateStatus, RuleOutcome, Severity, effect, implied_rule
 from mlci.gates.specs import Direction, MetricGate, OnMissing
 from mlci.gates.stats import BootstrapInterval
-from mlci.numbers import format_value
+from mlci.numbers import format_pair, format_percent, format_value
 
 REL_TOLERANCE = 1e-9  # how close to a limit counts as exactly at it
 
@@ -100,7 +100,7 @@ def fmt(value: float) -> str:
 
 
 def pct(value: float) -> str:
-    return f"{value:.3g}%"
+    return format_percent(value, signed=False)
 
 
 def finite(value: Scalar) -> float | None:
@@ -116,7 +116,8 @@ def movement(label: str, base: float, head: float) -> str:
         return f"{label} is unchanged at {fmt(head)}"
     verb = "rose" if delta > 0 else "fell"
     rel = f" ({pct(abs(delta) / abs(base) * 100)})" if base else ""
-    return f"{label} {verb} {fmt(abs(delta))}{rel} from {fmt(base)} to {fmt(head)}"
+    before, after = format_pair(base + 0.0, head + 0.0)  # different values never read alike
+    return f"{label} {verb} {fmt(abs(delta))}{rel} from {before} to {after}"
 
 
 def bound_findings(gate: MetricGate, head: float) -> list[Finding]:
@@ -127,13 +128,16 @@ def bound_findings(gate: MetricGate, head: float) -> list[Finding]:
             findings.append(Finding("fail", f"{fmt(head)} is below the minimum {fmt(gate.min)}"
                                             " (limit inclusive)"))
         else:
-            findings.append(Finding("pass", f"at least {fmt(gate.min)} required"))
+            # Why it passed, not the bare rule: after "fell 0.38" it read like a failure.
+            findings.append(Finding("pass", f"{fmt(head)} is at or above the minimum "
+                                            f"{fmt(gate.min)}"))
     if gate.max is not None:
         if beyond(head, gate.max):
             findings.append(Finding("fail", f"{fmt(head)} is above the maximum {fmt(gate.max)}"
                                             " (limit inclusive)"))
         else:
-            findings.append(Finding("pass", f"at most {fmt(gate.max)} allowed"))
+            findings.append(Finding("pass", f"{fmt(head)} is at or below the maximum "
+                                            f"{fmt(gate.max)}"))
     return findings
 
 

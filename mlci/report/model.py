@@ -21,7 +21,14 @@ from mlci.formats import Scalar, is_number
 from mlci.gates.results import STATUS_ICONS, GateResult, GateStatus, Verdict
 from mlci.gates.specs import Direction, metric_gates
 from mlci.modeltests.results import TestResult, TestRun
-from mlci.numbers import format_delta, format_size, format_value
+from mlci.numbers import (
+    format_delta,
+    format_pair,
+    format_percent,
+    format_size,
+    format_size_pair,
+    format_value,
+)
 from mlci.repo.revisions import Revision
 from mlci.report.markdown import shorten, shorten_lines
 
@@ -294,13 +301,17 @@ def _marker_text(marker: Marker, delta: float | None) -> str:
             "same": "", "unknown": "❔ not compared"}[marker]
 
 
+def _shown_pair(base: Scalar, head: Scalar, in_base: bool, in_head: bool) -> tuple[str, str]:
+    before, after = format_pair(base, head)
+    return (shorten(before if in_base else "-", TEXT_LIMIT),
+            shorten(after if in_head else "-", TEXT_LIMIT))
+
+
 def _metric_row(change: MetricChange, direction: Direction | None) -> MetricRow:
     marker = _marker(change, direction)
+    base, head = _shown_pair(change.base, change.head, change.in_base, change.in_head)
     return MetricRow(file=shorten(change.file, TEXT_LIMIT), key=shorten(change.key, TEXT_LIMIT),
-                     base=shorten(format_value(change.base) if change.in_base else "-",
-                                  TEXT_LIMIT),
-                     head=shorten(format_value(change.head) if change.in_head else "-",
-                                  TEXT_LIMIT),
+                     base=base, head=head,
                      delta=format_delta(change.delta, change.rel_delta) if change.changed
                      else "", status=change.status,
                      marker=marker, marker_text=_marker_text(marker, change.delta),
@@ -308,12 +319,9 @@ def _metric_row(change: MetricChange, direction: Direction | None) -> MetricRow:
 
 
 def _param_row(change: ParamChange) -> ParamRow:
+    base, head = _shown_pair(change.base, change.head, change.in_base, change.in_head)
     return ParamRow(file=shorten(change.file, TEXT_LIMIT), key=shorten(change.key, TEXT_LIMIT),
-                    base=shorten(format_value(change.base) if change.in_base else "-",
-                                 TEXT_LIMIT),
-                    head=shorten(format_value(change.head) if change.in_head else "-",
-                                 TEXT_LIMIT),
-                    status=change.status)
+                    base=base, head=head, status=change.status)
 
 
 def _size_change(before: int | None, after: int | None) -> str:
@@ -322,7 +330,7 @@ def _size_change(before: int | None, after: int | None) -> str:
     sign = "+" if after > before else "-"
     text = f"{sign}{format_size(abs(after - before))}"
     if before:
-        text += f" ({(after - before) / before * 100:+.1f}%)"
+        text += f" ({format_percent((after - before) / before * 100)})"
     return text
 
 
@@ -348,11 +356,11 @@ def _artifact_row(change: ArtifactChange) -> ArtifactRow:
         n = getattr(state, "nfiles", None)
         return f"{n:,}" if isinstance(n, int) else ""
 
+    sizes = format_size_pair(base.size if base else None, head.size if head else None)
     return ArtifactRow(
         path=shorten(change.path, TEXT_LIMIT), old_path=shorten(change.old_path or "", TEXT_LIMIT),
         source=change.source, status=change.status,
-        size_before=format_size(base.size) if base else "-",
-        size_after=format_size(head.size) if head else "-",
+        size_before=sizes[0] if base else "-", size_after=sizes[1] if head else "-",
         size_change=_size_change(base.size if base else None, head.size if head else None),
         files_before=nfiles(base), files_after=nfiles(head),
         changed_inside=inside, changed_total=total, path_lists=tuple(lists),
@@ -360,10 +368,20 @@ def _artifact_row(change: ArtifactChange) -> ArtifactRow:
         lineage=tuple(shorten(item, TEXT_LIMIT) for item in change.lineage))
 
 
-def _gate_value(value: float | int | str | None, kind: str) -> str:
-    if kind == "artifact" and isinstance(value, int) and not isinstance(value, bool):
+def _size_or_value(value: Scalar) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
         return format_size(value)
     return shorten(format_value(value), TEXT_LIMIT)
+
+
+def _gate_values(gate: GateResult) -> tuple[str, str]:
+    base, head = gate.base, gate.head
+    if gate.kind == "artifact" and isinstance(base, int) and isinstance(head, int):
+        return format_size_pair(base, head)
+    if gate.kind == "artifact":  # sizes in bytes, or absent
+        return _size_or_value(base), _size_or_value(head)
+    before, after = format_pair(gate.base, gate.head)
+    return shorten(before, TEXT_LIMIT), shorten(after, TEXT_LIMIT)
 
 
 def _gate_row(gate: GateResult) -> GateRow:
@@ -375,10 +393,10 @@ def _gate_row(gate: GateResult) -> GateRow:
         if isinstance(gate.base, int) and isinstance(gate.head, int)
         else format_delta(gate.delta, None))
     effective = gate.effective
+    base, head = _gate_values(gate)
     return GateRow(name=shorten(gate.name, TEXT_LIMIT), target=shorten(gate.metric, TEXT_LIMIT),
                    status=gate.status, effective=effective, severity=gate.severity,
-                   icon=STATUS_ICONS[effective], base=_gate_value(gate.base, gate.kind),
-                   head=_gate_value(gate.head, gate.kind), delta=delta,
+                   icon=STATUS_ICONS[effective], base=base, head=head, delta=delta,
                    reason=shorten(gate.reason, MESSAGE_LIMIT))
 
 

@@ -391,9 +391,14 @@ def _cap(limit: int) -> Callable[[Report], Report]:
             more["gates"] = len(others) - limit
         if not changes:
             return report
-        return _note(replace(report, **changes), "rows beyond the first of long tables",
-                     **more)
+        # One note for the last cut: "to their first 50 rows" then "... 20 rows" is noise.
+        earlier = tuple(t for t in report.trimmed if not t.startswith(_CAP_NOTES))
+        what = f"{_CAP_NOTES[0]} {limit} rows" if limit else _CAP_NOTES[1]
+        return _note(replace(report, trimmed=earlier, **changes), what, **more)
     return step
+
+
+_CAP_NOTES = ("long lists cut to their first", "the rows of long lists")
 
 
 def _shorten_gates(name_limit: int, reason_limit: int) -> Callable[[Report], Report]:

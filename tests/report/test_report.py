@@ -106,7 +106,7 @@ def test_gate_values_are_formatted() -> None:
     rows = report_of(comparison(), GateReport(gates=(metric, size)), None).gates
     assert (rows[0].base, rows[0].head, rows[0].delta) == ("0.9", "0.8", "-0.1 (-11.1%)")
     assert (rows[1].base, rows[1].head, rows[1].delta) == ("976.6 KiB", "1.4 MiB",
-                                                           "+488.3 KiB (+50.0%)")
+                                                           "+488.3 KiB (+50%)")
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_artifact_rows_count_and_list_changed_files() -> None:
                             complete=True, stage="prep", lineage=("raw", "params.yaml:size"))
     row = report_of(comparison(artifacts=(change,)), None, None).artifacts[0]
     assert (row.size_before, row.size_after, row.size_change) == ("1000 B", "2.9 KiB",
-                                                                  "+2.0 KiB (+200.0%)")
+                                                                  "+2.0 KiB (+200%)")
     assert (row.files_before, row.files_after) == ("10", "30")
     assert row.changed_inside == "25 added, 1 deleted" and row.changed_total == 26
     assert [(p.status, p.paths, p.unlisted) for p in row.path_lists] == [

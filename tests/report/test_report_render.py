@@ -78,8 +78,8 @@ def test_failing_gate_tables_have_expected_rows_and_columns() -> None:
     # Four narrow columns; the reason, the widest text, is a list item under the table.
     assert gates[0] == ["", "Gate", "Base → Head", "Change"]
     assert gates[1:] == [["❌ fail", "accuracy", "0.912 → 0.891", "-0.021 (-2.3%)"],
-                         ["⚠️ warn", "latency_ms", "41 → 44.5", "+3.5 (+8.5%)"],
-                         ["✅ pass", "per_class.cat.f1", "0.81 → 0.83", "+0.02 (+2.5%)"]]
+                         ["⚠️ warn", "latency_ms", "41 → 44.5", "+3.5 (+8.54%)"],
+                         ["✅ pass", "per_class.cat.f1", "0.81 → 0.83", "+0.02 (+2.47%)"]]
     assert list_items(text)[:3] == [
         "❌ accuracy: accuracy fell 0.021 (2.3%) from 0.912 to 0.891; at most 0.01 (max_drop)",
         "⚠️ latency_ms: latency_ms rose 3.5 (8.5%) from 41 to 44.5; at most 2",
@@ -105,7 +105,7 @@ def test_all_pass_tables_fold_unchanged_rows() -> None:
     assert by_header[("File", "Param")][1] == ["params.yaml", "train.lr", "0.001", "0.0005"]
     data = by_header[("Path", "Status")]
     assert data[1][:3] == ["models/model.pkl", "modified (dvc)",
-                           "2.3 MiB → 2.3 MiB (+48.8 KiB (+2.1%))"]
+                           "2.29 MiB → 2.34 MiB (+48.8 KiB (+2.08%))"]
     assert "```mermaid\nxychart-beta\n" in text
     assert 'line [0.905, 0.91, 0.912, 0.918]' in text
 
