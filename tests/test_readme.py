@@ -3,6 +3,7 @@ matches the schema, and its two commands work on a clean clone in a fresh enviro
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import shlex
@@ -133,6 +134,9 @@ def test_the_two_commands_on_a_clean_clone(tmp_path: Path) -> None:
                                   if not p.startswith(str(Path(sys.prefix))))
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env[INNER] = "1"
+    scratch = tmp_path / "tmp"  # the machine's temp directory, as the two commands see it
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)
     proc = subprocess.run(["bash", "-euc", first.strip()], cwd=clone, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -141,7 +145,11 @@ def test_the_two_commands_on_a_clean_clone(tmp_path: Path) -> None:
     # The second command, in the environment the first one made (as a reader would).
     env["PYTEST_ADDOPTS"] = "tests/cli/test_cli.py tests/test_config.py -p no:cacheprovider"
     activate = f". {clone / '.venv' / 'bin' / 'activate'} && "
+    before = set(scratch.iterdir())  # mlci demo keeps its repository there, as it says
     proc = subprocess.run(["bash", "-euc", activate + second.strip()], cwd=clone, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert re.search(r"\d+ passed", proc.stdout)
+    assert re.search(r"\d+ passed", proc.stdout) and "skipped" not in proc.stdout
+    # The tests (a crash log included) wrote only inside pytest's own directory.
+    left = {p.name for p in set(scratch.iterdir()) - before}
+    assert left <= {f"pytest-of-{getpass.getuser()}"}, left
