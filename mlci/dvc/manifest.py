@@ -22,7 +22,7 @@ from mlci.errors import InputError
 _ENTRY = re.compile(rb'\{"md5": "([0-9a-f]{32})", "relpath": "((?:[^"\\]|\\.)*)"\}')
 _SEPARATOR = b", "
 
-Entry = tuple[bytes, bytes]  # (relpath as stored, md5)
+Entry = tuple[bytes, bytes]  # (relpath in UTF-8, md5)
 
 
 Key = TypeVar("Key")
@@ -73,6 +73,18 @@ class ManifestDiff:
     renamed: list[str] = field(default_factory=list)  # "old -> new"
 
 
+def _name(relpath: bytes) -> bytes:
+    """The name a stored relpath stands for, in UTF-8, whose byte order is DVC's order:
+    DVC escapes every non-ASCII character (``\\u00e9``), and the escaped form sorts
+    differently from the character (before every letter)."""
+    if b"\\" not in relpath:
+        return relpath
+    try:
+        return json.loads(b'"' + relpath + b'"').encode("utf-8")  # type: ignore[no-any-return]
+    except ValueError as exc:  # a lone surrogate, a bad escape: the slow path says which
+        raise _Irregular from exc
+
+
 def _fast_entries(data: bytes) -> Iterator[Entry]:
     body = data.strip()
     if not (body.startswith(b"[") and body.endswith(b"]")):
@@ -83,9 +95,8 @@ def _fast_entries(data: bytes) -> Iterator[Entry]:
     for match in _ENTRY.finditer(body, 1, end):
         if match.start() != position:
             raise _Irregular
-        relpath = match.group(2)
-        # Escaped characters sort differently from what they stand for: slow path.
-        if b"\\" in relpath or relpath <= previous:
+        relpath = _name(match.group(2))
+        if relpath <= previous:
             raise _Irregular
         previous = relpath
         yield relpath, match.group(1)
@@ -195,9 +206,8 @@ class _Cursor:
         match = _ENTRY.match(self.data, self.position, self.end)
         if match is None:
             raise _Irregular
-        relpath = match.group(2)
-        # Escaped characters sort differently from what they stand for: slow path.
-        if b"\\" in relpath or relpath <= self.previous:
+        relpath = _name(match.group(2))
+        if relpath <= self.previous:
             raise _Irregular
         self.previous = relpath
         self.entry = (relpath, match.group(1))

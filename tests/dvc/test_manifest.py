@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlci.diff.artifacts import file_changes
+from mlci.dvc import manifest as manifest_module
 from mlci.dvc.manifest import ManifestDiff, RenameSources, count_files, diff_manifests
 from mlci.dvc.store import matches_hash
 from mlci.errors import InputError
@@ -99,12 +100,26 @@ def test_file_changes_keeps_counts_and_limits_paths() -> None:
     {"é/ü": "1", "plain": "2"},  # escaped as \u00e9 by json.dumps
     {'quote"d': "1", "back\\slash": "2"},
 ])
-def test_escaped_paths_take_the_slow_path_correctly(files: dict[str, str]) -> None:
+def test_escaped_paths_are_diffed_by_what_they_stand_for(files: dict[str, str]) -> None:
     base = manifest(files)
     head = manifest({**files, "added": "9"})
     diff = diff_manifests(base, head, "data")
     assert diff.added == ["added"] and counts(diff) == (1, 0, 0, 0)
     assert count_files(base, "data") == 2
+
+
+def test_escaped_names_stay_on_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # DVC escapes é as \u00e9, which sorts before "z" although é sorts after it.
+    files = {"z.csv": "1", "é/a.csv": "2", "q\"uote": "3", "zz/ü.csv": "4", "plain": "5"}
+    base, head = manifest(files), manifest({**files, "é/a.csv": "2b", "é/new": "6"})
+    monkeypatch.setattr(manifest_module, "_slow_entries", _no_slow_path)
+    diff = diff_manifests(base, head, "data")
+    assert (diff.modified, diff.added) == (["é/a.csv"], ["é/new"])
+    assert count_files(head, "data") == 6
+
+
+def _no_slow_path(data: bytes, where: str) -> None:
+    raise AssertionError("a canonical manifest took the slow path")
 
 
 def test_other_serialisations_still_diff() -> None:
