@@ -25,9 +25,9 @@ from mlci.publish.report_file import PublishedReport, load_report
 from mlci.report.trim import trim_markdown
 
 if TYPE_CHECKING:
-    from mlci.publish.github import Annotation, CheckResult, GitHubPublisher
+    from mlci.publish.github import Annotation, GitHubPublisher, PostedCheck
     from mlci.publish.http import ApiClient, RetryPolicy
-    from mlci.publish.sticky import CommentResult
+    from mlci.publish.sticky import PostedComment
 
 DEFAULT_ARTIFACT_DIR = Path("mlci-artifact")
 
@@ -59,8 +59,8 @@ class PublishResult:
     """Where the report went, and one-line notes on what was skipped and why."""
 
     report: PublishedReport
-    comment: CommentResult | None = None
-    check: CheckResult | None = None
+    comment: PostedComment | None = None
+    check: PostedCheck | None = None
     artifact: Path | None = None
     summary: Path | None = None
     outputs: Path | None = None

@@ -16,15 +16,15 @@ from typing import Any, Literal
 from mlci.publish.http import ApiClient, ApiError, Listing, UnknownOutcome
 from mlci.publish.sticky import (
     CREATE_ATTEMPTS,
-    CommentResult,
     Identity,
     Item,
+    PostedComment,
     StickyComment,
     Trim,
 )
 from mlci.report.trim import trim_markdown
 
-__all__ = ["Annotation", "CheckResult", "CommentResult", "GitHubPublisher", "app_bot_login",
+__all__ = ["Annotation", "PostedCheck", "PostedComment", "GitHubPublisher", "app_bot_login",
            "login_of"]
 
 NEVER_EDITED = frozenset({"dependabot[bot]"})  # its comments drive its own commands
@@ -39,7 +39,7 @@ Conclusion = Literal["success", "neutral", "failure"]
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class PostedCheck:
     """Where the verdict went: a check run or, when those are not allowed, a commit status."""
 
     kind: Literal["check-run", "status"]
@@ -151,7 +151,7 @@ class GitHubPublisher:
         return login_of(user)
 
     def upsert_comment(self, number: int, key: str, body: str, sticky: bool = True
-                       ) -> CommentResult | None:
+                       ) -> PostedComment | None:
         """Update mlci's comment for ``key`` on pull request ``number`` in place, or create
         it (with ``sticky`` false: a new one every run); see :meth:`StickyComment.upsert`."""
         comments = PullRequestComments(self.client, self.repository, number)
@@ -161,7 +161,7 @@ class GitHubPublisher:
     def publish_check(self, head_sha: str, key: str, conclusion: Conclusion, title: str,
                       summary: str, annotations: Sequence[Annotation],
                       details_url: str | None = None, more_annotations: int = 0
-                      ) -> CheckResult:
+                      ) -> PostedCheck:
         """A completed check run on ``head_sha`` in one request, with at most
         ``MAX_ANNOTATIONS`` annotations (the rest, and ``more_annotations`` the caller did not
         build, are counted in the run's text); a commit status where check runs are not
@@ -194,7 +194,7 @@ class GitHubPublisher:
             return self.publish_status(head_sha, name, conclusion, title, details_url)
         self.identity.show(app_bot_login(run))
         url = run.get("html_url")
-        return CheckResult("check-run", url if isinstance(url, str) else None, len(notes),
+        return PostedCheck("check-run", url if isinstance(url, str) else None, len(notes),
                            left_out)
 
     def _post_repeatable(self, path: str, payload: dict[str, Any]) -> Any:
@@ -210,7 +210,7 @@ class GitHubPublisher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def publish_status(self, head_sha: str, context: str, conclusion: Conclusion,
-                       description: str, target_url: str | None) -> CheckResult:
+                       description: str, target_url: str | None) -> PostedCheck:
         state = "failure" if conclusion == "failure" else "success"
         if len(description) > STATUS_DESCRIPTION_LIMIT:
             description = description[:STATUS_DESCRIPTION_LIMIT - 1] + "…"
@@ -221,7 +221,7 @@ class GitHubPublisher:
         status = self._post_repeatable(f"statuses/{head_sha}", payload)
         self.identity.show(login_of(status.get("creator")))  # the token's own login
         url = status.get("url")
-        return CheckResult("status", target_url or (url if isinstance(url, str) else None))
+        return PostedCheck("status", target_url or (url if isinstance(url, str) else None))
 
     def pull_request(self, number: int) -> dict[str, Any]:
         pull: dict[str, Any] = self.client.call("GET", self._repo_path(f"pulls/{number}"))

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mlci.publish.http import ApiClient, ApiError, Listing
-from mlci.publish.sticky import CommentResult, Identity, Item, StickyComment, Trim
+from mlci.publish.sticky import Identity, Item, PostedComment, StickyComment, Trim
 from mlci.report.trim import trim_markdown
 
 NOTE_LIMIT = 1_000_000  # characters GitLab accepts in a note
@@ -89,7 +89,7 @@ class GitLabPublisher:
             return None
         return username_of(user)
 
-    def upsert_note(self, iid: int, key: str, body: str) -> CommentResult | None:
+    def upsert_note(self, iid: int, key: str, body: str) -> PostedComment | None:
         """Update mlci's note for ``key`` on merge request ``iid`` in place, or create it;
         see :meth:`StickyComment.upsert`."""
         notes = MergeRequestNotes(self.client, self.project, iid, self.project_url)

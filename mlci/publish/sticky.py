@@ -27,7 +27,7 @@ Item = dict[str, Any]  # a comment or note as the API returns it
 
 
 @dataclass(frozen=True)
-class CommentResult:
+class PostedComment:
     """What happened to the sticky comment (GitLab: note)."""
 
     id: int
@@ -142,7 +142,7 @@ class StickyComment:
         self.trim = trim
         self.notes = notes
 
-    def upsert(self, key: str, body: str, *, sticky: bool = True) -> CommentResult | None:
+    def upsert(self, key: str, body: str, *, sticky: bool = True) -> PostedComment | None:
         """Update mlci's comment for ``key`` in place, or create it; never a duplicate.
 
         After creating, mlci lists again and keeps only the oldest of its comments for
@@ -184,7 +184,7 @@ class StickyComment:
         return self.identity.known() == author
 
     def _keep_oldest(self, key: str, body: str, created: Item, trimmed: bool
-                     ) -> CommentResult:
+                     ) -> PostedComment:
         """Leave one comment of ours for ``key``: the oldest, carrying this report."""
         mine = [c for c in self._marked(key).items if self._is_ours(c)]
         if not any(c["id"] == created.get("id") for c in mine):
@@ -194,7 +194,7 @@ class StickyComment:
             return self._result(created, "created", trimmed)
         return self._move_into(mine, body)
 
-    def _move_into(self, mine: Sequence[Item], body: str) -> CommentResult:
+    def _move_into(self, mine: Sequence[Item], body: str) -> PostedComment:
         """Put ``body`` into the oldest of ``mine`` and delete the others."""
         oldest_id = int(mine[0]["id"])
         updated, sent = send_bounded(lambda text: self.thread.update(oldest_id, text), body,
@@ -239,9 +239,9 @@ class StickyComment:
                      and (self._is_ours(c) or c.get("body") == body)), None)
 
     def _result(self, item: Item, action: Literal["created", "updated"], trimmed: bool
-                ) -> CommentResult:
+                ) -> PostedComment:
         item_id = item.get("id")
         if not isinstance(item_id, int):
             raise EnvironmentFailure(f"{self.thread.client.name}: the {self.thread.noun} it "
                                      "returned has no numeric id")
-        return CommentResult(item_id, self.thread.url_of(item), action, trimmed=trimmed)
+        return PostedComment(item_id, self.thread.url_of(item), action, trimmed=trimmed)
