@@ -13,9 +13,11 @@ from __future__ import annotations
 import fnmatch
 from typing import Protocol
 
-from mlci.repo.git import Repository
+from mlci.repo.git import BlobInfo, Repository
 from mlci.repo.paths import PathOutsideRepository, confined
 from mlci.repo.revisions import Revision
+
+WALKS_BEFORE_LISTING = 8  # files of a commit read by path before it is listed once
 
 
 class Snapshot(Protocol):
@@ -45,15 +47,27 @@ class CommitSnapshot:
         self.repo = repo
         self.revision = revision
         self.side = side
-        self._paths: list[str] | None = None
+        self._blobs: dict[str, BlobInfo] | None = None
+        self._walks = 0
 
     def read(self, path: str) -> bytes | None:
-        return self.repo.read(self.revision.sha, path)
+        # A few files are found by walking the tree; past that, by the blob SHA one
+        # `git ls-tree` gives: each walk re-parses every directory on the way (quadratic in
+        # a big folder), and one listing costs about as much as a handful of walks.
+        if self._blobs is None and self._walks < WALKS_BEFORE_LISTING:
+            self._walks += 1
+            return self.repo.read(self.revision.sha, path)
+        blob = self.blobs().get(path)
+        return None if blob is None else self.repo.read_blob(blob.sha)
+
+    def blobs(self) -> dict[str, BlobInfo]:
+        """Every file of the commit by path, from one `git ls-tree`."""
+        if self._blobs is None:
+            self._blobs = {blob.path: blob for blob in self.repo.files(self.revision.sha)}
+        return self._blobs
 
     def paths(self) -> list[str]:
-        if self._paths is None:
-            self._paths = [blob.path for blob in self.repo.files(self.revision.sha)]
-        return self._paths
+        return list(self.blobs())
 
     def glob(self, pattern: str) -> list[str]:
         return _glob(self.paths(), pattern)

@@ -461,7 +461,7 @@ def test_many_outputs_of_identical_content_moved_are_all_renames(
         tmp_path: Path, run_mlci: Any) -> None:
     # Each output's .dvc file moves with it; all record the same content, so each is a
     # rename, matched in order (one more at head, with other content, is added).
-    outputs, same, other = 300, "a5" * 16, "b6" * 16
+    outputs, same, other = 2_000, "a5" * 16, "b6" * 16
     repo = make_repo(tmp_path / "repo")
     dvc_init(repo)
     base = commit_files(repo, {f"old/m{i:04d}.bin.dvc": _dvc_file(same, f"m{i:04d}.bin")
