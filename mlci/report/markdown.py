@@ -117,10 +117,10 @@ def code(text: str) -> str:
 
 
 def mermaid_text(text: object, limit: int = 40) -> str:
-    """Text for a Mermaid label: letters, digits and a few safe marks only, so a metric key
-    can neither end the quoted string nor add a directive."""
-    value = re.sub(r"[^A-Za-z0-9 _.:/+-]", "_", shorten(text, limit))
-    return value or "_"
+    """Text for a quoted Mermaid label, shown as written: see mlci.report.charts.label."""
+    from mlci.report.charts import label
+
+    return label(text, limit) or " "
 
 
 # Every way to write an at sign that GitHub or GitLab could read as the start of a mention:

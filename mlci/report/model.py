@@ -187,12 +187,13 @@ class Trend:
     key: str
     labels: tuple[str, ...]
     values: tuple[float, ...]
+    missing: tuple[str, ...] = ()  # commits whose value is absent or NaN: not drawn
 
     @property
     def y_range(self) -> tuple[float, float]:
-        low, high = min(self.values), max(self.values)
-        pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
-        return low - pad, high + pad
+        from mlci.report.charts import y_range
+
+        return y_range(self.values)
 
 
 @dataclass(frozen=True)
@@ -430,16 +431,33 @@ def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: s
     # metric_history lists the commits oldest first, the order a chart reads.
     labels: list[str] = []
     values: list[float] = []
+    missing: list[str] = []
     for point in points:
         if point.value is not None and math.isfinite(point.value):
             labels.append(point.short)
             values.append(float(point.value))
+        else:
+            missing.append(point.short)
     if len(values) < 2:  # base and head alone are in the metrics table already
         return None
     if is_number(head) and math.isfinite(float(head)):
-        labels.append(head_label)
+        labels.append(f"▶ {head_label}")  # the head point, marked
         values.append(float(head))
-    return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values))
+    else:
+        missing.append(head_label)
+    return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values),
+                 missing=tuple(missing))
+
+
+def _by_importance(trends: Sequence[Trend], gates: Sequence[GateResult]) -> list[Trend]:
+    """Trends of failing gates first, then warning ones, then the rest (gates come sorted
+    that way): a warning metric must not lose its chart to a passing one."""
+    def rank(trend: Trend) -> int:
+        for index, gate in enumerate(gates):
+            if trend.key in (gate.metric, gate.metric.rsplit(":", 1)[-1]):
+                return index
+        return len(gates)
+    return sorted(trends, key=rank)
 
 
 def _plural(count: int, word: str) -> str:
@@ -524,8 +542,9 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
     if tests:
         head_values.update(tests.recorded_metrics())
     head_label = comparison.head.label
-    trends = [t for k, points in (history or {}).items()
-              if (t := _trend(k, points, head_values.get(k), head_label)) is not None]
+    trends = _by_importance([t for k, points in (history or {}).items()
+                             if (t := _trend(k, points, head_values.get(k), head_label))
+                             is not None], gate_results)
 
     return Report(
         key=key, verdict=verdict, icon=VERDICT_ICONS[verdict],

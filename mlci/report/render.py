@@ -14,7 +14,6 @@ when it fails, :func:`render_report` falls back to the built-in template and say
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -24,9 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.diff.comparison import json_value
 from mlci.errors import ConfigError, UsageError
+from mlci.numbers import plain_decimal
+from mlci.report.charts import mermaid_chart
 from mlci.report.markdown import code, escape, escape_lines, mermaid_text, shorten, shorten_lines
 from mlci.report.marker import marker
-from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary
+from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary, Trend
 from mlci.report.trim import FENCE, trim_markdown
 
 if TYPE_CHECKING:
@@ -78,11 +79,13 @@ def _mermaid_filter(value: object) -> object:
 
 def plain_number(value: float) -> str:
     """A number with about 6 significant digits and no exponent (Mermaid reads no "1e-05")."""
-    if not math.isfinite(value) or value == 0:
-        return "0"
-    digits = min(max(5 - math.floor(math.log10(abs(value))), 0), 15)
-    text = f"{value:.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return plain_decimal(value)
+
+
+def _chart_filter(trend: Trend) -> object:
+    from markupsafe import Markup
+
+    return Markup(mermaid_chart(trend.key, trend.labels, trend.values))
 
 
 def _number_filter(value: float) -> object:
@@ -124,6 +127,7 @@ def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       undefined=jinja2.StrictUndefined)
         env.filters["lines"] = _lines_filter
+        env.filters["chart"] = _chart_filter
     else:
         env = factory(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
                       undefined=jinja2.StrictUndefined)

@@ -183,6 +183,15 @@ def test_tests_summary_lists_failures_first() -> None:
     assert summary.shards == ("1/2", "2/2")
 
 
+def test_trends_of_failing_and_warning_gates_come_first() -> None:
+    changes = tuple(MetricChange(METRICS, k, 0.9, 0.95) for k in ("a", "loss", "z"))
+    gates = GateReport(gates=(gate("a", "pass"), gate("loss", "warn", "warn"),
+                              gate("z", "fail")))
+    report = report_of(comparison(*changes), gates, None, history={
+        k: history([0.8, 0.85, 0.9]) for k in ("a", "loss", "z", "ungated")})
+    assert [t.key for t in report.trends] == ["z", "loss", "a", "ungated"]
+
+
 def test_trend_reads_oldest_first_and_ends_at_head() -> None:
     changes = (MetricChange(METRICS, "acc", 0.9, 0.95),)
     report = report_of(comparison(*changes), None, None, history={
@@ -190,8 +199,9 @@ def test_trend_reads_oldest_first_and_ends_at_head() -> None:
         "flat": history([])})
     assert len(report.trends) == 1
     trend = report.trends[0]
-    assert trend.labels == ("1111111", "3333333", HEAD.sha[:7])
+    assert trend.labels == ("1111111", "3333333", f"▶ {HEAD.sha[:7]}")  # head marked
     assert trend.values == (0.8, 0.9, 0.95)
+    assert trend.missing == ("2222222",)  # named under the chart, not silently joined
     low, high = trend.y_range
     assert low < 0.8 and high > 0.95
 

@@ -106,7 +106,7 @@ def test_all_pass_tables_fold_unchanged_rows() -> None:
     data = by_header[("Path", "Status")]
     assert data[1][:3] == ["models/model.pkl", "modified (dvc)",
                            "2.29 MiB → 2.34 MiB (+48.8 KiB (+2.08%))"]
-    assert "```mermaid\nxychart-beta\n" in text
+    assert "```mermaid\n%%{init: " in text and "\nxychart-beta\n" in text
     assert 'line [0.905, 0.91, 0.912, 0.918]' in text
 
 
