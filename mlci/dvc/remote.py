@@ -12,7 +12,6 @@ lowercase hex digits under ``files/md5/XX/`` or ``XX/``), never lists, writes or
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
 import time
@@ -123,6 +122,8 @@ def _status(error: BaseException) -> int | None:
 def retry_can_help(error: BaseException) -> bool:
     """Whether the error may pass: a timeout or a server error (5xx), never a name that
     does not resolve, a refused connection, a denied request or a bad answer."""
+    import asyncio  # here: importing it costs every run ~25 ms, and only a failure needs it
+
     if why_unreachable(error) is not None:
         return False
     for cause in _causes(error):
