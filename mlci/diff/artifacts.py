@@ -129,7 +129,8 @@ class _Manifests:
             return self.store.read(output.md5, legacy=output.legacy_hash, remote=output.remote,
                                    what=f"the manifest at {self.labels[side]}")
         except ObjectUnavailable as exc:
-            self.unavailable.append(unavailable("artifacts", output.path, side, exc))
+            self.unavailable.append(unavailable("artifacts", output.path, side, exc,
+                                                output.pushed))
             problems.append("")  # said once, per cause, by the unavailable list
             return None
 

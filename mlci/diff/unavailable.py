@@ -16,11 +16,19 @@ _ADVICE = {
                           "name another remote with `--dvc-remote`",
     "object-missing": "run `dvc push` where it was produced",
     "hash-mismatch": "the object is corrupt: fetch it again (`dvc fetch`)",
+    "not-pushed": "only a DVC cache where it was produced holds it: run there, or share that "
+                  "cache with this runner",
 }
 
 
-def unavailable(part: Part, path: str, side: Side, exc: ObjectUnavailable) -> Unavailable:
-    """The entry for a DVC object that could not be had."""
+def unavailable(part: Part, path: str, side: Side, exc: ObjectUnavailable,
+                pushed: bool = True) -> Unavailable:
+    """The entry for a DVC object that could not be had; ``pushed`` False for an output
+    dvc.yaml marks ``push: false`` (then no remote was ever meant to have it)."""
+    if not pushed and exc.cause in ("object-missing", "not-in-cache"):
+        return Unavailable(part=part, path=path, rev=side, cause="not-pushed",
+                           reason="not in the local DVC cache, and never pushed to a remote "
+                                  "(push: false in dvc.yaml)")
     reason = exc.detail if exc.cause == "hash-mismatch" else \
         f"not in the local DVC cache, and {exc.detail}"
     return Unavailable(part=part, path=path, rev=side, reason=reason, cause=exc.cause)

@@ -127,7 +127,8 @@ class ValueReader:
         except InputError as exc:  # a hash that is not one, a malformed manifest
             return None, [str(exc)]
         except ObjectUnavailable as exc:
-            self.unavailable.append(unavailable(part, printable(path), self.side, exc))
+            self.unavailable.append(unavailable(part, printable(path), self.side, exc,
+                                                output.pushed))
             return None, []
 
     def data(self, path: str, part: Part) -> tuple[bytes | None, list[str]]:
@@ -159,7 +160,8 @@ class ValueReader:
         except InputError:
             return []  # an unusable hash or manifest: the artifacts diff says why
         except ObjectUnavailable as exc:
-            self.unavailable.append(unavailable(part, printable(path), self.side, exc))
+            self.unavailable.append(unavailable(part, printable(path), self.side, exc,
+                                                found[0].pushed))
             return []
         return [prefix + relpath for relpath, _md5 in entries]
 

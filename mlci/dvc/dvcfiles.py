@@ -33,6 +33,7 @@ class DvcOutput:
     # For `dvc import`: where it comes from ("URL PATH") and the source revision DVC locked
     imported_from: str | None = None
     source_rev: str | None = None
+    pushed: bool = True  # False for `push: false`: no remote has it, only a cache
 
     @property
     def is_dir(self) -> bool:
@@ -222,9 +223,9 @@ def read_outputs(snapshot: Snapshot, pipelines: Pipelines | None = None) -> Trac
             known = declared.get(stage.name)
             if known is None:
                 continue  # a stage dvc.yaml no longer declares: DVC ignores its lock entry
-            cached = {o.path for o in known.outs if o.cache}
-            outs = tuple(replace(o, stage=known.address) for o in stage.outs
-                         if o.path in cached)
+            cached = {o.path: o for o in known.outs if o.cache}
+            outs = tuple(replace(o, stage=known.address, pushed=cached[o.path].push)
+                         for o in stage.outs if o.path in cached)
             stages[known.address] = replace(stage, name=known.address, outs=outs)
             outputs.update((o.path, o) for o in outs)
         # Declared but never recorded (no dvc.lock entry yet): DVC counts the output as
@@ -234,7 +235,7 @@ def read_outputs(snapshot: Snapshot, pipelines: Pipelines | None = None) -> Trac
                 if out.cache and out.path not in outputs:
                     outputs[out.path] = DvcOutput(path=out.path, md5=None, size=None,
                                                   nfiles=None, legacy_hash=False,
-                                                  stage=known.address)
+                                                  stage=known.address, pushed=out.push)
     return TrackedOutputs(outputs, stages, pipelines)
 
 

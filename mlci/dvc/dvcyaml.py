@@ -42,6 +42,7 @@ class DeclaredOutput:
     path: str  # repository-relative
     stage: str  # the stage's DVC address
     cache: bool = True  # False: kept in git, not in DVC's cache
+    push: bool = True  # False: `dvc push` leaves it out, so no remote has it
     metric: bool = False
     plot: bool = False
 
@@ -152,6 +153,7 @@ def _stage(pipelines: Pipelines, dvcfile: str, name: str, data: Any) -> None:
             path, options = _entry(item, f"{what}: {section}")
             outs.append(DeclaredOutput(path=join(wdir, path), stage=address,
                                        cache=options.get("cache", True) is not False,
+                                       push=options.get("push", True) is not False,
                                        metric=section == "metrics", plot=section == "plots"))
             if section == "plots":  # a plot definition too, relative to the stage's wdir
                 props = {k: v for k, v in options.items()

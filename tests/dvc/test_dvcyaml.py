@@ -147,3 +147,25 @@ def test_values_a_stage_takes_from_a_vars_file_are_params(tmp_path: Path,
                               "--only", "params", "--format", "json").out)
     assert [(p["file"], p["key"], p["base"], p["head"]) for p in out["params"]] == [
         ("config.yaml", "train.lr", 0.1, 0.2)]
+
+
+def test_a_push_false_output_missing_here_says_it_was_never_pushed(tmp_path: Path,
+                                                                    run_mlci: Run) -> None:
+    repo = make_repo(tmp_path / "repo")
+    dvc_init(repo, remote=tmp_path / "remote")
+    write_files(repo, {
+        "evaluate.py": "open('scores.json', 'w').write('{\"acc\": 0.5}')\n",
+        "dvc.yaml": "stages:\n  evaluate:\n    cmd: python evaluate.py\n    metrics:\n"
+                    "    - scores.json:\n        push: false\n"})
+    dvc(repo, "repro", "-q")
+    base = commit_files(repo, message="base")
+    dvc(repo, "push", "-q")  # leaves scores.json out: push: false
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    out = json.loads(run_mlci("diff", "-C", str(clone), "--base", base, "--head", base,
+                              "--only", "metrics", "--format", "json").out)
+    [entry, _] = sorted(out["unavailable"], key=lambda u: u["rev"])
+    assert (entry["path"], entry["cause"]) == ("scores.json", "not-pushed")
+    assert "push: false" in entry["reason"]
+    [warning] = [w for w in out["warnings"] if "scores.json" in w]
+    assert "dvc push" not in warning
