@@ -65,6 +65,7 @@ class CiOutcome:
     report_paths: dict[str, Path]
     phases: list[Phase] = field(default_factory=list)
     markdown: str = ""
+    text: str = ""  # the report for a terminal (mlci.report.text): what a local run prints
     summary: str = ""
     published: PublishResult | None = None
     notes: list[str] = field(default_factory=list)
@@ -172,6 +173,7 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
             analysis: Analysis, session: Session, timer: _Timer) -> CiOutcome:
     """Render and write the report, then publish it."""
     from mlci.report.output_files import write_files
+    from mlci.report.text import render_text
 
     root = session.root
     output_dir = _output_dir(request, root)
@@ -188,7 +190,8 @@ def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
 
     exit_code = analysis.decision.exit_code(request.fail_on, late_errors=len(rendered.warnings))
     outcome = CiOutcome(verdict=report.verdict, exit_code=exit_code, report_paths=paths,
-                        markdown=rendered.texts["md"], summary=report.summary,
+                        markdown=rendered.texts["md"], text=render_text(report),
+                        summary=report.summary,
                         notes=[f"error: {warning}" for warning in rendered.warnings])
     if request.publish:
         from mlci.publish import PartlyPublished, PublishRequest, publish

@@ -19,7 +19,7 @@ from mlci.errors import InputError
               help="Write the report to FILE instead of standard output.")
 @click.option("--limit", default=65536, show_default=True, type=click.IntRange(min=1000),
               help="Most characters the Markdown may have (a GitHub comment holds 65,536).")
-@format_option(("md", "json", "html"), default="md")
+@format_option(("md", "json", "html", "table"), default="md")
 def command(repo: str, config: str | None, base: str | None, head: str | None,
             dvc_remote: str | None,
             results: tuple[str, ...], output: str | None, limit: int,
@@ -28,7 +28,8 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     changes, model tests and trends.
 
     The Markdown form is bounded for a pull-request comment; the HTML form is one standalone
-    page for a CI artifact; the JSON form is what `mlci publish --report` reads.
+    page for a CI artifact; the JSON form is what `mlci publish --report` reads; the table
+    form is plain text for a terminal.
 
     Exits 0 when the verdict is pass or warn, 1 when a gate or a model test failed, 2 when
     input at head could not be read or report.template could not be used (the report is
@@ -51,8 +52,14 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
         analysis = analyse(session, collect(session), tests)
         prepared = prepare_report(session, analysis)
     report = prepared.report
-    rendered = prepared.render([output_format], limit)  # type: ignore[list-item]
-    text = rendered.texts[output_format]
+    if output_format == "table":  # for a terminal: plain text, never Markdown
+        from mlci.report.text import render_text
+
+        rendered = prepared.render([], limit)
+        text = render_text(report)
+    else:
+        rendered = prepared.render([output_format], limit)  # type: ignore[list-item]
+        text = rendered.texts[output_format]
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")

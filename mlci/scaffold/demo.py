@@ -102,6 +102,7 @@ class DemoOutcome:
     repository: DemoRepository
     directory: Path  # where report.md and report.html were written
     markdown: str
+    text: str  # the report for a terminal: plain text, not Markdown
     summary: str
     verdict: str
 
@@ -122,4 +123,4 @@ def run_demo(directory: Path | None = None,
                                output_dir=demo.root.parent, publish=False, comment="off"),
                      progress)
     return DemoOutcome(repository=demo, directory=demo.root.parent, markdown=outcome.markdown,
-                       summary=outcome.summary, verdict=outcome.verdict)
+                       text=outcome.text, summary=outcome.summary, verdict=outcome.verdict)

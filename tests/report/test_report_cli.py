@@ -201,3 +201,16 @@ def test_unreadable_history_costs_the_chart_not_the_report(
     assert "xychart-beta" not in result.out
     assert "trend of acc not shown: eval/metrics.json at 1234567: invalid JSON" in result.out
     assert result.out.split("\n")[1] == "## ❌ Failed: 1 gate failed"
+
+
+def test_table_format_is_plain_text_for_a_terminal(repo: Path, run_mlci: Run) -> None:
+    result = run_mlci("report", "--format", "table", "--results", "shards/*.json")
+    assert result.code == 1, result.err  # the same verdict and exit code as the Markdown
+    lines = result.out.split("\n")
+    assert lines[0] == "❌ Failed: 1 gate failed, 1 of 3 tests failed"
+    assert any(line.startswith("  ❌ acc") and "fell 0.04" in line for line in lines)
+    assert "  ❌ failed: tests/model/test_q.py::test_acc" in lines
+    assert "    assert 0.88 >= 0.9 @octocat" in lines  # as written: a terminal pings no one
+    assert "@evil|x" in result.out  # the key as written, not Markdown-escaped
+    for markdown in ("<!-- mlci", "###", "&gt;", "&#124;", "\\_", "<details>", "```"):
+        assert markdown not in result.out
