@@ -8,7 +8,7 @@ import click
 from mlci.cli.options import config_option, dvc_remote_option, format_option, repo_option
 
 if TYPE_CHECKING:
-    from mlci.repo.history import KeyHistory
+    from mlci.diff.history import KeyHistory
 
 
 @click.command("history")
@@ -30,8 +30,8 @@ def command(key: str, count: int | None, rev: str, repo: str, config: str | None
     checkout), oldest commit first; `--format md` adds a Mermaid line chart.
     """
     from mlci.config import load_config
+    from mlci.diff.history import key_history
     from mlci.repo.git import Repository
-    from mlci.repo.history import key_history
 
     with Repository(repo) as repository:
         settings = load_config(repository.root, config)
@@ -76,8 +76,8 @@ def _not_found(metrics: KeyHistory, rev: str, params: KeyHistory | None) -> None
 def _echo_table(history: KeyHistory, rev: str, markdown: bool) -> None:
     from tabulate import tabulate
 
+    from mlci.diff.history import mermaid_chart
     from mlci.numbers import format_value
-    from mlci.repo.history import mermaid_chart
     from mlci.report.markdown import escape
     from mlci.report.terminal import terminal_safe, terminal_text
 

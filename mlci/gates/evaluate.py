@@ -221,7 +221,7 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
     elif gate.has_relative_rules:
         findings += drop_findings(gate, base, head)
     if gate.history is not None and interval is None:
-        from mlci.repo.history import metric_history, noise_band
+        from mlci.diff.history import metric_history, noise_band
 
         points = metric_history(run.repo, metric, run.comparison.base.sha,
                                 gate.history.commits, run.config, cache=run.history_cache)

@@ -35,8 +35,8 @@ from mlci.report.markdown import shorten, shorten_lines
 if TYPE_CHECKING:
     from mlci.config import Config
     from mlci.diagnostics import Diagnostic
+    from mlci.diff.history import HistoryPoint
     from mlci.gates.analysis import Analysis
-    from mlci.repo.history import HistoryPoint
 
 Marker = Literal["better", "worse", "up", "down", "new", "removed", "changed", "same",
                  "unknown"]

@@ -26,9 +26,9 @@ from mlci.report.render import COMMENT_LIMIT, Format, Rendered
 
 if TYPE_CHECKING:
     from mlci.config import Config
+    from mlci.diff.history import HistoryPoint
     from mlci.gates.analysis import Analysis
     from mlci.repo.git import Repository
-    from mlci.repo.history import HistoryPoint
     from mlci.session import Session
 
 
@@ -133,7 +133,7 @@ def _history(config: Config, comparison: Comparison, repo: Repository, notes: li
     cannot be read costs the chart (and says so in the notes), not the report."""
     if config.report_history < 2:
         return {}
-    from mlci.repo.history import metric_history
+    from mlci.diff.history import metric_history
 
     metrics = comparison.metrics
     gated = directions_by_metric(metrics, {

@@ -12,9 +12,9 @@ from mlci.diff.comparison import (
     MetricChange,
     ParamChange,
 )
+from mlci.diff.history import HistoryPoint
 from mlci.gates.results import GateReport, GateResult
 from mlci.modeltests.results import TestResult, TestRun
-from mlci.repo.history import HistoryPoint
 from mlci.repo.revisions import Revision
 from mlci.report.model import Report
 

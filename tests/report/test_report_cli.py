@@ -189,13 +189,13 @@ def test_unreadable_metrics_at_head_exit_2_with_the_report(repo: Path, run_mlci:
 
 def test_unreadable_history_costs_the_chart_not_the_report(
         repo: Path, run_mlci: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mlci.repo.history
+    import mlci.diff.history
     from mlci.errors import InputError
 
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise InputError("eval/metrics.json at 1234567: invalid JSON")
 
-    monkeypatch.setattr(mlci.repo.history, "metric_history", broken)
+    monkeypatch.setattr(mlci.diff.history, "metric_history", broken)
     result = run_mlci("report")
     assert result.code == 1  # the gate verdict, not an error
     assert "xychart-beta" not in result.out

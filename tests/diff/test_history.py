@@ -12,15 +12,15 @@ import pytest
 from helpers.cli import Outcome
 from helpers.repo_helpers import commit_files, git, isolating, make_repo
 
-from mlci.errors import InputError
-from mlci.repo.git import Repository
-from mlci.repo.history import (
+from mlci.diff.history import (
     CommitValues,
     HistoryPoint,
     mermaid_chart,
     metric_history,
     noise_band,
 )
+from mlci.errors import InputError
+from mlci.repo.git import Repository
 
 Run = Callable[..., Outcome]
 VALUES = [0.81, 0.84, None, 0.83, 0.86]
