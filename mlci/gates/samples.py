@@ -212,6 +212,8 @@ def pair(base: Scores, head: Scores, path: str, id_column: str | None, gate: str
                              f"{len(head.values)} at head; without an id column rows are "
                              "paired by position (set significance.id to join on a column)")
         return list(base.values), list(head.values)
+    if base.ids == head.ids:  # the usual case: one pass comparing ids, no index to build
+        return list(base.values), list(head.values)
     head_index = {ident: i for i, ident in enumerate(head.ids)}
     only_base = [i for i in base.ids if i not in head_index]
     if only_base or len(base.ids) != len(head.ids):

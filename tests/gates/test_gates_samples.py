@@ -89,6 +89,13 @@ def test_pairing_by_id_reorders_head() -> None:
     assert pair(base, head, "s.csv", "id", "acc") == ([1.0, 0.0, 1.0], [1.0, 1.0, 0.0])
 
 
+def test_pairing_ids_in_the_same_order_keeps_both_as_they_are() -> None:
+    ids = tuple(f"row-{i:05d}" for i in range(20_000))
+    base = Scores(ids, tuple(float(i % 2) for i in range(20_000)))
+    head = Scores(ids, tuple(float(i % 3 == 0) for i in range(20_000)))
+    assert pair(base, head, "s.csv", "id", "acc") == (list(base.values), list(head.values))
+
+
 def test_mismatched_ids_name_the_gate_and_examples() -> None:
     base = Scores(("a", "b", "c"), (1.0, 0.0, 1.0))
     head = Scores(("a", "b", "d", "e"), (1.0, 0.0, 1.0, 1.0))
