@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlci.config import Config
+from mlci.config.gates import ArtifactGate, MetricGate, gate_location
 from mlci.diff.comparison import ArtifactChange, Comparison, MetricChange, Unavailable
 from mlci.diff.selectors import TESTS_FILE, is_glob, label, select, split_selector
 from mlci.dvc.store import ObjectStore
@@ -46,7 +47,6 @@ from mlci.gates.rules import (
     pct,
     significance_findings,
 )
-from mlci.gates.specs import ArtifactGate, MetricGate, gate_location
 from mlci.gates.stats import BootstrapInterval, paired_bootstrap
 from mlci.modeltests.results import TestRun
 from mlci.numbers import format_size

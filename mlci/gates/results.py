@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mlci.config.gates import Severity
+
 GateStatus = Literal["pass", "warn", "fail", "skipped", "inconclusive"]
-Severity = Literal["fail", "warn", "info"]
 Verdict = Literal["pass", "warn", "fail"]
 # Whether the gate's rules held, apart from what that means for the verdict:
 # ``held`` every rule that applied held; ``broken`` a limit was crossed; ``inconclusive`` a

@@ -1,4 +1,4 @@
-"""The rules that judge one value against a gate spec (``mlci.gates.specs``).
+"""The rules that judge one value against a gate spec (``mlci.config.gates``).
 
 Tie rule: every limit is inclusive. A drop exactly equal to ``max_drop`` (or ``max_drop_pct``)
 passes, a value exactly at ``min``/``max`` passes, a gain exactly equal to ``min_gain`` passes;
@@ -17,9 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mlci.config.gates import Direction, MetricGate, OnMissing, Severity
 from mlci.formats import Scalar, is_number
-from mlci.gates.results import GateStatus, RuleOutcome, Severity, effect, implied_rule
-from mlci.gates.specs import Direction, MetricGate, OnMissing
+from mlci.gates.results import GateStatus, RuleOutcome, effect, implied_rule
 from mlci.gates.stats import BootstrapInterval
 from mlci.numbers import format_pair, format_percent, format_value
 

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from mlci.config import CONFIG_NAME, MAX_MESSAGE, Config, FileSpec, load_config
+from mlci.config.gates import metric_gates
 from mlci.errors import EXIT_FAILED, EXIT_OK, ConfigError, InputError
 from mlci.formats import Flat, file_format, is_number, parse
-from mlci.gates.specs import metric_gates
 from mlci.hooks.common import (
     NO_COMMIT,
     WorkTreeSnapshot,

@@ -93,9 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             base = merge_base(root, "HEAD" if head == "workspace" else head, tracked)
             label = f"{tracked} (merge-base {base[:7]})" if base else None
 
+        from mlci.config.gates import ArtifactGate
         from mlci.diff.collect import collect
         from mlci.gates.analysis import analyse
-        from mlci.gates.specs import ArtifactGate
         from mlci.session import SessionRequest, open_session
 
         # Data and models are diffed only for artifact gates: that may reach the DVC remote.

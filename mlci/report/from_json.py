@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any, TypeVar, get_args
 
+from mlci.config.gates import Severity
 from mlci.diagnostics import Diagnostics
 from mlci.diff.comparison import (
     ArtifactChange,
@@ -35,7 +36,6 @@ from mlci.gates.results import (
     GateResult,
     GateStatus,
     RuleOutcome,
-    Severity,
     effect,
     implied_rule,
 )

@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlci.config.gates import Direction, metric_gates
 from mlci.diagnostics import texts
 from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
 from mlci.diff.unavailable import not_read
 from mlci.errors import UsageError
 from mlci.formats import Scalar, is_number
 from mlci.gates.results import STATUS_ICONS, GateResult, GateStatus, Verdict
-from mlci.gates.specs import Direction, metric_gates
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.numbers import (
     format_delta,

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlci.config.gates import metric_gates
 from mlci.diff.comparison import Comparison
 from mlci.errors import ConfigError, MlciError
 from mlci.formats import is_number
-from mlci.gates.specs import metric_gates
 from mlci.repo.revisions import Revision
 from mlci.report.model import (
     MAX_TRENDS,

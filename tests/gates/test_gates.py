@@ -15,6 +15,7 @@ import pytest
 from helpers.repo_helpers import commit_files, isolating, make_repo
 
 from mlci.config import Config, load_config_file
+from mlci.config.gates import MetricGate, Significance, parse_gates
 from mlci.diff.comparison import (
     ArtifactChange,
     ArtifactState,
@@ -27,7 +28,6 @@ from mlci.formats import Scalar
 from mlci.gates.evaluate import evaluate
 from mlci.gates.results import GateReport, GateResult
 from mlci.gates.rules import significance_findings, worst
-from mlci.gates.specs import MetricGate, Significance, parse_gates
 from mlci.gates.stats import BootstrapInterval, numpy_available, paired_bootstrap
 from mlci.gates.verdict import decide
 from mlci.modeltests.results import TestResult, TestRun

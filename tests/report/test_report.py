@@ -11,6 +11,7 @@ from helpers.report_cases import BASE, HEAD, METRICS, history
 from helpers.reports import report_of
 
 from mlci.config import Config
+from mlci.config.gates import parse_gates
 from mlci.diff.comparison import (
     ArtifactChange,
     ArtifactState,
@@ -20,7 +21,6 @@ from mlci.diff.comparison import (
 )
 from mlci.errors import UsageError
 from mlci.gates.results import GateReport, GateResult
-from mlci.gates.specs import parse_gates
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision

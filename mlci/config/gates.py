@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from mlci.errors import ConfigError
-from mlci.gates.results import Severity
 from mlci.numbers import parse_size
+
+Severity = Literal["fail", "warn", "info"]  # the most a broken rule may do to the verdict
 
 Direction = Literal["higher", "lower"]
 OnMissing = Literal["fail", "warn", "skip"]

@@ -10,8 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mlci.config.gates import Gate, read_gates
 from mlci.errors import ConfigError
-from mlci.gates.specs import Gate, read_gates
 
 CONFIG_NAME = "mlci.yaml"
 DEFAULT_MAX_PATHS = 20
@@ -122,7 +122,7 @@ def check_mapping(data: Any, source: str) -> tuple[tuple[Gate, ...], tuple[str, 
     """Validate a loaded configuration; return its gates as typed specs and the warnings,
     or raise ConfigError listing every error.
 
-    The gates are checked by their parser (``mlci.gates.specs``), the one every command
+    The gates are checked by their parser (``mlci.config.gates``), the one every command
     uses, so its plain messages stand in for the schema's there. An unknown key close to a
     known one is an error ("did you mean"); other unknown keys are warnings, so a newer
     config still runs on an older mlci. A ``gates:`` section that can fail nothing warns.
