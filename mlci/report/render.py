@@ -287,19 +287,42 @@ def _squeeze_blank_lines(text: str) -> str:
 
 def render_markdown(report: Report, template: Path | None = None,
                     limit: int = COMMENT_LIMIT) -> str:
-    """The Markdown report within ``limit`` characters: trim step by step until it fits."""
-    text = _finish_markdown(report, _render_template(report, "md", template))
+    """The Markdown report within ``limit`` characters: trim step by step, least important
+    first, until it fits; then put back, most important first, every step it can do without
+    and still fit (an early step must not cost what a later one made room for)."""
+    def rendered(steps: Sequence[Callable[[Report], Report]]) -> str:
+        trimmed = report
+        for step in steps:
+            trimmed = step(trimmed)
+        return _finish_markdown(trimmed, _render_template(trimmed, "md", template))
+
+    text = rendered(())
     if len(text) <= limit:
         return text
+    applied: list[Callable[[Report], Report]] = []
+    current = report
     for step in TRIM_STEPS:
-        trimmed = step(report)
-        if trimmed is report:  # nothing of that kind to trim
+        trimmed = step(current)
+        if trimmed is current:  # nothing of that kind to trim
             continue
-        report = trimmed
-        text = _finish_markdown(report, _render_template(report, "md", template))
+        applied.append(step)
+        current = trimmed
+        text = _finish_markdown(current, _render_template(current, "md", template))
         if len(text) <= limit:
-            return text
+            return _put_back(applied, text, limit, rendered)
     return trim_markdown(text, limit)
+
+
+def _put_back(applied: list[Callable[[Report], Report]], text: str, limit: int,
+              rendered: Callable[[Sequence[Callable[[Report], Report]]], str]) -> str:
+    """Leave out, most important first, each trimming step the report still fits without."""
+    kept = list(applied)
+    for step in reversed(applied[:-1]):  # the last step is what made it fit
+        fewer = [s for s in kept if s is not step]
+        candidate = rendered(fewer)
+        if len(candidate) <= limit:
+            kept, text = fewer, candidate
+    return text
 
 
 # -- trimming steps, lowest priority first ---------------------------------------------------

@@ -443,3 +443,18 @@ def test_metrics_recorded_by_tests_join_the_report() -> None:
     short = render(report, "md", limit=len(markdown) - 10)
     assert "Metrics recorded by the tests" not in short
     assert "the metrics recorded by the tests" in short  # says what was trimmed
+
+
+def test_trimming_puts_back_what_fits_once_a_bigger_part_is_gone() -> None:
+    report = all_pass()
+    assert report.tests is not None and report.trends
+    passing = tuple(replace(report.tests.others[0], nodeid=f"tests/test_{i}.py::test_ok")
+                    for i in range(3000))
+    big = replace(report, tests=replace(report.tests, others=passing))
+    text = render(big, "md", limit=20000)
+    assert len(text) <= 20000
+    # The passing tests had to go; the trend chart, dropped before them, fits again.
+    note = next(line for line in text.split("\n") if "Trimmed to fit" in line)
+    assert "the list of passing and skipped tests" in note
+    assert "trend charts" not in note and "```mermaid" in text
+    assert "unchanged rows" not in note and "Unchanged metrics (1)" in text
