@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mlci.gates.analysis import Analysis
     from mlci.modeltests.results import TestRun
     from mlci.publish import PublishResult
-    from mlci.report.prepare import PreparedReport
+    from mlci.report.prepare import TemplatedReport
     from mlci.secrets import Vault
     from mlci.session import Session
 
@@ -129,7 +129,7 @@ def run_ci(request: CiRequest, progress: Callable[[str], None] = lambda _: None)
 
 
 def _analyse(session: Session, request: CiRequest, timer: _Timer
-             ) -> tuple[PreparedReport, Analysis]:
+             ) -> tuple[TemplatedReport, Analysis]:
     """The phases inside the session: diff, model tests, gates."""
     from mlci.diff.collect import collect
     from mlci.gates.analysis import analyse
@@ -169,7 +169,7 @@ def _analyse(session: Session, request: CiRequest, timer: _Timer
     return prepared, analysis
 
 
-def _finish(request: CiRequest, context: CiContext, prepared: PreparedReport,
+def _finish(request: CiRequest, context: CiContext, prepared: TemplatedReport,
             analysis: Analysis, session: Session, timer: _Timer) -> CiOutcome:
     """Render and write the report, then publish it."""
     from mlci.report.output_files import write_files

@@ -10,7 +10,7 @@ from mlci.errors import EXIT_FAILED, EXIT_OK
 if TYPE_CHECKING:
     from mlci.context import CiContext
     from mlci.publish import PublishResult
-    from mlci.publish.artifact import ArtifactReport
+    from mlci.publish.artifact import ForkArtifact
 
 
 @click.command("publish")
@@ -76,7 +76,7 @@ def command(report: str | None, from_artifact: str | None, report_key: str | Non
 
 
 def _report_source(report: str | None, from_artifact: str | None, context: CiContext,
-                   report_key: str | None) -> Path | ArtifactReport:
+                   report_key: str | None) -> Path | ForkArtifact:
     """The --report file (read by publishing), or the --from-artifact report, validated and
     rendered again here with the built-in template (publishing imports no renderer)."""
     from mlci.errors import UsageError

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, UsageError
-from mlci.publish.artifact import ArtifactReport
-from mlci.publish.report_file import PublishedReport, load_report
+from mlci.publish.artifact import ForkArtifact
+from mlci.publish.report_file import Publication, load_report
 from mlci.report.trim import trim_markdown
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class PublishRequest:
 
     context: CiContext
     environ: Mapping[str, str]
-    report: PublishedReport | ArtifactReport | Path
+    report: Publication | ForkArtifact | Path
     token: str | None = None  # --token; else the context's token variables
     artifact_dir: Path = DEFAULT_ARTIFACT_DIR
     comment: bool = True
@@ -58,7 +58,7 @@ class PublishRequest:
 class PublishResult:
     """Where the report went, and one-line notes on what was skipped and why."""
 
-    report: PublishedReport
+    report: Publication
     comment: PostedComment | None = None
     check: PostedCheck | None = None
     artifact: Path | None = None
@@ -80,19 +80,19 @@ class PublishResult:
             "notes": list(self.notes)}
 
 
-def _report_to_publish(request: PublishRequest) -> PublishedReport:
+def _report_to_publish(request: PublishRequest) -> Publication:
     """The report ``request`` names: in memory as it is, or read from the ``--report`` file
     (the one place publishing reads a report file; raises InputError naming it)."""
     source = request.report
-    if isinstance(source, ArtifactReport):
+    if isinstance(source, ForkArtifact):
         return source.report
     if isinstance(source, Path):
         return load_report(source, request.report_key)
     return source
 
 
-def _artifact(request: PublishRequest) -> ArtifactReport | None:
-    return request.report if isinstance(request.report, ArtifactReport) else None
+def _artifact(request: PublishRequest) -> ForkArtifact | None:
+    return request.report if isinstance(request.report, ForkArtifact) else None
 
 
 class PartlyPublished(EnvironmentFailure):
@@ -105,7 +105,7 @@ class PartlyPublished(EnvironmentFailure):
         self.cause = cause
 
 
-def _annotations(report: PublishedReport) -> list[Annotation]:
+def _annotations(report: Publication) -> list[Annotation]:
     """Annotations for the first gates only: the check run carries a bounded number."""
     from mlci.publish.github import MAX_ANNOTATIONS, Annotation
 

@@ -25,7 +25,7 @@ from mlci.context import CiContext
 from mlci.errors import EnvironmentFailure, InputError, UsageError
 from mlci.publish.report_file import (
     MAX_REPORT_BYTES,
-    PublishedReport,
+    Publication,
     gates_to_annotate,
     parse_report_json,
 )
@@ -45,15 +45,15 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
-class ArtifactReport:
+class ForkArtifact:
     """A validated artifact: which pull request and commit the report is for."""
 
     number: int
     head_sha: str
-    report: PublishedReport
+    report: Publication
 
 
-def write_artifact(directory: Path, report: PublishedReport, context: CiContext) -> Path:
+def write_artifact(directory: Path, report: Publication, context: CiContext) -> Path:
     """Save the report and the PR number into ``directory``; return the metadata file."""
     if context.number is None or context.head_sha is None:
         raise UsageError("cannot save the report for a later publish: this event names no "
@@ -88,7 +88,7 @@ def _integer(meta: dict[str, Any], key: str, source: Path) -> int:
 
 
 def read_artifact(directory: Path, context: CiContext, key: str | None,
-                  render_markdown: RenderMarkdown) -> ArtifactReport:
+                  render_markdown: RenderMarkdown) -> ForkArtifact:
     """Validate the artifact in ``directory`` against the triggering run described by
     ``context`` (a GitHub ``workflow_run`` event) and rebuild its report under ``key`` (the
     trusted workflow's --report-key, else "default") with ``render_markdown``; raise
@@ -141,7 +141,7 @@ def read_artifact(directory: Path, context: CiContext, key: str | None,
                          "pull_request job must publish the JSON report (mlci report "
                          "--format json, or mlci ci)")
     report = _rebuild(directory / "report.json", key, notes, render_markdown)
-    return ArtifactReport(number=number, head_sha=head_sha, report=report)
+    return ForkArtifact(number=number, head_sha=head_sha, report=report)
 
 
 def _read_meta(meta_path: Path) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
 
 
 def _rebuild(path: Path, key: str, notes: list[str], render_markdown: RenderMarkdown
-             ) -> PublishedReport:
+             ) -> Publication:
     """The report of the artifact's JSON data, rendered with the built-in template: the
     artifact's own Markdown and summary are never used."""
     from mlci.report.from_json import report_from_json
@@ -172,13 +172,13 @@ def _rebuild(path: Path, key: str, notes: list[str], render_markdown: RenderMark
         notes.append(f"the artifact's verdict {data.get('verdict')!r} does not follow from "
                      f"its gates, tests and errors; publishing {report.verdict!r}")
     markdown = render_markdown(report)
-    return PublishedReport(path=path, key=key, verdict=report.verdict, summary=report.summary,
+    return Publication(path=path, key=key, verdict=report.verdict, summary=report.summary,
                            markdown=neutralize_mentions(markdown),
                            gates=gates_to_annotate(data, str(path)), head_sha=report.head.sha,
                            raw=text, notes=tuple(notes))
 
 
-def check_pull_request(pull: dict[str, Any], artifact: ArtifactReport, context: CiContext
+def check_pull_request(pull: dict[str, Any], artifact: ForkArtifact, context: CiContext
                        ) -> None:
     """The pull request, as the API reports it, must have the artifact's head commit."""
     head = pull.get("head") or {}

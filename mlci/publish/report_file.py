@@ -1,4 +1,4 @@
-"""The report to publish, as publishers need it (:class:`PublishedReport`): built in memory
+"""The report to publish, as publishers need it (:class:`Publication`): built in memory
 from the report model by ``mlci ci`` (:func:`published_report`), or read from a file at the
 ``mlci publish --report FILE`` boundary (the JSON of ``mlci report --format json``, or plain
 Markdown: :func:`load_report`)."""
@@ -30,7 +30,7 @@ class FailedGate:
 
 
 @dataclass(frozen=True)
-class PublishedReport:
+class Publication:
     """What the publishers need from a report. ``verdict`` is None for a Markdown file.
 
     No ``@name`` in ``summary``, ``markdown`` or ``gates`` notifies anyone."""
@@ -98,10 +98,10 @@ def gates_to_annotate(data: dict[str, Any], source: str) -> tuple[FailedGate, ..
 
 
 def published_report(report: Report, markdown: str, *, path: Path, raw: str
-                     ) -> PublishedReport:
+                     ) -> Publication:
     """The report ``mlci ci`` just rendered, to publish as it is: ``markdown`` is its
     rendered Markdown, ``raw`` its JSON text as written to ``path`` (never read back)."""
-    return PublishedReport(path=path, key=report.key, verdict=report.verdict,
+    return Publication(path=path, key=report.key, verdict=report.verdict,
                            summary=neutralize_mentions(report.summary),
                            markdown=neutralize_mentions(with_marker(markdown, report.key)),
                            gates=gates_to_annotate(report.to_json(), f"report {report.key}"),
@@ -128,7 +128,7 @@ def _key(found: str, fixed: str | None, source: str) -> tuple[str, tuple[str, ..
 
 
 def parse_report(text: str, source: str, path: Path, key: str | None = None
-                 ) -> PublishedReport:
+                 ) -> Publication:
     """Parse report text (JSON object or Markdown) to publish under ``key`` (default: the
     report's own); raise InputError naming ``source``. No ``@name`` in it notifies anyone."""
     stripped = text.lstrip()
@@ -150,7 +150,7 @@ def parse_report(text: str, source: str, path: Path, key: str | None = None
         head = data.get("head")
         head_sha = head.get("sha") if isinstance(head, dict) and isinstance(
             head.get("sha"), str) else None
-        return PublishedReport(path=path, key=chosen, verdict=verdict,
+        return Publication(path=path, key=chosen, verdict=verdict,
                                summary=neutralize_mentions(str(summary)),
                                markdown=neutralize_mentions(with_marker(markdown, chosen)),
                                gates=gates_to_annotate(data, source), head_sha=head_sha,
@@ -158,13 +158,13 @@ def parse_report(text: str, source: str, path: Path, key: str | None = None
     chosen, notes = _key(marker_key(text) or "default", key, source)
     first_words = next((line.strip("# ").strip() for line in text.splitlines()
                         if line.strip() and not line.lstrip().startswith("<!--")), "")
-    return PublishedReport(path=path, key=chosen, verdict=None,
+    return Publication(path=path, key=chosen, verdict=None,
                            summary=neutralize_mentions(first_words[:200] or "mlci report"),
                            markdown=neutralize_mentions(with_marker(text, chosen)), raw=text,
                            notes=notes)
 
 
-def load_report(path: Path, key: str | None = None) -> PublishedReport:
+def load_report(path: Path, key: str | None = None) -> Publication:
     """Read ``path`` (``.json`` from ``mlci report --format json``, else Markdown), to
     publish under ``key`` (default: the report's own)."""
     from mlci.files import read_text

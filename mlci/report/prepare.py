@@ -81,7 +81,7 @@ def _branch_tip(repo: Repository, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class PreparedReport:
+class TemplatedReport:
     report: Report
     template: Path | None  # report.template, checked to be a template file in the repository
     template_error: str | None = None  # why the configured report.template was refused
@@ -94,7 +94,7 @@ class PreparedReport:
         return render_report(self.report, formats, self.template, limit, self.template_error)
 
 
-def prepare_report(session: Session, analysis: Analysis) -> PreparedReport:
+def prepare_report(session: Session, analysis: Analysis) -> TemplatedReport:
     """Read the trend history and the base branch's tip, and build the report of
     ``analysis``; its template is ``report.template`` if it is a template file inside the
     repository (else ``template_error`` says why not)."""
@@ -108,7 +108,7 @@ def prepare_report(session: Session, analysis: Analysis) -> PreparedReport:
                           history=history, stale_base=stale,
                           directions=directions_from_config(config))
     template, problem = _template(config, repo.root)
-    return PreparedReport(report=report, template=template, template_error=problem)
+    return TemplatedReport(report=report, template=template, template_error=problem)
 
 
 def _template(config: Config, root: Path) -> tuple[Path | None, str | None]:
