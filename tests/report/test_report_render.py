@@ -74,7 +74,7 @@ def test_templates_resolve_to_the_repository_in_a_checkout() -> None:
 # -- tables as a renderer reads them -----------------------------------------------------------
 def test_failing_gate_tables_have_expected_rows_and_columns() -> None:
     text = render(failing_gate(), "md")
-    gates, metrics, _tests = tables(text)
+    gates, metrics = tables(text)  # passing tests are a list: long ids wrap there
     # Four narrow columns; the reason, the widest text, is a list item under the table.
     assert gates[0] == ["", "Gate", "Base → Head", "Change"]
     assert gates[1:] == [["❌ fail", "accuracy", "0.912 → 0.891", "-0.021 (-2.3%)"],
