@@ -164,3 +164,28 @@ def test_trend_charts_render_short_in_a_colour_that_reads_on_light_and_dark(
         for stroke in chart["strokes"]:
             assert contrast(stroke, (255, 255, 255)) >= 3, stroke  # GitHub light
             assert contrast(stroke, (13, 17, 23)) >= 3, stroke  # GitHub dark: #0d1117
+
+
+def test_report_html_keeps_words_whole_and_numbers_under_right_aligned_headers(
+        browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 900, "height": 900})
+    try:
+        page.set_content(render(GOLDEN["failing_gate"](), "html"))
+        cells = page.evaluate("""() => [...document.querySelectorAll('table')].map(t =>
+          [...t.rows[0].cells].map((th, i) => {
+            const td = t.rows[1] && t.rows[1].cells[i];
+            return {header: th.textContent, header_align: getComputedStyle(th).textAlign,
+                    cell_align: td ? getComputedStyle(td).textAlign : null,
+                    wrap: getComputedStyle(th).overflowWrap}; }))""")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "failing_gate.html.png"), full_page=True)
+    finally:
+        page.close()
+    gates = cells[0]
+    assert [c["header"] for c in gates] == ["", "Gate", "Base → Head", "Change", "Reason"]
+    for column in (*gates, *cells[1]):
+        # "accurac|y": overflow-wrap: anywhere broke words that would have fitted.
+        assert column["wrap"] != "anywhere"
+        assert column["header_align"] == column["cell_align"], column
+    assert [c["header_align"] for c in cells[1]] == ["left", "left", "right", "right",
+                                                     "right", "left"]
