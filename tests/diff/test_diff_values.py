@@ -147,11 +147,11 @@ def test_table_and_markdown_output(repo: Path, run_mlci) -> None:  # type: ignor
     commit_files(repo, {"m.json": {"acc": 0.75, "who|@bob": 2}})
     table = run_mlci("diff", "--only", "metrics,params", "--base", base)
     assert table.code == 0
-    assert "acc" in table.out and "+0.25 (+50.0%)" in table.out
+    assert "acc" in table.out and "+0.25 (+50%)" in table.out
     md = run_mlci("diff", "--only", "metrics,params", "--base", base, "--format", "md")
     rows = [[c.strip() for c in line.strip("|").split("|")]
             for line in md.out.splitlines() if line.startswith("| m.json")]
-    assert ["m.json", "acc", "0.5", "0.75", "+0.25 (+50.0%)"] in rows
+    assert ["m.json", "acc", "0.5", "0.75", "+0.25 (+50%)"] in rows
     assert "who&#124;@\u200dbob" in md.out
 
 
