@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tabulate import tabulate
-
 from mlci.diagnostics import texts
 from mlci.diff.comparison import json_value
 from mlci.gates.analysis import Analysis
@@ -94,6 +92,8 @@ def render_text(analysis: Analysis, markdown: bool) -> str:
         lines += [f"Gates: base {base.short} ({cell(base.rev)}) -> head {head_label} "
                   f"({cell(head.rev)})", ""]
     if rows:
+        from tabulate import tabulate  # only a table needs it: JSON output must not import it
+
         lines += [tabulate(rows, headers=("Status", "Gate", "Base", "Head", "Reason"),
                            tablefmt="github" if markdown else "simple",
                            disable_numparse=True), ""]
