@@ -16,6 +16,7 @@ from mlci.numbers import SIGNIFICANT, plain_decimal
 # GitHub's accent blue: 4.6:1 on white and 5.5:1 on the dark theme's #0d1117.
 SERIES_COLOUR = "#0969da"
 HEIGHT = 240  # px; Mermaid's default 500 fills a screen for one line
+CROWDED = 11  # points beyond which 7-character SHAs overlap in a ~700 px chart
 _MOST_DIGITS = 15
 _PLAIN = (1e-3, 1e9)  # values outside are drawn scaled: 1e-20 would be a flat 0
 _ENTITIES = {"#": "#35;", '"': "#quot;", "`": "#96;", ";": "#59;", "%": "#37;",
@@ -61,16 +62,32 @@ def y_range(values: Sequence[float]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def axis_labels(labels: Sequence[str]) -> list[str]:
+    """Labels short enough not to overlap: beyond CROWDED points each commit label is cut
+    to the shortest prefix (at least 4 characters) no other label shares, the head's too.
+    Mermaid cannot skip labels: it puts equal ones at one x position."""
+    if len(labels) <= CROWDED:
+        return list(labels)
+    *commits, head = labels
+    shortened: list[str] = []
+    for text in commits:
+        size = 4
+        while size < len(text) and sum(o.startswith(text[:size]) for o in commits) > 1:
+            size += 1
+        shortened.append(text[:size])
+    return [*shortened, head[:6]]  # "▶ 0a42db8" -> "▶ 0a42"
+
+
 def mermaid_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> str:
     """A fenced ``mermaid`` block: one line series of ``values`` over ``labels``."""
     numbers, scale = chart_numbers(values)
     low, high = chart_numbers(y_range([float(n) for n in numbers]))[0]
     unit = f" (×1e{scale})" if scale else ""
-    config = ('%%{init: {"xyChart": {"height": ' f"{HEIGHT}" '}, "themeVariables": '
+    # Crowded: a smaller font under the shortened labels keeps them apart.
+    small = ', "width": 780, "xAxis": {"labelFontSize": 10}' if len(labels) > CROWDED else ""
+    config = ('%%{init: {"xyChart": {"height": ' f"{HEIGHT}{small}" '}, "themeVariables": '
               '{"xyChart": {"plotColorPalette": "' f"{SERIES_COLOUR}" '"}}}}%%')
-    # Every label is kept: Mermaid draws equal or blank categories at one x position and
-    # cuts long ones to "…", so labels cannot be thinned there.
-    axis = ", ".join(f'"{label(text, 20)}"' for text in labels)
+    axis = ", ".join(f'"{label(text, 20)}"' for text in axis_labels(labels))
     return "\n".join([
         "```mermaid", config, "xychart-beta",
         f'    title "{label(title)}"',

@@ -6,6 +6,7 @@ from __future__ import annotations
 from mlci.report.charts import (
     HEIGHT,
     SERIES_COLOUR,
+    axis_labels,
     chart_numbers,
     label,
     mermaid_chart,
@@ -37,3 +38,13 @@ def test_the_chart_is_short_and_its_line_visible_on_white_and_dark() -> None:
     assert 'y-axis "loss" 0.106 --> 0.634' in chart
     assert "line [0.15, 0.2, 0.59]" in chart
     assert 'title "loss"' in chart and '"▶ head"]' in chart
+
+
+def test_crowded_axes_get_short_distinct_labels_in_a_smaller_font() -> None:
+    labels = [f"ab{i:02d}cde" for i in range(20)] + ["abcd123", "abcd456", "▶ 9f8e7d6"]
+    axis = axis_labels(labels)
+    assert axis[:2] == ["ab00", "ab01"] and axis[-3:] == ["abcd1", "abcd4", "▶ 9f8e"]
+    assert len(set(axis)) == len(axis)
+    assert axis_labels(["1111111", "▶ 2222222"]) == ["1111111", "▶ 2222222"]
+    assert '"labelFontSize": 10' in mermaid_chart("m", labels, [1.0] * len(labels))
+    assert "labelFontSize" not in mermaid_chart("m", labels[:3], [1.0] * 3)
