@@ -140,7 +140,7 @@ def test_the_two_commands_on_a_clean_clone(tmp_path: Path) -> None:
     proc = subprocess.run(["bash", "-euc", first.strip()], cwd=clone, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "## ❌ Failed: 1 gate failed, 1 warning" in proc.stdout
+    assert "❌ Failed: 1 gate failed, 1 warning" in proc.stdout
     assert (clone / ".venv" / "bin" / "mlci").is_file()
     # The second command, in the environment the first one made (as a reader would).
     env["PYTEST_ADDOPTS"] = "tests/cli/test_cli.py tests/test_config.py -p no:cacheprovider"

@@ -15,14 +15,16 @@ def command(directory: str | None) -> int:
     Creates, offline, a git + DVC repository (a tiny classifier, its data, a DVC pipeline,
     model tests and gates) in DIRECTORY (default: a new temporary directory), commits a base
     and a pull request that regresses the model, runs the `mlci ci` pipeline locally, prints
-    the report and writes report.md and report.html. Exits 0 when the demo ran, whatever
+    the report as text and writes report.md and report.html. Exits 0 when the demo ran, whatever
     its verdict.
     """
+    from mlci.report.terminal import terminal_text
     from mlci.scaffold.demo import run_demo
 
     outcome = run_demo(Path(directory) if directory else None,
                        progress=lambda line: click.echo(line, err=True))
-    click.echo(outcome.markdown)
+    # A terminal reads text; the Markdown a pull request shows is in report.md.
+    click.echo(terminal_text(outcome.text))
     click.echo(f"demo repository: {outcome.repository.root} (base: main, head: "
                f"{outcome.repository.head[:7]})", err=True)
     click.echo(f"report: {outcome.directory / 'report.md'} and "

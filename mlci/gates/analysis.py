@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from mlci.diagnostics import Diagnostic
 from mlci.diff.comparison import Comparison
 from mlci.errors import ConfigError, EnvironmentFailure, InputError
-from mlci.gates.results import GateReport
+from mlci.gates.results import GateResults
 from mlci.gates.verdict import Decision, decide
 from mlci.modeltests.results import TestRun
 from mlci.session import Session
@@ -19,17 +19,17 @@ from mlci.session import Session
 @dataclass(frozen=True)
 class Analysis:
     comparison: Comparison
-    gates: GateReport
+    gates: GateResults
     tests: TestRun | None
     decision: Decision
     diagnostics: tuple[Diagnostic, ...]  # the run's problems up to the decision
 
     @classmethod
-    def decided(cls, comparison: Comparison, gates: GateReport | None = None,
+    def decided(cls, comparison: Comparison, gates: GateResults | None = None,
                 tests: TestRun | None = None, diagnostics: Iterable[Diagnostic] = ()
                 ) -> Analysis:
         """An analysis of results judged elsewhere (a report.json read back), decided here."""
-        gates = gates or GateReport()
+        gates = gates or GateResults()
         problems = tuple(diagnostics)
         return cls(comparison, gates, tests, decide(gates.gates, tests, problems), problems)
 
@@ -45,13 +45,13 @@ def analyse(session: Session, comparison: Comparison, tests: TestRun | None) -> 
         gates = evaluate(session.config, comparison, session.repo, tests, session.store)
     except ConfigError as exc:
         diagnostics.error("", f"gates: {exc}", cause="config")
-        gates = GateReport()
+        gates = GateResults()
     except InputError as exc:
         diagnostics.error("", f"gates: {exc}", cause="input")
-        gates = GateReport()
+        gates = GateResults()
     except EnvironmentFailure as exc:
         diagnostics.error("", f"gates: {exc}", cause="environment")
-        gates = GateReport()
+        gates = GateResults()
     for warning in gates.warnings:
         diagnostics.warning("", warning)
     for warning in tests.warnings if tests else ():

@@ -31,7 +31,7 @@ from mlci.diff.selectors import TESTS_FILE, is_glob, label, select, split_select
 from mlci.dvc.store import ObjectStore
 from mlci.errors import ConfigError, InputError
 from mlci.formats import Scalar
-from mlci.gates.results import GateReport, GateResult
+from mlci.gates.results import GateResult, GateResults
 from mlci.gates.rules import (
     Finding,
     Judgement,
@@ -55,7 +55,7 @@ from mlci.repo.snapshot import open_snapshot
 
 
 def evaluate(config: Config, comparison: Comparison, repo: Repository,
-             tests: TestRun | None = None, store: ObjectStore | None = None) -> GateReport:
+             tests: TestRun | None = None, store: ObjectStore | None = None) -> GateResults:
     """Judge every configured gate; return the results (one per matched metric or artifact)
     and warnings. Significance samples kept by DVC are read through ``store`` (the
     session's). Raises ConfigError when a gate names nothing that exists, InputError when a
@@ -68,7 +68,7 @@ def evaluate(config: Config, comparison: Comparison, repo: Repository,
             results.extend(_metric_gate(run, gate, metrics))
         else:
             results.extend(_artifact_gate(config, gate, comparison))
-    return GateReport(gates=tuple(results), warnings=tuple(run.warnings))
+    return GateResults(gates=tuple(results), warnings=tuple(run.warnings))
 
 
 @dataclass

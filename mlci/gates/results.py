@@ -89,7 +89,7 @@ class GateResult:
 
 
 @dataclass(frozen=True)
-class GateReport:
+class GateResults:
     """All gate results; the verdict they add up to is ``mlci.gates.verdict.decide``'s."""
 
     gates: tuple[GateResult, ...] = ()

@@ -32,8 +32,8 @@ from mlci.errors import InputError
 from mlci.formats import Scalar
 from mlci.gates.analysis import Analysis
 from mlci.gates.results import (
-    GateReport,
     GateResult,
+    GateResults,
     GateStatus,
     RuleOutcome,
     effect,
@@ -293,7 +293,7 @@ def report_from_json(data: Any, source: str, key: str) -> Report:
     diagnostics = Diagnostics.from_texts(r.texts(data.get("errors"), "errors"),
                                          r.texts(data.get("warnings"), "warnings"),
                                          r.texts(data.get("notes"), "notes"))
-    analysis = Analysis.decided(comparison, GateReport(gates=gates), tests, diagnostics)
+    analysis = Analysis.decided(comparison, GateResults(gates=gates), tests, diagnostics)
     stale = data.get("stale_base")
     report = build_report(analysis, key=key,
                           stale_base=r.text(stale, "stale_base") if stale else None)

@@ -12,7 +12,7 @@ from typing import Any
 from mlci.diagnostics import texts
 from mlci.diff.comparison import json_value
 from mlci.gates.analysis import Analysis
-from mlci.gates.results import STATUS_ICONS, GateReport, GateResult, RuleOutcome, implied_rule
+from mlci.gates.results import STATUS_ICONS, GateResult, GateResults, RuleOutcome, implied_rule
 from mlci.gates.verdict import Decision
 from mlci.numbers import format_size, format_value
 from mlci.report.markdown import escape
@@ -59,7 +59,7 @@ def _value(gate: GateResult, value: float | int | str | None) -> str:
     return format_value(value)
 
 
-def verdict_line(report: GateReport, decision: Decision) -> str:
+def verdict_line(report: GateResults, decision: Decision) -> str:
     total = len(report.gates)
     if not total and (decision.input_errors or decision.environment_errors):
         return (f"Verdict: {decision.verdict.upper()}: no gate results (the gates could not "

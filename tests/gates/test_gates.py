@@ -26,7 +26,7 @@ from mlci.diff.comparison import (
 from mlci.errors import ConfigError
 from mlci.formats import Scalar
 from mlci.gates.evaluate import evaluate
-from mlci.gates.results import GateReport, GateResult
+from mlci.gates.results import GateResult, GateResults
 from mlci.gates.rules import significance_findings, worst
 from mlci.gates.stats import BootstrapInterval, numpy_available, paired_bootstrap
 from mlci.gates.verdict import decide
@@ -59,7 +59,7 @@ def change(key: str, base: Any, head: Any, file: str = "eval/metrics.json") -> M
 
 def run(repo: Repository, gates: list[dict[str, Any]], metrics: list[MetricChange] = (),  # type: ignore[assignment]
         artifacts: list[ArtifactChange] = (), tests: TestRun | None = None  # type: ignore[assignment]
-        ) -> GateReport:
+        ) -> GateResults:
     comparison = Comparison(base=BASE, head=HEAD, metrics=tuple(metrics),
                             artifacts=tuple(artifacts))
     return evaluate(Config(gates=parse_gates(gates, "mlci.yaml")), comparison, repo, tests)

@@ -13,7 +13,7 @@ from mlci.diff.comparison import (
     ParamChange,
 )
 from mlci.diff.history import HistoryPoint
-from mlci.gates.results import GateReport, GateResult
+from mlci.gates.results import GateResult, GateResults
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.revisions import Revision
 from mlci.report.model import Report
@@ -67,7 +67,7 @@ def all_pass() -> Report:
                                   ArtifactState("c3" * 16 + ".dir", 52_000_000, 1200),
                                   ArtifactState("c3" * 16 + ".dir", 52_000_000, 1200))),
     )
-    gates = GateReport(gates=(
+    gates = GateResults(gates=(
         _gate("accuracy", "pass", "accuracy rose 0.006 (0.7%) from 0.912 to 0.918", 0.912, 0.918),
         _gate("loss", "pass", "loss fell 0.008 (3.3%) from 0.241 to 0.233", 0.241, 0.233)))
     return report_of(comparison, gates, _tests(), directions={"accuracy": "higher",
@@ -83,7 +83,7 @@ def failing_gate() -> Report:
                  MetricChange(METRICS, "per_class.cat.f1", 0.81, 0.83)),
     )
     warnings = ("models/model.pkl: the DVC remote is not reachable; sizes come from dvc.lock",)
-    gates = GateReport(gates=(
+    gates = GateResults(gates=(
         _gate("latency_ms", "warn", "latency_ms rose 3.5 (8.5%) from 41 to 44.5; at most 2",
               41.0, 44.5, severity="warn"),
         _gate("per_class.cat.f1", "pass", "per_class.cat.f1 rose 0.02 (2.5%)", 0.81, 0.83),
@@ -116,7 +116,7 @@ def removed_model() -> Report:
                                   ArtifactState("e5" * 16, 2_400_000),
                                   old_path="model.pkl")),
     )
-    gates = GateReport(gates=(GateResult(
+    gates = GateResults(gates=(GateResult(
         name="models/legacy.onnx", metric="models/legacy.onnx", status="fail",
         reason="models/legacy.onnx is gone at head (on_missing: fail)", kind="artifact",
         base=98_000_000, head=None),))
@@ -152,7 +152,7 @@ def many_test_failures() -> Report:
     run = _tests(failed=40, passed=120, message=(
         "AssertionError: predictions drifted\nassert 0.72 >= 0.8\n +  where 0.72 = "
         "accuracy(model, slice)"))
-    return report_of(comparison, GateReport(), run)
+    return report_of(comparison, GateResults(), run)
 
 
 GOLDEN = {"all_pass": all_pass, "failing_gate": failing_gate, "new_metric": new_metric,

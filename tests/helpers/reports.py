@@ -8,12 +8,12 @@ from typing import Any
 from mlci.diagnostics import Diagnostics
 from mlci.diff.comparison import Comparison
 from mlci.gates.analysis import Analysis
-from mlci.gates.results import GateReport
+from mlci.gates.results import GateResults
 from mlci.modeltests.results import TestRun
 from mlci.report.model import Report, build_report
 
 
-def report_of(comparison: Comparison, gates: GateReport | None = None,
+def report_of(comparison: Comparison, gates: GateResults | None = None,
               tests: TestRun | None = None, *, warnings: Iterable[str] = (),
               errors: Iterable[str] = (), notes: Iterable[str] = (), **options: Any) -> Report:
     """The report of ``comparison`` judged by ``gates`` and ``tests``, with these problems,

@@ -20,7 +20,7 @@ from mlci.diff.comparison import (
     MetricChange,
 )
 from mlci.errors import UsageError
-from mlci.gates.results import GateReport, GateResult
+from mlci.gates.results import GateResult, GateResults
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.git import Repository
 from mlci.repo.revisions import Revision
@@ -57,14 +57,14 @@ def test_verdict_and_summary(gates: tuple[GateResult, ...], tests: tuple[str, ..
                              summary: str) -> None:
     run = TestRun(tests=tuple(TestResult(f"t{i}", o, 0.1) for i, o in enumerate(tests))) \
         if tests else None  # type: ignore[arg-type]
-    report = report_of(comparison(), GateReport(gates=gates), run, **extra)
+    report = report_of(comparison(), GateResults(gates=gates), run, **extra)
     assert report.verdict == verdict
     assert report.summary == summary
     assert summarize(report.verdict, report.counts) == summary
 
 
 def test_counts_follow_the_agreed_names() -> None:
-    report = report_of(comparison(), GateReport(gates=(gate("a", "fail"),
+    report = report_of(comparison(), GateResults(gates=(gate("a", "fail"),
                                                           gate("b", "warn", "warn"))),
                           TestRun(tests=(TestResult("t", "failed", 1.0, "boom"),)))
     assert {k: report.counts[k] for k in ("gates_failed", "gates_warned", "tests_failed")} == {
@@ -79,7 +79,7 @@ def test_report_key_must_fit_the_marker() -> None:
 
 # -- gates -----------------------------------------------------------------------------------
 def test_gate_rows_put_failures_first_and_apply_severity() -> None:
-    gates = GateReport(gates=(gate("ok", "pass"), gate("soft", "warn", "warn"),
+    gates = GateResults(gates=(gate("ok", "pass"), gate("soft", "warn", "warn"),
                               gate("hard", "fail"), gate("gone", "skipped"),
                               gate("noisy", "inconclusive")))
     rows = report_of(comparison(), gates, None).gates
@@ -90,7 +90,7 @@ def test_gate_rows_put_failures_first_and_apply_severity() -> None:
 
 
 def test_many_passing_gates_are_folded() -> None:
-    gates = GateReport(gates=(gate("bad", "fail"),) + tuple(gate(f"ok{i}", "pass")
+    gates = GateResults(gates=(gate("bad", "fail"),) + tuple(gate(f"ok{i}", "pass")
                                                             for i in range(11)))
     report = report_of(comparison(), gates, None)
     assert [g.name for g in report.gates] == ["bad"]
@@ -103,7 +103,7 @@ def test_gate_values_are_formatted() -> None:
                         delta=-0.1)
     size = GateResult("model.pkl", "model.pkl", "fail", "grew", base=1_000_000,
                       head=1_500_000, delta=500_000.0, kind="artifact")
-    rows = report_of(comparison(), GateReport(gates=(metric, size)), None).gates
+    rows = report_of(comparison(), GateResults(gates=(metric, size)), None).gates
     assert (rows[0].base, rows[0].head, rows[0].delta) == ("0.9", "0.8", "-0.1 (-11.1%)")
     assert (rows[1].base, rows[1].head, rows[1].delta) == ("976.6 KiB", "1.4 MiB",
                                                            "+488.3 KiB (+50%)")
@@ -185,7 +185,7 @@ def test_tests_summary_lists_failures_first() -> None:
 
 def test_trends_of_failing_and_warning_gates_come_first() -> None:
     changes = tuple(MetricChange(METRICS, k, 0.9, 0.95) for k in ("a", "loss", "z"))
-    gates = GateReport(gates=(gate("a", "pass"), gate("loss", "warn", "warn"),
+    gates = GateResults(gates=(gate("a", "pass"), gate("loss", "warn", "warn"),
                               gate("z", "fail")))
     report = report_of(comparison(*changes), gates, None, history={
         k: history([0.8, 0.85, 0.9]) for k in ("a", "loss", "z", "ungated")})

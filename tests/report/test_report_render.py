@@ -43,7 +43,7 @@ from mlci.diff.comparison import (
     ParamChange,
 )
 from mlci.errors import ConfigError
-from mlci.gates.results import GateReport, GateResult
+from mlci.gates.results import GateResult, GateResults
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.report.marker import marker
 from mlci.report.model import Report
@@ -143,7 +143,7 @@ def _huge_report(failing_gates: int = 5) -> Report:
                   + tuple(TestResult(f"tests/ok_{i}.py::test_y", "passed", 0.1)
                           for i in range(5000)))
     comparison = Comparison(base=BASE, head=HEAD, metrics=metrics, artifacts=artifacts)
-    return report_of(comparison, GateReport(gates=gates), run,
+    return report_of(comparison, GateResults(gates=gates), run,
                      warnings=tuple(f"warning {i}" for i in range(400)))
 
 
@@ -226,7 +226,7 @@ def test_any_report_stays_safe_and_bounded(names: list[str], failing: int, tests
     gates += tuple(GateResult(name(i), name(i), "pass", name(i)) for i in range(count))
     run = TestRun(tests=tuple(TestResult(name(i) or "t", "failed" if i % 2 else "passed",
                                          0.1, name(i + 1) * 10) for i in range(tests)))
-    report = report_of(comparison, GateReport(gates=gates), run,
+    report = report_of(comparison, GateResults(gates=gates), run,
                        warnings=tuple(name(i) for i in range(len(names))),
                        errors=(name(0),), notes=(name(1),), stale_base=name(3) or None)
     text = render(report, "md", limit=limit)
@@ -312,7 +312,7 @@ def test_thousands_of_failing_gates_still_fit_and_say_so() -> None:
     gates = tuple(GateResult(f"per_class.{i}.f1", f"per_class.{i}.f1", "fail",
                              f"per_class.{i}.f1 fell 0.1", base=0.9, head=0.8, delta=-0.1)
                   for i in range(5000))
-    report = report_of(Comparison(base=BASE, head=HEAD), GateReport(gates=gates), None)
+    report = report_of(Comparison(base=BASE, head=HEAD), GateResults(gates=gates), None)
     text = render(report, "md")
     assert len(text) <= LIMIT
     assert text.split("\n")[1] == "## ❌ Failed: 5000 gates failed"
@@ -368,7 +368,7 @@ def test_json_matches_the_shipped_schema(name: str) -> None:
 
 
 def test_json_carries_non_finite_values_as_strings() -> None:
-    gates = GateReport(gates=(GateResult("acc", "acc", "fail", "NaN at head", base=0.9,
+    gates = GateResults(gates=(GateResult("acc", "acc", "fail", "NaN at head", base=0.9,
                                          head=float("nan")),))
     comparison = Comparison(base=BASE, head=HEAD, metrics=(
         MetricChange(METRICS, "acc", 0.9, float("nan")),))
@@ -403,7 +403,7 @@ def test_html_page_never_takes_markup_from_names(names: list[str]) -> None:
         artifacts=tuple(ArtifactChange(n, "git", "added", None, ArtifactState("a", 1),
                                        files=FileChanges(added=1, paths={"added": [n]}))
                         for n in names))
-    gates = GateReport(gates=tuple(GateResult(n, n, "fail", n) for n in names))
+    gates = GateResults(gates=tuple(GateResult(n, n, "fail", n) for n in names))
     run = TestRun(tests=tuple(TestResult(n or "t", "failed", 0.1, n) for n in names))
     page = render(report_of(comparison, gates, run, warnings=tuple(names)), "html")
     parser = _Tags()
