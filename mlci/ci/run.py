@@ -85,6 +85,10 @@ class _Timer:
         self.progress(f"[{name:<8}] {mark} in {phase.seconds:.1f}s: {detail}")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def pick_revisions(request: CiRequest, context: CiContext) -> tuple[str | None, str | None]:
     """Base and head: the options, else the event's (pull request: its base and head, never
     the merge commit; push: ``before``, or the parent when ``before`` is all zeros)."""
@@ -141,8 +145,10 @@ def _analyse(session: Session, request: CiRequest, timer: _Timer
     changed = comparison.changed_only()
     timer.done("diff", started,
                f"{comparison.base.short}..{comparison.head.short}: "
-               f"{len(changed.metrics)} metrics, {len(changed.params)} params, "
-               f"{len(changed.artifacts)} artifacts changed")
+               f"{_count(len(changed.metrics), 'metric')}, "
+               f"{_count(len(changed.params), 'param')}, "
+               f"{_count(len(changed.artifacts), 'artifact')}, "
+               f"{_count(len(changed.plots), 'plot')} changed")
     for note in session.diagnostics.notes:
         timer.progress(f"{'':11}{note.text}")
 

@@ -49,7 +49,7 @@ from mlci.gates.rules import (
 )
 from mlci.gates.stats import BootstrapInterval, paired_bootstrap
 from mlci.modeltests.results import TestRun
-from mlci.numbers import format_size
+from mlci.numbers import format_size, format_size_pair
 from mlci.repo.git import Repository
 from mlci.repo.snapshot import open_snapshot
 
@@ -332,8 +332,8 @@ def _size_movement(path: str, base: int | None, head: int | None) -> str:
         return f"{path} is {format_size(head if head is not None else base)}"
     verb = "grew" if head > base else "shrank"
     rel = f" ({pct(abs(head - base) / base * 100)})" if base else ""
-    return f"{path} {verb} {format_size(abs(head - base))}{rel} from {format_size(base)} to " \
-           f"{format_size(head)}"
+    before, after = format_size_pair(base, head)  # never "from 20.2 KiB to 20.2 KiB"
+    return f"{path} {verb} {format_size(abs(head - base))}{rel} from {before} to {after}"
 
 
 def _growth(gate: ArtifactGate, change: ArtifactChange, base: int | None, head: int | None

@@ -383,6 +383,9 @@ def artifact(path: str, base_size: int | None, head_size: int | None, *,
     ({"max_growth_pct": 10}, artifact("m.bin", 1000, 1101), "fail",
      "m.bin grew 101 B (10.1%) from 1000 B to 1.1 KiB; a growth of at most 10% allowed "
      "(limit inclusive)"),
+    ({"max_growth_pct": 10}, artifact("data/raw", 20672, 20676), "pass",  # never "20.2 → 20.2"
+     "data/raw grew 4 B (0.0193%) from 20.188 KiB to 20.191 KiB; a growth of at most 10% "
+     "allowed"),
     ({"max_growth_pct": 10}, artifact("m.bin", 1000, 10), "pass",
      "m.bin shrank 990 B (99%) from 1000 B to 10 B; a growth of at most 10% allowed"),
     ({"max_growth_pct": 10}, artifact("m.bin", 0, 1), "fail",
