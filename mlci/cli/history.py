@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING
 
 import click
@@ -76,8 +77,8 @@ def _not_found(metrics: KeyHistory, rev: str, params: KeyHistory | None) -> None
 def _echo_table(history: KeyHistory, rev: str, markdown: bool) -> None:
     from tabulate import tabulate
 
-    from mlci.diff.history import mermaid_chart
     from mlci.numbers import format_value
+    from mlci.report.charts import mermaid_chart
     from mlci.report.markdown import escape
     from mlci.report.terminal import terminal_safe, terminal_text
 
@@ -91,7 +92,14 @@ def _echo_table(history: KeyHistory, rev: str, markdown: bool) -> None:
         click.echo(terminal_text(table))
         return
     click.echo(f"### {escape(key)}: last {len(points)} commits of {escape(rev)}\n")
-    chart = mermaid_chart(key, points)
-    if chart:
-        click.echo(chart)
+    # The report's chart (palette, height, precision), the newest commit marked; none for
+    # fewer than two values, which the table below shows plainly.
+    shown = [p for p in points if p.value is not None and math.isfinite(p.value)]
+    if len(shown) >= 2:
+        labels = [p.short for p in shown[:-1]] + [f"▶ {shown[-1].short}"]
+        click.echo(mermaid_chart(key, labels, [float(p.value) for p in shown
+                                               if p.value is not None]) + "\n")
+        gaps = [p.short for p in points if p not in shown]
+        if gaps:
+            click.echo(f"No value at {', '.join(gaps)}.\n")
     click.echo(table)

@@ -1,5 +1,5 @@
 """A metric's (or a param's) values over the last commits of a branch, read from git objects
-(no checkout), and their Mermaid ``xychart-beta`` line chart."""
+(no checkout). Their chart is the report's (``mlci.report.charts``)."""
 
 from __future__ import annotations
 
@@ -171,44 +171,3 @@ def noise_band(points: list[HistoryPoint], k: float) -> float | None:
     if len(values) < 2:
         return None
     return k * statistics.stdev(values)
-
-
-def _label(text: str) -> str:
-    """Text safe inside a quoted Mermaid label in a Markdown code fence: no quotes, no line
-    breaks, no backticks (a fence must not close), no entity or directive syntax."""
-    replacements = {"#": "#35;", '"': "#quot;", "`": "#96;", ";": "#59;", "%": "#37;",
-                    "<": "#lt;", ">": "#gt;", "\r": " ", "\n": " ", "\\": "#92;"}
-    out = []
-    for ch in text:
-        out.append(replacements.get(ch, ch if ch.isprintable() else " "))
-    return "".join(out)[:200]
-
-
-def _number(value: float) -> str:
-    text = f"{value:.10g}"
-    if "e" in text or "E" in text:  # Mermaid reads plain decimals only
-        text = f"{value:.15f}".rstrip("0").rstrip(".")
-    return text
-
-
-def mermaid_chart(title: str, points: list[HistoryPoint]) -> str:
-    """A Markdown block (```mermaid ... ```) with an ``xychart-beta`` line chart of the points
-    that have a value, labelled by short SHA; "" when no point has a value. Labels are escaped,
-    so a contributor-controlled title cannot break out of the chart or the code fence."""
-    shown = [p for p in points if p.value is not None]
-    if not shown:
-        return ""
-    values = [float(p.value) for p in shown if p.value is not None]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.1 or abs(high) * 0.05 or 1.0
-    axis = ", ".join(f'"{_label(p.short)}"' for p in shown)
-    lines = [
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{_label(title)}"',
-        f"    x-axis [{axis}]",
-        f'    y-axis "{_label(title)}" {_number(low - pad)} --> {_number(high + pad)}',
-        f"    line [{', '.join(_number(v) for v in values)}]",
-        "```",
-    ]
-    return "\n".join(lines) + "\n"

@@ -29,7 +29,8 @@ def test_demo_exits_0_and_prints_the_report(demo) -> None:  # type: ignore[no-un
     assert not any(markup in out for markup in ("<!--", "<details>", "&gt;", "\\(", "| ---"))
     assert f"report: {directory / 'report.md'}" in err
     assert (directory / "report.md").read_text().startswith(
-        "<!-- mlci:report key=demo -->\n## ❌ Failed: 1 gate failed, 1 warning, 2 of 6 tests failed")
+        "<!-- mlci:report key=demo -->\n"
+        "## ❌ Failed: 1 gate failed, 1 warning, 2 of 6 tests failed")
     html = (directory / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
 
