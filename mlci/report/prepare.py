@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mlci.config import Config
     from mlci.diff.history import HistoryPoint
     from mlci.gates.analysis import Analysis
+    from mlci.gates.results import GateResult
     from mlci.repo.git import Repository
     from mlci.session import Session
 
@@ -100,7 +101,7 @@ def prepare_report(session: Session, analysis: Analysis) -> TemplatedReport:
     repository (else ``template_error`` says why not)."""
     config, repo, comparison = session.config, session.repo, analysis.comparison
     notes: list[str] = []
-    history = _history(config, comparison, repo, notes)
+    history = _history(config, comparison, repo, notes, analysis.gates.gates)
     for note in notes:
         session.diagnostics.note("", note)
     stale = find_stale_base(repo, comparison.base, comparison.head)
@@ -127,10 +128,19 @@ def _template(config: Config, root: Path) -> tuple[Path | None, str | None]:
         return None, str(exc)
 
 
-def _history(config: Config, comparison: Comparison, repo: Repository, notes: list[str]
-             ) -> dict[str, list[HistoryPoint]]:
-    """History of the gated metrics that changed, for the trend charts; a history that
-    cannot be read costs the chart (and says so in the notes), not the report."""
+def _importance(selector: str, file: str, gates: Sequence[GateResult]) -> int:
+    """0 for a metric whose gate failed, 1 for one that warned, 2 otherwise: the charts a
+    reviewer needs first are read first (only MAX_TRENDS are)."""
+    label = selector if ":" in selector else f"{file}:{selector}"
+    effects = [g.effective for g in gates if g.metric in (selector, label)]
+    return 0 if "fail" in effects else 1 if "warn" in effects else 2
+
+
+def _history(config: Config, comparison: Comparison, repo: Repository, notes: list[str],
+             gates: Sequence[GateResult] = ()) -> dict[str, list[HistoryPoint]]:
+    """History of the gated metrics that changed, for the trend charts, failing and warning
+    gates first; a history that cannot be read costs the chart (and says so in the notes),
+    not the report."""
     if config.report_history < 2:
         return {}
     from mlci.diff.history import metric_history
@@ -139,8 +149,10 @@ def _history(config: Config, comparison: Comparison, repo: Repository, notes: li
     gated = directions_by_metric(metrics, {
         g.selector: "higher" for g in metric_gates(config.gates)})
     per_key = Counter(m.key for m in metrics)
-    selectors = [m.key if per_key[m.key] == 1 else f"{m.file}:{m.key}" for m in metrics
-                 if (m.file, m.key) in gated and m.status == "modified" and is_number(m.head)]
+    chosen = [(m.key if per_key[m.key] == 1 else f"{m.file}:{m.key}", m.file) for m in metrics
+              if (m.file, m.key) in gated and m.status == "modified" and is_number(m.head)]
+    chosen.sort(key=lambda item: _importance(item[0], item[1], gates))  # stable: else in order
+    selectors = [selector for selector, _file in chosen]
     history: dict[str, list[HistoryPoint]] = {}
     cache: dict[str, Any] = {}  # each commit's metrics, read once for every chart
     for selector in selectors[:MAX_TRENDS]:
