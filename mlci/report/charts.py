@@ -95,3 +95,34 @@ def mermaid_chart(title: str, labels: Sequence[str], values: Sequence[float]) ->
         f'    y-axis "{label(title, 30)}{unit}" {low} --> {high}',
         f"    line [{', '.join(numbers)}]",
         "```"])
+
+
+# GitHub's severe orange: 5.4:1 on white, 3.9:1 on #0d1117, and far from the head's blue.
+BASE_COLOUR = "#bc4c00"
+
+
+def curve_chart(title: str, x_title: str, y_title: str, grid: Sequence[float],
+                base: Sequence[float] | None, head: Sequence[float] | None) -> str:
+    """A fenced ``mermaid`` block: the base line (orange) and the head line (blue) over the
+    numeric x axis ``grid`` (evenly spaced: Mermaid spreads the points evenly)."""
+    lines = [(colour, values) for colour, values in ((BASE_COLOUR, base), (SERIES_COLOUR, head))
+             if values is not None]
+    flat = [v for _, values in lines for v in values]
+    numbers, scale = chart_numbers(flat)
+    low, high = chart_numbers(y_range([float(n) for n in numbers]))[0]
+    first, last = chart_numbers([grid[0], grid[-1] if grid[-1] != grid[0] else grid[0] + 1])[0]
+    unit = f" (×1e{scale})" if scale else ""
+    palette = ", ".join(colour for colour, _ in lines)
+    config = ('%%{init: {"xyChart": {"height": ' f"{HEIGHT}" '}, "themeVariables": '
+              '{"xyChart": {"plotColorPalette": "' f"{palette}" '"}}}}%%')
+    drawn = []
+    for _, values in lines:
+        mine, numbers = numbers[:len(values)], numbers[len(values):]
+        drawn.append(f"    line [{', '.join(mine)}]")
+    return "\n".join([
+        "```mermaid", config, "xychart-beta",
+        f'    title "{label(title)}"',
+        f'    x-axis "{label(x_title, 30)}" {first} --> {last}',
+        f'    y-axis "{label(y_title, 30)}{unit}" {low} --> {high}',
+        *drawn,
+        "```"])

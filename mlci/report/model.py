@@ -31,6 +31,7 @@ from mlci.numbers import (
 )
 from mlci.repo.revisions import Revision
 from mlci.report.markdown import shorten, shorten_lines
+from mlci.report.plots import PlotView, plot_views
 
 if TYPE_CHECKING:
     from mlci.config import Config
@@ -216,6 +217,7 @@ class Report:
     params_unchanged: tuple[ParamRow, ...] = ()
     artifacts: tuple[ArtifactRow, ...] = ()
     artifacts_unchanged: tuple[ArtifactRow, ...] = ()
+    plots: tuple[PlotView, ...] = ()  # changed plots, in the order report.plots asks
     # Part -> what it says instead of "no changes" when some of its files were not read.
     unread: dict[str, str] = field(default_factory=dict)
     tests: TestSummary | None = None
@@ -496,13 +498,16 @@ def _checked(counts: Mapping[str, int]) -> list[str]:
 def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = None, *,
                  key: str = "default", history: Mapping[str, Sequence[HistoryPoint]] | None = None,
                  stale_base: str | None = None,
-                 directions: Mapping[str, Direction] | None = None) -> Report:
+                 directions: Mapping[str, Direction] | None = None,
+                 plots: Sequence[str] | None = None) -> Report:
     """The report model of an analysis: its comparison, gate results, model-test results and
     verdict, with the run's ``diagnostics`` (default: those the analysis was decided on).
 
     ``directions`` maps metric selectors to ``higher``/``lower`` (see
     :func:`directions_from_config`) so changed metrics read better or worse, not just up or
-    down. Raises UsageError for a report key the hidden marker cannot carry.
+    down. ``plots`` lists the plot ids to show, in order (``report.plots``; None: every
+    changed plot, an empty list: none). Raises UsageError for a report key the hidden
+    marker cannot carry.
     """
     if not KEY_PATTERN.match(key):
         raise UsageError(f"report key {key!r}: expected 1-64 letters, digits, '.', '_' or '-'")
@@ -558,7 +563,8 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
         params_unchanged=tuple(r for r in param_rows if r.status == "unchanged"),
         artifacts=tuple(r for r in artifact_rows if r.status != "unchanged"),
         artifacts_unchanged=tuple(r for r in artifact_rows if r.status == "unchanged"),
-        unread={part: not_read(entries) for part in ("metrics", "params", "artifacts")
+        plots=plot_views(comparison.plots, comparison.metrics, plots),
+        unread={part: not_read(entries) for part in ("metrics", "params", "plots", "artifacts")
                 if (entries := comparison.unavailable_in(part))},
         tests=_test_summary(tests) if tests else None,
         trends=tuple(trends[:MAX_TRENDS]),

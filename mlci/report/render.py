@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlci.diff.comparison import json_value
 from mlci.errors import ConfigError, UsageError
 from mlci.numbers import plain_decimal
-from mlci.report.charts import mermaid_chart
+from mlci.report.charts import curve_chart, mermaid_chart
 from mlci.report.markdown import code, escape, escape_lines, mermaid_text, shorten, shorten_lines
 from mlci.report.marker import marker
 from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary, Trend
+from mlci.report.plots import Curve
 from mlci.report.trim import FENCE, trim_markdown
 
 if TYPE_CHECKING:
@@ -88,6 +89,13 @@ def _chart_filter(trend: Trend) -> object:
     return Markup(mermaid_chart(trend.key, trend.labels, trend.values))
 
 
+def _curve_filter(curve: Curve) -> object:
+    from markupsafe import Markup
+
+    return Markup(curve_chart(curve.title, curve.x_title, curve.y_title, curve.grid,
+                              curve.base, curve.head))
+
+
 def _number_filter(value: float) -> object:
     from markupsafe import Markup
 
@@ -128,6 +136,7 @@ def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
                       undefined=jinja2.StrictUndefined)
         env.filters["lines"] = _lines_filter
         env.filters["chart"] = _chart_filter
+        env.filters["curve"] = _curve_filter
     else:
         env = factory(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
                       undefined=jinja2.StrictUndefined)

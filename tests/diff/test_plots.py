@@ -134,3 +134,25 @@ def test_plot_files_in_an_unreachable_cache_are_unavailable(tmp_path: Path,
             if u["part"] == "plots"} >= {
         ("plots", "eval/plots/sklearn/roc/test.json", "base"),
         ("plots", "eval/plots/sklearn/roc/test.json", "head")}
+
+
+def test_the_report_draws_each_changed_plot_base_against_head(repo: tuple[Path, str, str],
+                                                              run_mlci: Run) -> None:
+    path, base, head = repo
+    result = run_mlci("report", "-C", str(path), "--base", base, "--head", head,
+                      "--format", "md")
+    md = result.out
+    plots = md[md.index("### Plots"):]
+    # ROC: one chart per series, base (orange) and head (blue) on the same x grid
+    assert plots.count("```mermaid") == 2  # ROC train, DVCLive loss: the series that changed
+    assert "Not drawn: 1 unchanged series \\(test\\)." in plots
+    assert '"plotColorPalette": "#bc4c00, #0969da"' in plots
+    assert "    line [0, 0.5, 1]\n    line [0, 0.9, 1]" in plots  # ROC train, tpr at 0, .5, 1
+    assert "**ROC**: curve, modified; in Metrics: ROC.train.auc 0.5 → 0.7, +0.2 \\(+40%\\).\n" in plots
+    assert "    line [0.9, 0.5, 0.6]\n    line [0.8, 0.3, 0.2]" in plots  # DVCLive loss
+    # the confusion matrix: cells, then classes worst first
+    assert "| a → b | 1 → 0 | -1 |" in plots and "| a → a | 1 → 2 | +1 |" in plots
+    assert "| b | 100.0% → 100.0% |  | 50.0% → 100.0% | +50.0 pp |" in plots
+    # bars by the size of their change; the image by hash and size
+    assert "| len | 0.7 | 0.4 | -0.3 \\(-42.9%\\) |" in plots
+    assert "| eval/importance.png | changed | md5 " in plots

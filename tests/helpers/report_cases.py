@@ -11,6 +11,9 @@ from mlci.diff.comparison import (
     FileChanges,
     MetricChange,
     ParamChange,
+    PlotChange,
+    PlotSide,
+    Series,
 )
 from mlci.diff.history import HistoryPoint
 from mlci.gates.results import GateResult, GateResults
@@ -155,6 +158,58 @@ def many_test_failures() -> Report:
     return report_of(comparison, GateResults(), run)
 
 
+def _roc(label: str, points: list[tuple[float, float]]) -> Series:
+    return Series(label=label, file=f"eval/plots/sklearn/roc/{label}.json", y="tpr", x="fpr",
+                  points=tuple(points))
+
+
+def _loss(values: list[float]) -> Series:
+    return Series(label="train/loss", file="dvclive/plots/metrics/train/loss.tsv", y="loss",
+                  x="step", points=tuple((float(i), v) for i, v in enumerate(values)))
+
+
+def _cells(counts: dict[str, int]) -> dict[tuple[str, str], int]:
+    return {(cell[0], cell[1]): n for cell, n in counts.items()}
+
+
+def with_plots() -> Report:
+    """get-started's plots: a ROC whose thresholds moved (x values differ), a confusion
+    matrix, a DVCLive loss of 120 steps (thinned), feature importance bars and the PNG."""
+    roc_base = _roc("test", [(0, 0), (0.1, 0.55), (0.3, 0.8), (1, 1)])
+    roc_head = _roc("test", [(0, 0), (0.05, 0.6), (0.2, 0.85), (0.6, 0.97), (1, 1)])
+    loss_base = _loss([round(1 / (1 + 0.05 * i), 4) for i in range(100)])
+    loss_head = _loss([round(0.9 / (1 + 0.06 * i), 4) for i in range(120)])
+    png = "eval/importance.png"
+    plots = (
+        PlotChange("ROC", "curve", "simple", "modified", PlotSide(
+            files={roc_base.file: ("aa" * 16, 310)}, series=(roc_base,)), PlotSide(
+            files={roc_head.file: ("bb" * 16, 402)}, series=(roc_head,)),
+            x_label="False positive rate", y_label="True positive rate"),
+        PlotChange("Confusion-Matrix", "confusion", "confusion", "modified", PlotSide(
+            files={"eval/cm.json": ("cc" * 16, 900)}, confusion=_cells(
+                {"cc": 40, "cd": 10, "dc": 5, "dd": 45})), PlotSide(
+            files={"eval/cm.json": ("dd" * 16, 900)}, confusion=_cells(
+                {"cc": 46, "cd": 4, "dc": 9, "dd": 41}))),
+        PlotChange("dvclive/plots/metrics", "curve", "linear", "modified", PlotSide(
+            files={loss_base.file: ("ee" * 16, 1200)}, series=(loss_base,)), PlotSide(
+            files={loss_head.file: ("ff" * 16, 1450)}, series=(loss_head,))),
+        PlotChange("eval/features.csv", "bar", "bar_horizontal", "modified", PlotSide(
+            files={"eval/features.csv": ("11" * 16, 60)},
+            bars={"length": 0.4, "words": 0.35, "<b>caps</b>": 0.1}), PlotSide(
+            files={"eval/features.csv": ("22" * 16, 61)},
+            bars={"length": 0.3, "words": 0.37, "punctuation": 0.12})),
+        PlotChange(png, "image", "", "modified", PlotSide(files={png: ("33" * 16, 20_672)}),
+                   PlotSide(files={png: ("44" * 16, 20_675)})),
+    )
+    metrics = (MetricChange("plots", "ROC.auc", 0.8325, 0.8985),
+               MetricChange("plots", "dvclive/plots/metrics.train/loss.last", 0.1681, 0.1105),
+               MetricChange(METRICS, "accuracy", 0.87, 0.88))
+    comparison = Comparison(base=BASE, head=HEAD, metrics=metrics, plots=plots)
+    gates = GateResults(gates=(_gate("accuracy", "pass", "accuracy rose 0.01 (1.1%) from "
+                                     "0.87 to 0.88", 0.87, 0.88),))
+    return report_of(comparison, gates, None, directions={"accuracy": "higher"})
+
+
 GOLDEN = {"all_pass": all_pass, "failing_gate": failing_gate, "new_metric": new_metric,
           "removed_model": removed_model, "huge_data_directory": huge_data_directory,
-          "many_test_failures": many_test_failures}
+          "many_test_failures": many_test_failures, "with_plots": with_plots}
