@@ -2,8 +2,8 @@
 
 The Markdown is bounded: a GitHub comment holds at most 65,536 characters, so when the
 rendered report is larger the lowest-priority parts are folded away first (unchanged rows,
-charts, passing tests, path lists, ...) and the report says what was left out and where the
-full one is. The verdict and the failing gates are never dropped.
+charts, passing tests, path lists, notes, plots, ...) and the report says what was left out
+and where the full one is. The verdict and the failing gates are never dropped.
 
 In Markdown templates every ``{{ value }}`` is escaped (see ``mlci.report.markdown.escape``) unless
 it is marked ``|safe``. A repository's own template (``report.template``) is untrusted code:
@@ -389,6 +389,14 @@ def _drop_notes(report: Report) -> Report:
     return _note(replace(report, notes=()), "notes", notes=len(report.notes))
 
 
+def _drop_plots(report: Report) -> Report:
+    # After the notes, before anything of gates or failing tests: a chart never costs
+    # a reviewer the reason a gate failed.
+    if not report.plots:
+        return report
+    return _note(replace(report, plots=()), "plots", plots=len(report.plots))
+
+
 def _drop_passing_gates(report: Report) -> Report:
     if not report.gates_folded:
         return report
@@ -494,7 +502,7 @@ def _shorten_rows(limit: int) -> Callable[[Report], Report]:
 
 TRIM_STEPS: tuple[Callable[[Report], Report], ...] = (
     _drop_unchanged, _drop_trends, _drop_passing_tests, _drop_recorded_metrics,
-    _drop_path_lists, _drop_notes,
+    _drop_path_lists, _drop_notes, _drop_plots,
     _drop_passing_gates, _shorten_messages(300), _cap(50), _shorten_messages(120), _cap(20),
     _shorten_rows(80), _shorten_gates(120, 200), _shorten_tests(100), _cap(5),
     _shorten_gates(60, 80), _shorten_rows(30), _cap(0), _shorten_gates(30, 40),

@@ -172,7 +172,7 @@ def _cells(counts: dict[str, int]) -> dict[tuple[str, str], int]:
     return {(cell[0], cell[1]): n for cell, n in counts.items()}
 
 
-def with_plots() -> Report:
+def with_plots_comparison() -> Comparison:
     """get-started's plots: a ROC whose thresholds moved (x values differ), a confusion
     matrix, a DVCLive loss of 120 steps (thinned), feature importance bars and the PNG."""
     roc_base = _roc("test", [(0, 0), (0.1, 0.55), (0.3, 0.8), (1, 1)])
@@ -204,7 +204,11 @@ def with_plots() -> Report:
     metrics = (MetricChange("plots", "ROC.auc", 0.8325, 0.8985),
                MetricChange("plots", "dvclive/plots/metrics.train/loss.last", 0.1681, 0.1105),
                MetricChange(METRICS, "accuracy", 0.87, 0.88))
-    comparison = Comparison(base=BASE, head=HEAD, metrics=metrics, plots=plots)
+    return Comparison(base=BASE, head=HEAD, metrics=metrics, plots=plots)
+
+
+def with_plots() -> Report:
+    comparison = with_plots_comparison()
     gates = GateResults(gates=(_gate("accuracy", "pass", "accuracy rose 0.01 (1.1%) from "
                                      "0.87 to 0.88", 0.87, 0.88),))
     return report_of(comparison, gates, None, directions={"accuracy": "higher"})

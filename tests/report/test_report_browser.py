@@ -189,3 +189,25 @@ def test_report_html_keeps_words_whole_and_numbers_under_right_aligned_headers(
         assert column["header_align"] == column["cell_align"], column
     assert [c["header_align"] for c in cells[1]] == ["left", "left", "right", "right",
                                                      "right", "left"]
+
+
+def test_plot_charts_draw_base_and_head_in_colours_that_read_on_light_and_dark(
+        browser: Any) -> None:
+    show(browser, "with_plots")  # every chart parses and renders
+    page = browser.new_page(viewport={"width": COLUMN + 32, "height": 900})
+    try:
+        page.set_content(page_of(render(GOLDEN["with_plots"](), "md")))
+        page.add_script_tag(path=str(MERMAID))
+        assert page.evaluate(_MERMAID_RUN) == []
+        charts = page.evaluate("""() => [...document.querySelectorAll('pre.mermaid svg')]
+          .map(svg => [0, 1].map(i => [...svg.querySelectorAll(`.line-plot-${i} path`)]
+            .map(p => getComputedStyle(p).stroke)))""")
+    finally:
+        page.close()
+    assert len(charts) == 2  # the ROC and the DVCLive loss
+    for base, head in charts:
+        assert base and head, "both series are drawn"
+        assert base[0] != head[0], "base and head differ in colour"
+        for stroke in (base[0], head[0]):
+            assert contrast(stroke, (255, 255, 255)) >= 3, stroke  # GitHub light
+            assert contrast(stroke, (13, 17, 23)) >= 3, stroke  # GitHub dark: #0d1117
