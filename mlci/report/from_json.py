@@ -44,6 +44,18 @@ from mlci.modeltests.results import TestRun as ModelTestRun
 from mlci.repo.revisions import WORKSPACE, Revision
 from mlci.report.markdown import shorten
 from mlci.report.model import MAX_TRENDS, TEXT_LIMIT, Report, Trend, build_report
+from mlci.report.plots import (
+    GRID_POINTS,
+    MAX_CELLS,
+    MAX_CURVES,
+    MAX_ROWS,
+    NAME_LIMIT,
+    ChangeRow,
+    ClassRow,
+    Curve,
+    ImageRow,
+    PlotView,
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=MetricChange)
@@ -254,6 +266,57 @@ def _trend(r: _Reader, value: Any, where: str) -> Trend | None:
                  labels=tuple(shorten(label, 40) for label in labels), values=finite)
 
 
+def _strings(r: _Reader, value: Any, where: str, fields: tuple[str, ...]) -> dict[str, str]:
+    data = r.obj(value, where)
+    return {name: shorten(r.text(data.get(name, ""), f"{where}.{name}"), NAME_LIMIT * 2)
+            for name in fields}
+
+
+def _curve(r: _Reader, value: Any, where: str) -> Curve | None:
+    data = r.obj(value, where)
+
+    def numbers(name: str) -> tuple[float, ...] | None:
+        if data.get(name) is None and name != "grid":
+            return None
+        found = r.each(data.get(name), f"{where}.{name}", lambda v, w: r.number(v, w, False))
+        return tuple(float(v or 0.0) for v in found)
+    grid, base, head = numbers("grid"), numbers("base"), numbers("head")
+    lines = [line for line in (base, head) if line is not None]
+    if not grid or len(grid) > GRID_POINTS or not lines or any(
+            len(line) != len(grid) or not all(map(math.isfinite, line))
+            for line in (grid, *lines)):
+        return None  # a chart that cannot be drawn is left out
+    texts = _strings(r, data, where, ("title", "x_title", "y_title"))
+    return Curve(**texts, grid=grid, base=base, head=head,
+                 notes=tuple(shorten(n, NAME_LIMIT) for n in
+                             r.texts(data.get("notes"), f"{where}.notes")[:4]))
+
+
+def _plot(r: _Reader, value: Any, where: str) -> PlotView:
+    data = r.obj(value, where)
+
+    def rows(name: str, limit: int, build: Callable[[Any, str], T]) -> tuple[T, ...]:
+        return tuple(r.each(data.get(name), f"{where}.{name}", build)[:limit])
+    change_fields = ("name", "base", "head", "change")
+    return PlotView(
+        id=shorten(r.text(data.get("id"), f"{where}.id"), NAME_LIMIT),
+        kind=r.text(data.get("kind"), f"{where}.kind"),
+        status=r.text(data.get("status"), f"{where}.status"),
+        numbers=tuple(shorten(n, NAME_LIMIT * 2) for n in
+                      r.texts(data.get("numbers"), f"{where}.numbers")[:MAX_ROWS]),
+        curves=tuple(c for c in rows("curves", MAX_CURVES, lambda v, w: _curve(r, v, w))
+                     if c is not None),
+        cells=rows("cells", MAX_CELLS, lambda v, w: ChangeRow(
+            **_strings(r, v, w, change_fields))),
+        bars=rows("bars", MAX_ROWS, lambda v, w: ChangeRow(**_strings(r, v, w, change_fields))),
+        classes=rows("classes", MAX_ROWS, lambda v, w: ClassRow(**_strings(
+            r, v, w, ("name", "recall", "recall_change", "precision", "precision_change")))),
+        images=rows("images", MAX_ROWS, lambda v, w: ImageRow(**_strings(
+            r, v, w, ("path", "status", "base", "head")))),
+        left_out=tuple(shorten(n, NAME_LIMIT * 2) for n in
+                       r.texts(data.get("left_out"), f"{where}.left_out")[:4]))
+
+
 @cache
 def _validator() -> Any:
     import json
@@ -299,4 +362,7 @@ def report_from_json(data: Any, source: str, key: str) -> Report:
                           stale_base=r.text(stale, "stale_base") if stale else None)
     trends = tuple(t for i, item in enumerate(r.items(data.get("trends"), "trends"))
                    if (t := _trend(r, item, f"trends.{i}")) is not None)
-    return replace(report, trends=trends[:MAX_TRENDS])
+    # Plots travel as drawn (their points are not in the comparison); older JSON has none.
+    plots = tuple(_plot(r, item, f"plots.{i}")
+                  for i, item in enumerate(r.items(data.get("plots"), "plots")))
+    return replace(report, trends=trends[:MAX_TRENDS], plots=plots)

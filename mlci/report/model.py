@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.config.gates import Direction, metric_gates
@@ -254,6 +254,7 @@ class Report:
             "notes": list(self.notes),
             "trends": [{"key": t.key, "labels": list(t.labels), "values": list(t.values)}
                        for t in self.trends],
+            "plots": [asdict(p) for p in self.plots],
         }
 
 

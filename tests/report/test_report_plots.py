@@ -4,6 +4,7 @@ gates and failing tests, and names a pull request controls kept inert."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from helpers.markdown_checks import unsafe_findings
@@ -13,6 +14,7 @@ from helpers.reports import report_of
 from mlci.diff.comparison import Comparison, PlotChange, PlotSide, Series
 from mlci.gates.results import GateResult, GateResults
 from mlci.modeltests.results import TestResult, TestRun
+from mlci.report.from_json import report_from_json
 from mlci.report.plots import interpolate, plot_views, shared_grid
 from mlci.report.render import render
 
@@ -112,3 +114,31 @@ def test_plots_are_trimmed_before_gates_and_failing_tests() -> None:
     assert "| ❌ fail | accuracy |" in text and "accuracy fell 0.05" in text  # gate kept
     assert text.count("AssertionError: slice too weak") == 3  # failing tests kept
     assert unsafe_findings(text) == []
+
+
+def test_plots_travel_in_the_report_json_and_read_back_to_the_same_markdown() -> None:
+    report = with_plots()
+    data = json.loads(render(report, "json"))
+    assert [p["id"] for p in data["plots"]] == [
+        "ROC", "Confusion-Matrix", "dvclive/plots/metrics", "eval/features.csv",
+        "eval/importance.png"]
+    assert len(data["plots"][0]["curves"][0]["grid"]) == 40
+    again = report_from_json(data, "report.json", "default")
+    assert again.plots == report.plots
+    def plots_section(text: str) -> str:
+        return text[text.index("### Plots"):]
+    assert plots_section(render(again, "md")) == plots_section(render(report, "md"))
+
+
+def test_report_json_without_plots_still_reads() -> None:
+    data = json.loads(render(with_plots(), "json"))
+    del data["plots"]  # written before plots were shown
+    assert report_from_json(data, "report.json", "default").plots == ()
+
+
+def test_a_plot_chart_that_cannot_be_drawn_is_left_out_when_read_back() -> None:
+    data = json.loads(render(with_plots(), "json"))
+    data["plots"][0]["curves"][0]["head"] = [1, 2]  # not one value per grid point
+    again = report_from_json(data, "report.json", "default")
+    assert again.plots[0].curves == ()
+    assert again.plots[1] == with_plots().plots[1]
