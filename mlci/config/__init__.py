@@ -54,6 +54,7 @@ class Config:
     report_key: str = "default"
     report_template: str | None = None
     report_history: int = 10
+    report_plots: tuple[str, ...] | None = None  # None: every changed plot; (): none
     hooks: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -86,9 +87,17 @@ class Config:
             report_key=report.get("key", "default"),
             report_template=report.get("template"),
             report_history=report.get("history", 10),
+            report_plots=_plot_ids(report.get("plots")),
             hooks=dict(data.get("hooks", {})),
             warnings=warnings,
         )
+
+
+def _plot_ids(value: list[str] | bool | None) -> tuple[str, ...] | None:
+    """report.plots: the ids listed, none for ``false``, every changed plot when absent."""
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, list) else ()
 
 
 @cache

@@ -107,7 +107,8 @@ def prepare_report(session: Session, analysis: Analysis) -> TemplatedReport:
     stale = find_stale_base(repo, comparison.base, comparison.head)
     report = build_report(analysis, tuple(session.diagnostics), key=config.report_key,
                           history=history, stale_base=stale,
-                          directions=directions_from_config(config))
+                          directions=directions_from_config(config),
+                          plots=config.report_plots)
     template, problem = _template(config, repo.root)
     return TemplatedReport(report=report, template=template, template_error=problem)
 

@@ -156,3 +156,28 @@ def test_the_report_draws_each_changed_plot_base_against_head(repo: tuple[Path, 
     # bars by the size of their change; the image by hash and size
     assert "| len | 0.7 | 0.4 | -0.3 \\(-42.9%\\) |" in plots
     assert "| eval/importance.png | changed | md5 " in plots
+
+
+@pytest.mark.parametrize(("setting", "shown"), [
+    ("[Confusion-Matrix, ROC, not-a-plot]", ["Confusion-Matrix", "ROC"]),
+    ("false", [])])
+def test_report_plots_chooses_orders_or_turns_off_the_plots(
+        repo: tuple[Path, str, str], run_mlci: Run, setting: str, shown: list[str]) -> None:
+    path, base, _ = repo
+    (path / "mlci.yaml").write_text(f"report:\n  plots: {setting}\n")
+    commit_files(path, message="choose plots")
+    result = run_mlci("report", "-C", str(path), "--base", base, "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert [p["id"] for p in report["plots"]] == shown
+    assert ("### Plots" in report["markdown"]) == bool(shown)
+    assert len(report["comparison"]["plots"]) == 5  # the diff itself still has every plot
+
+
+def test_report_plots_must_be_a_list_of_ids_or_false(repo: tuple[Path, str, str],
+                                                     run_mlci: Run) -> None:
+    path = repo[0]
+    (path / "mlci.yaml").write_text("report:\n  plots: true\n")
+    result = run_mlci("validate", "-C", str(path))
+    assert result.code == 2
+    assert "report.plots" in result.err
