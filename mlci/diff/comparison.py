@@ -162,6 +162,8 @@ class PlotSide:
     series: tuple[Series, ...] = ()
     confusion: dict[tuple[str, str], int] = field(default_factory=dict)
     bars: dict[str, float] = field(default_factory=dict)
+    # path -> bytes of an image plot small enough to show in report.html (not in JSON)
+    images: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

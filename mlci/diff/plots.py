@@ -40,6 +40,7 @@ from mlci.formats import MAX_FILE_BYTES, file_format, printable
 from mlci.safe_yaml import load_yaml
 
 MAX_ROWS = 200_000  # records one plot file may hold
+MAX_EMBEDDED_IMAGE = 1_000_000  # bytes of an image kept to show in report.html
 _LOWER_IS_BETTER = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity")
 _CURVES = {("fpr", "tpr"): "auc", ("recall", "precision"): "auc"}
 
@@ -154,6 +155,7 @@ class _Reading:
         series: list[Series] = []
         confusion: Counter[tuple[str, str]] = Counter()
         bars: dict[str, float] = {}
+        images: dict[str, bytes] = {}
         for path, fields, label in self.files_of(spec):
             data, errors = self.reader.data(path, "plots")
             self.errors.extend(errors)
@@ -162,6 +164,8 @@ class _Reading:
             files[printable(path)] = (hashlib.md5(data, usedforsecurity=False).hexdigest(),
                                       len(data))
             if spec.kind == "image":
+                if len(data) <= MAX_EMBEDDED_IMAGE:
+                    images[printable(path)] = data
                 continue
             try:
                 records = _records(path, data)
@@ -181,7 +185,7 @@ class _Reading:
         if not files:
             return None
         return PlotSide(files=files, series=tuple(series), confusion=dict(confusion),
-                        bars=bars)
+                        bars=bars, images=images)
 
 
 def _status(base: PlotSide | None, head: PlotSide | None, unread: bool) -> PlotStatus:

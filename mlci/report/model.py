@@ -254,8 +254,16 @@ class Report:
             "notes": list(self.notes),
             "trends": [{"key": t.key, "labels": list(t.labels), "values": list(t.values)}
                        for t in self.trends],
-            "plots": [asdict(p) for p in self.plots],
+            "plots": [_plot_json(p) for p in self.plots],
         }
+
+
+def _plot_json(view: PlotView) -> dict[str, Any]:
+    """A plot as the report drew it; images without their bytes (report.html has them)."""
+    data = asdict(view)
+    for image in data["images"]:
+        del image["base_uri"], image["head_uri"]
+    return data
 
 
 # -- building ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ escape every text.
 
 from __future__ import annotations
 
+import base64
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +63,9 @@ class ImageRow:
     status: str  # changed, unchanged, added, deleted
     base: str  # "md5 1a2b3c4, 10 B"; "-" when absent
     head: str
+    # data: URIs for report.html ("" when too large, not an image, or read back from JSON)
+    base_uri: str = ""
+    head_uri: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,8 +274,27 @@ def bar_changes(change: PlotChange) -> tuple[list[ChangeRow], int]:
 
 # -- images ------------------------------------------------------------------------------------
 
+_IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+                (b"GIF8", "image/gif"))
+
+
+def data_uri(path: str, data: bytes | None) -> str:
+    """A data: URI of an image by its bytes (an <img> runs no script, also not an SVG's);
+    "" for bytes that are none of PNG, JPEG, GIF or an .svg file."""
+    if not data:
+        return ""
+    mime = next((kind for magic, kind in _IMAGE_TYPES if data.startswith(magic)), "")
+    if not mime and path.lower().endswith(".svg"):
+        mime = "image/svg+xml"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}" if mime else ""
+
+
 def _file_text(entry: tuple[str, int] | None, size: str) -> str:
     return "-" if entry is None else f"md5 {entry[0][:7]}, {size}"
+
+
+def _image(side: PlotSide | None, path: str) -> bytes | None:
+    return side.images.get(path) if side else None
 
 
 def image_rows(change: PlotChange) -> list[ImageRow]:
@@ -286,7 +309,9 @@ def image_rows(change: PlotChange) -> list[ImageRow]:
         sizes = format_size_pair(before[1] if before else None, after[1] if after else None)
         rows.append(ImageRow(path=shorten(path, NAME_LIMIT), status=status,
                              base=_file_text(before, sizes[0]),
-                             head=_file_text(after, sizes[1])))
+                             head=_file_text(after, sizes[1]),
+                             base_uri=data_uri(path, _image(change.base, path)),
+                             head_uri=data_uri(path, _image(change.head, path))))
     return rows
 
 

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from mlci.diff.comparison import json_value
 from mlci.errors import ConfigError, UsageError
 from mlci.numbers import plain_decimal
-from mlci.report.charts import curve_chart, mermaid_chart
+from mlci.report.charts import (
+    BASE_COLOUR,
+    SERIES_COLOUR,
+    curve_chart,
+    mermaid_chart,
+    y_range,
+)
 from mlci.report.markdown import code, escape, escape_lines, mermaid_text, shorten, shorten_lines
 from mlci.report.marker import marker
 from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary, Trend
@@ -115,6 +121,35 @@ def _sparkline(values: tuple[float, ...], width: int = 240, height: int = 48) ->
                   f'points="{points}"/></svg>')
 
 
+def _curve_svg(curve: Curve, width: int = 480, height: int = 200) -> object:
+    """A plot's curve in report.html: base (orange) and head (blue) lines over the grid,
+    the axes' titles and ranges as text (escaped: they come from dvc.yaml)."""
+    from markupsafe import Markup, escape
+
+    lines = [(colour, values) for colour, values in ((BASE_COLOUR, curve.base),
+                                                      (SERIES_COLOUR, curve.head)) if values]
+    ys = [v for _, values in lines for v in values]
+    low, high = y_range(ys)
+    x0, x1 = curve.grid[0], curve.grid[-1]
+    left, bottom = 48, height - 28
+
+    def point(x: float, y: float) -> str:
+        px = left + (x - x0) / ((x1 - x0) or 1.0) * (width - left - 8)
+        return f"{px:.1f},{bottom - (y - low) / ((high - low) or 1.0) * (bottom - 8):.1f}"
+    polylines = "".join(
+        f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+        + " ".join(point(x, y) for x, y in zip(curve.grid, values, strict=True)) + '"/>'
+        for colour, values in lines)
+    texts = (f'<text x="{left}" y="{height - 4}" font-size="11">{escape(curve.x_title)} '
+             f'{plain_number(x0)} → {plain_number(x1)}</text>'
+             f'<text x="2" y="12" font-size="11">{escape(curve.y_title)} '
+             f'{plain_number(low)} → {plain_number(high)}</text>')
+    axes = (f'<polyline fill="none" stroke="#57606a" points="{left},8 {left},{bottom} '
+            f'{width - 8},{bottom}"/>')
+    return Markup(f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+                  f'role="img">{axes}{polylines}{texts}</svg>')
+
+
 @cache
 def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
     """An environment for ``kind`` (md or html) that loads the built-in templates; for a
@@ -141,6 +176,7 @@ def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
         env = factory(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
                       undefined=jinja2.StrictUndefined)
         env.filters["sparkline"] = _sparkline
+        env.filters["curve_svg"] = _curve_svg
     env.filters["code"] = _code_filter
     env.filters["mermaid"] = _mermaid_filter
     env.filters["num"] = _number_filter

@@ -15,7 +15,7 @@ from mlci.diff.comparison import Comparison, PlotChange, PlotSide, Series
 from mlci.gates.results import GateResult, GateResults
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.report.from_json import report_from_json
-from mlci.report.plots import interpolate, plot_views, shared_grid
+from mlci.report.plots import data_uri, interpolate, plot_views, shared_grid
 from mlci.report.render import render
 
 
@@ -142,3 +142,29 @@ def test_a_plot_chart_that_cannot_be_drawn_is_left_out_when_read_back() -> None:
     again = report_from_json(data, "report.json", "default")
     assert again.plots[0].curves == ()
     assert again.plots[1] == with_plots().plots[1]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def test_report_html_shows_base_and_head_images_side_by_side_and_draws_curves() -> None:
+    path = "eval/<importance>.png"
+    image = PlotChange(path, "image", "", "modified",
+                       PlotSide(files={path: ("aa" * 16, 24)}, images={path: PNG}),
+                       PlotSide(files={path: ("bb" * 16, 30)}, images={path: b"<svg/>"}))
+    comparison = Comparison(base=BASE, head=HEAD, plots=(
+        image, _curve_change([(0, 1), (1, 0.5)], [(0, 0.9), (1, 0.4)])))
+    page = render(report_of(comparison), "html")
+    assert page.count("<img src=\"data:image/png;base64,") == 1  # base: a PNG
+    assert "not embedded (larger than 1 MB, or not PNG, JPEG, GIF or SVG)" in page  # head
+    assert "eval/&lt;importance&gt;.png" in page and "<importance>" not in page
+    assert 'stroke="#bc4c00"' in page and 'stroke="#0969da"' in page  # base and head lines
+    data = json.loads(render(report_of(comparison), "json"))
+    assert "base_uri" not in data["plots"][0]["images"][0]  # the JSON stays small
+
+
+def test_images_are_embedded_by_their_bytes_not_their_name() -> None:
+    assert data_uri("a.png", PNG).startswith("data:image/png;base64,iVBORw0KGgo")
+    assert data_uri("a.png", b"<script>") == ""
+    assert data_uri("a.svg", b"<svg/>").startswith("data:image/svg+xml;base64,")
+    assert data_uri("a.png", None) == ""
