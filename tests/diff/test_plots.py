@@ -148,7 +148,8 @@ def test_the_report_draws_each_changed_plot_base_against_head(repo: tuple[Path, 
     assert "Not drawn: 1 unchanged series \\(test\\)." in plots
     assert '"plotColorPalette": "#bc4c00, #0969da"' in plots
     assert "    line [0, 0.5, 1]\n    line [0, 0.9, 1]" in plots  # ROC train, tpr at 0, .5, 1
-    assert "**ROC**: curve, modified; in Metrics: ROC.train.auc 0.5 → 0.7, +0.2 \\(+40%\\).\n" in plots
+    assert ("**ROC**: curve, modified; in Metrics: ROC.train.auc 0.5 → 0.7, "
+            "+0.2 \\(+40%\\).\n") in plots
     assert "    line [0.9, 0.5, 0.6]\n    line [0.8, 0.3, 0.2]" in plots  # DVCLive loss
     # the confusion matrix: cells, then classes worst first
     assert "| a → b | 1 → 0 | -1 |" in plots and "| a → a | 1 → 2 | +1 |" in plots

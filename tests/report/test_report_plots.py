@@ -168,3 +168,15 @@ def test_images_are_embedded_by_their_bytes_not_their_name() -> None:
     assert data_uri("a.png", b"<script>") == ""
     assert data_uri("a.svg", b"<svg/>").startswith("data:image/svg+xml;base64,")
     assert data_uri("a.png", None) == ""
+
+
+def test_names_from_a_pull_request_cannot_leave_the_chart_or_the_heading() -> None:
+    hostile = "x\n```\n%%{init: {}}%%\n@team <b>"
+    change = replace(_curve_change([(0, 1), (1, 0.5)], [(0, 0.9), (1, 0.4)], hostile),
+                     x_label='"step" --> 9', y_label="a;b`")
+    text = render(report_of(Comparison(base=BASE, head=HEAD, plots=(change,))), "md")
+    assert text.count("```") == 2  # the chart's own fence, opened and closed once
+    assert text.count("%%{init") == 1
+    assert 'x-axis "#quot;step#quot; --#gt; 9" 0 --> 1' in text
+    assert 'y-axis "a#59;b#96;"' in text
+    assert unsafe_findings(text) == []
