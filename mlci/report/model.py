@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mlci.config.gates import Direction, metric_gates
 from mlci.diagnostics import texts
-from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange
+from mlci.diff.comparison import ArtifactChange, MetricChange, ParamChange, PlotChange
 from mlci.diff.unavailable import not_read
 from mlci.errors import UsageError
 from mlci.formats import Scalar, is_number
@@ -471,6 +471,14 @@ def _by_importance(trends: Sequence[Trend], gates: Sequence[GateResult]) -> list
     return sorted(trends, key=rank)
 
 
+def _unknown_plots(chosen: Sequence[str] | None, plots: Sequence[PlotChange]) -> list[str]:
+    """A note for each report.plots id no dvc.yaml defines: a typo shows nothing otherwise."""
+    known = [p.id for p in plots]
+    return [f"report.plots: {plot_id!r} is not a plot dvc.yaml defines at base or head "
+            f"(plots: {', '.join(known[:5]) or 'none'}{', …' if len(known) > 5 else ''})"
+            for plot_id in chosen or () if plot_id not in known]
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -539,7 +547,7 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
 
     errors = texts(problems, "error")
     warnings = texts(problems, "warning")
-    notes = texts(problems, "note")
+    notes = texts(problems, "note") + _unknown_plots(plots, comparison.plots)
     counts = {
         "gates_failed": decision.gates_failed,
         "gates_warned": decision.gates_warned,

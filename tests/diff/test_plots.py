@@ -173,6 +173,10 @@ def test_report_plots_chooses_orders_or_turns_off_the_plots(
     assert [p["id"] for p in report["plots"]] == shown
     assert ("### Plots" in report["markdown"]) == bool(shown)
     assert len(report["comparison"]["plots"]) == 5  # the diff itself still has every plot
+    unknown = [n for n in report["notes"] if n.startswith("report.plots:")]
+    assert unknown == ([] if not shown else [
+        "report.plots: 'not-a-plot' is not a plot dvc.yaml defines at base or head (plots: "
+        "eval/importance.png, ROC, Confusion-Matrix, dvclive/plots/metrics, eval/features.csv)"])
 
 
 def test_report_plots_must_be_a_list_of_ids_or_false(repo: tuple[Path, str, str],
