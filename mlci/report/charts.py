@@ -17,6 +17,7 @@ from mlci.numbers import SIGNIFICANT, plain_decimal
 SERIES_COLOUR = "#0969da"
 HEIGHT = 240  # px; Mermaid's default 500 fills a screen for one line
 CROWDED = 11  # points beyond which 7-character SHAs overlap in a ~700 px chart
+MAX_POINTS = 30  # beyond this even 4-character labels in a 10 px font touch: the oldest go
 _MOST_DIGITS = 15
 _PLAIN = (1e-3, 1e9)  # values outside are drawn scaled: 1e-20 would be a flat 0
 _ENTITIES = {"#": "#35;", '"': "#quot;", "`": "#96;", ";": "#59;", "%": "#37;",

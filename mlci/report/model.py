@@ -189,6 +189,7 @@ class Trend:
     labels: tuple[str, ...]
     values: tuple[float, ...]
     missing: tuple[str, ...] = ()  # commits whose value is absent or NaN: not drawn
+    left_out: int = 0  # the oldest commits not drawn, so the labels stay apart
 
     @property
     def y_range(self) -> tuple[float, float]:
@@ -456,8 +457,11 @@ def _trend(key: str, points: Sequence[HistoryPoint], head: Scalar, head_label: s
         values.append(float(head))
     else:
         missing.append(head_label)
-    return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels), values=tuple(values),
-                 missing=tuple(missing))
+    from mlci.report.charts import MAX_POINTS
+
+    left_out = max(len(values) - MAX_POINTS, 0)
+    return Trend(key=shorten(key, TEXT_LIMIT), labels=tuple(labels[left_out:]),
+                 values=tuple(values[left_out:]), missing=tuple(missing), left_out=left_out)
 
 
 def _by_importance(trends: Sequence[Trend], gates: Sequence[GateResult]) -> list[Trend]:

@@ -206,6 +206,19 @@ def test_trend_reads_oldest_first_and_ends_at_head() -> None:
     assert low < 0.8 and high > 0.95
 
 
+def test_a_long_trend_draws_its_newest_points_so_the_labels_stay_apart() -> None:
+    from mlci.report.charts import MAX_POINTS
+    from mlci.report.render import render
+
+    changes = (MetricChange(METRICS, "acc", 0.9, 0.95),)
+    values = [0.5 + i / 1000 for i in range(MAX_POINTS + 10)]
+    report = report_of(comparison(*changes), None, None, history={"acc": history(values)})
+    [trend] = report.trends
+    assert len(trend.values) == MAX_POINTS and trend.values[-1] == 0.95  # head kept
+    assert trend.left_out == len(values) + 1 - MAX_POINTS
+    assert f"the {trend.left_out} oldest commits are not drawn" in render(report, "md")
+
+
 # -- stale base --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def forked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
