@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from mlci.numbers import format_value
 from mlci.report.model import ArtifactRow, GateRow, MetricRow, ParamRow, Report, TestRow
+from mlci.report.plots import PlotView
 from mlci.report.terminal import terminal_safe, terminal_text
 
 WIDTH = 100
@@ -77,6 +78,30 @@ def _failures(rows: Sequence[TestRow]) -> list[str]:
     return lines
 
 
+def _plots(views: Sequence[PlotView]) -> list[str]:
+    """Each changed plot: what it is, its numbers, and the rows a terminal can show (charts
+    are for the pull request and report.html)."""
+    lines: list[str] = []
+    for view in views:
+        lines += _wrapped(f"{view.id}: {view.kind}, {view.status}", "  ")
+        lines += [x for number in view.numbers for x in _wrapped(number, _INDENT)]
+        rows = [*view.cells, *view.bars]
+        if rows:
+            lines += [_INDENT + line for line in _table(
+                ["", "Base → Head", "Change"],
+                [[r.name, f"{r.base} → {r.head}", r.change] for r in rows], right={1, 2})]
+        for c in view.classes:
+            lines += _wrapped(f"{c.name}: recall {c.recall} ({c.recall_change}), precision "
+                              f"{c.precision} ({c.precision_change})", _INDENT)
+        for image in view.images:
+            lines += _wrapped(f"{image.path}: {image.status}, {image.base} → {image.head}",
+                              _INDENT)
+        if view.curves:
+            lines += _wrapped(f"{len(view.curves)} curve(s): drawn in report.md and "
+                              "report.html", _INDENT)
+    return lines
+
+
 def _section(title: str, body: list[str]) -> list[str]:
     return ["", title, *body] if body else []
 
@@ -97,6 +122,7 @@ def render_text(report: Report) -> str:
                       else [])
     for part, text in report.unread.items():
         lines += _wrapped(f"{part}: {text}", "  ")
+    lines += _section("Plots", _plots(report.plots))
     if report.tests:
         lines += _section("Model tests", ["  " + report.tests.counts_text,
                                           *_failures(report.tests.failed)])

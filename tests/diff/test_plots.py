@@ -186,3 +186,16 @@ def test_report_plots_must_be_a_list_of_ids_or_false(repo: tuple[Path, str, str]
     result = run_mlci("validate", "-C", str(path))
     assert result.code == 2
     assert "report.plots" in result.err
+
+
+def test_the_terminal_report_lists_the_changed_plots(repo: tuple[Path, str, str],
+                                                     run_mlci: Run) -> None:
+    path, base, head = repo
+    out = run_mlci("report", "-C", str(path), "--base", base, "--head", head, "--format",
+                   "table").out
+    plots = out.split("\nPlots\n", 1)[1]
+    assert "Confusion-Matrix: confusion, modified" in plots
+    assert "a → b" in plots and "1 → 0" in plots  # a confusion cell, base → head
+    assert "eval/importance.png: changed" in plots
+    assert "drawn in report.md and report.html" in plots  # the curves
+    assert "| " not in out and "```" not in out  # text, not Markdown
