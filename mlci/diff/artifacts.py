@@ -32,7 +32,7 @@ from mlci.dvc.store import ObjectStore, ObjectUnavailable, open_store
 from mlci.errors import InputError
 from mlci.repo.lfs import LfsPointer, might_be_pointer, parse_pointer
 from mlci.repo.paths import PathOutsideRepository, confined
-from mlci.repo.snapshot import CommitSnapshot, Snapshot, WorkspaceSnapshot
+from mlci.repo.snapshot import CommitSnapshot, Snapshot, WorkspaceSnapshot, describe
 
 
 @dataclass
@@ -43,10 +43,6 @@ class ArtifactDiff:
     warnings: list[str] = field(default_factory=list)
     unavailable: list[Unavailable] = field(default_factory=list)
 
-
-def _where(snapshot: Snapshot) -> str:
-    return "head (workspace)" if snapshot.revision.workspace else \
-        f"{snapshot.side} ({snapshot.revision.short})"
 
 
 # -- DVC outputs --------------------------------------------------------------------------
@@ -196,7 +192,7 @@ def _diff_dvc(config: Config, base: Snapshot, head: Snapshot, store: ObjectStore
     base_tracked, head_tracked = outputs or (None, None)
     base_side = _DvcSide.read(base, base_tracked)
     head_side = _DvcSide.read(head, head_tracked)
-    loader = _Manifests(store, warnings, {"base": _where(base), "head": _where(head)})
+    loader = _Manifests(store, warnings, {"base": describe(base), "head": describe(head)})
     changes: list[ArtifactChange] = []
     added: list[DvcOutput] = []
     deleted: manifest.RenameSources[str, DvcOutput] = manifest.RenameSources()

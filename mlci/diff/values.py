@@ -14,7 +14,7 @@ from mlci.dvc.dvcyaml import Pipelines, merge_keys, read_pipelines
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
 from mlci.formats import Flat, file_format, is_number, parse, printable
-from mlci.repo.snapshot import Snapshot
+from mlci.repo.snapshot import Snapshot, describe
 
 
 @dataclass
@@ -27,10 +27,6 @@ class ValuesDiff:
     errors: list[str] = field(default_factory=list)  # unreadable at head
     unavailable: list[Unavailable] = field(default_factory=list)
 
-
-def _where(snapshot: Snapshot) -> str:
-    return f"{snapshot.side} ({snapshot.revision.short})" if not snapshot.revision.workspace \
-        else "head (workspace)"
 
 
 def _expand(specs: tuple[FileSpec, ...], snapshots: tuple[Snapshot, ...]) -> list[FileSpec]:
@@ -121,7 +117,7 @@ class ValueReader:
         if found is None:
             return None, []
         output, inner = found
-        where = _where(self.snapshot)
+        where = describe(self.snapshot)
         try:
             return self.store.output_file(output, inner, what=f"{path} at {where}"), []
         except InputError as exc:  # a hash that is not one, a malformed manifest
@@ -170,7 +166,7 @@ class ValueReader:
         """Return (values, errors): values None when absent or unreadable; errors say what
         could not be read, the whole file or single keys (the rest of the file still counts).
         A DVC object that cannot be had goes to ``unavailable``."""
-        where = _where(self.snapshot)
+        where = describe(self.snapshot)
         data, errors = self.data(spec.path, part)
         if data is None:
             return None, errors
@@ -241,7 +237,7 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
                 if values is not None:
                     values = _select(values, spec.keys if mine is None else mine[spec.path])
                     if kind == "metrics":
-                        _check_finite(values, spec.path, _where(reader.snapshot),
+                        _check_finite(values, spec.path, describe(reader.snapshot),
                                       result.warnings)
                 sides.append(values)
             base_values, head_values = sides

@@ -25,7 +25,7 @@ from typing import Any
 
 from mlci.dvc.cache import describe_value
 from mlci.errors import InputError
-from mlci.repo.snapshot import Snapshot
+from mlci.repo.snapshot import Snapshot, describe
 from mlci.safe_yaml import load_yaml
 
 PARAMS_DEFAULT = "params.yaml"
@@ -90,8 +90,7 @@ def join(folder: str, path: str) -> str:
 
 
 def where(snapshot: Snapshot, path: str) -> str:
-    return f"{path} at head (workspace)" if snapshot.revision.workspace else \
-        f"{path} at {snapshot.side} ({snapshot.revision.short})"
+    return f"{path} at {describe(snapshot)}"
 
 
 def merge_keys(params: dict[str, Keys], file: str, keys: Keys) -> None:

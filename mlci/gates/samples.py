@@ -13,7 +13,7 @@ from pathlib import Path
 from mlci.dvc.dvcfiles import read_outputs
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
-from mlci.repo.snapshot import Snapshot
+from mlci.repo.snapshot import Snapshot, describe
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,6 @@ class Scores:
     ids: tuple[str, ...] | None
     values: tuple[float, ...]
 
-
-def _where(snapshot: Snapshot) -> str:
-    return "head (workspace)" if snapshot.revision.workspace else \
-        f"{snapshot.side} ({snapshot.revision.short})"
 
 
 def _from_dvc(snapshot: Snapshot, store: ObjectStore, path: str
@@ -56,7 +52,7 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
     booleans count as 1 and 0.
     Raises InputError naming the gate, the file and the row for anything malformed.
     """
-    where = f"gate {gate!r}: {path} at {_where(snapshot)}"
+    where = f"gate {gate!r}: {path} at {describe(snapshot)}"
     try:
         data = snapshot.read(path)  # a working-tree path leading outside is refused
     except InputError as exc:

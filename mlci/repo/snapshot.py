@@ -111,6 +111,12 @@ class WorkspaceSnapshot:
         return _glob(self.paths(), pattern)
 
 
+def describe(snapshot: Snapshot) -> str:
+    """Which revision a snapshot is, for messages: "base (1a2b3c4)", "head (workspace)"."""
+    return "head (workspace)" if snapshot.revision.workspace else \
+        f"{snapshot.side} ({snapshot.revision.short})"
+
+
 def open_snapshot(repo: Repository, revision: Revision, side: str) -> Snapshot:
     if revision.workspace:
         return WorkspaceSnapshot(repo, revision, side)
