@@ -708,6 +708,12 @@ def serving(reference: Path) -> Iterator[FakeApi]:
     assert server.violations == []
 
 
+def as_fork(api: FakeApi) -> None:
+    """A fork's workflow token may only read; the base repository's token may write."""
+    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
+    api.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
+
+
 def fork_pull_request(reference: Path) -> dict[str, Any]:
     """A pull request from a fork (the reference ``synchronize`` example, head moved)."""
     event = webhook_examples(reference, "pull_request")[6]  # synchronize

@@ -10,13 +10,11 @@ from typing import Any
 import pytest
 from helpers.cli import Outcome, Run
 from helpers.fake_github import (
-    BOT,
     MARKER,
     REPO,
-    TOKEN,
     WRITE_TOKEN,
     FakeApi,
-    TokenInfo,
+    as_fork,
     fork_pull_request,
     github_env,
     webhook_examples,
@@ -29,9 +27,7 @@ from mlci.report.render import render
 
 @pytest.fixture(autouse=True)
 def fork_tokens(api: FakeApi) -> None:
-    """A fork's workflow token may only read; the base repository's token may write."""
-    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
-    api.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
+    as_fork(api)
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from helpers.cli import Outcome, Run
 from helpers.fake_github import (
     BOT,
     REPO,
-    TOKEN,
     WRITE_TOKEN,
     FakeApi,
-    TokenInfo,
+    as_fork,
     fork_pull_request,
     github_env,
     webhook_examples,
@@ -36,9 +35,7 @@ HOSTILE = ("@octocat &#64;admins ＠org/team &#x40;security \\@maintainer [x](ht
 
 @pytest.fixture(autouse=True)
 def fork_tokens(api: FakeApi) -> None:
-    """A fork's workflow token may only read; the base repository's token may write."""
-    api.tokens[TOKEN] = TokenInfo(BOT, can_ask_user=False, read_only=True)
-    api.tokens[WRITE_TOKEN] = TokenInfo(BOT, can_ask_user=False)
+    as_fork(api)
 
 
 @pytest.fixture
