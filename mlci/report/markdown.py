@@ -28,7 +28,8 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n\t\f\v\u2028\u2029\x85]")
 # Block markers that only matter at the start of a line: headings, setext underlines,
 # list items, thematic breaks. (Quotes, code and HTML are escaped everywhere.)
 _BLOCK_START = re.compile(r"^(?:[#=]|([-+])(?=\s|$|\1))")
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.+_-]")
+# What linkify-style email autolinks take before an "@" (linkify-it's src_email_name).
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.+_;:&=$,-]")
 _ORDERED_ITEM = re.compile(r"^\d{1,9}\.(?=\s|$)")
 
 

@@ -144,3 +144,10 @@ def test_no_mention_survives_neutralize_mentions_in_any_spelling(parts: list[str
     shown = html.unescape(body)
     assert not re.search(r"[@\uff20\ufe6b][A-Za-z0-9_]", shown)
     assert neutralize_mentions(body) == body
+
+
+@pytest.mark.parametrize("text", [":smile:@octocatwww.evil.com", "a:@b.com", "x;y@b.com",
+                                  "k=v@b.com", "$x@b.com"])
+def test_no_email_autolink_after_any_character_linkify_takes_for_an_address(text: str) -> None:
+    # Found by hypothesis: ":" before "@" made "mailto::smile:@…" a link.
+    assert unsafe_findings(escape(text)) == []
