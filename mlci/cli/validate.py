@@ -48,7 +48,7 @@ def _validate_repository(repo: Path) -> int:
 def _validate(path: Path) -> int:
     """Check one file the way every command loads it; print what is wrong, return its exit
     code."""
-    from mlci.config import ineffective_gates, load_config_file
+    from mlci.config import load_config_file
 
     try:
         config = load_config_file(path)
@@ -57,11 +57,7 @@ def _validate(path: Path) -> int:
         for line in str(exc).splitlines():
             click.echo(f"mlci: error: {_safe(line.strip())}", err=True)
         return EXIT_USAGE
-    # Said here even without a `gates:` section: validating is when a user wants to know.
-    no_gate = ineffective_gates(config.gates, str(path))
-    warnings = [*config.warnings, *([no_gate] if no_gate and no_gate not in config.warnings
-                                    else [])]
-    for warning in warnings:
+    for warning in config.warnings:
         click.echo(f"mlci: warning: {_safe(warning)}", err=True)
     click.echo(f"{_safe(path)}: valid")
     return EXIT_OK

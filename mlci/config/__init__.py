@@ -155,7 +155,9 @@ def check_mapping(data: Any, source: str) -> tuple[tuple[Gate, ...], tuple[str, 
     errors += gate_errors
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
-    no_gate = ineffective_gates(gates, source) if "gates" in data else None
+    # Said with or without a `gates:` section: a configured mlci.yaml that can fail nothing
+    # must not pass pull requests quietly.
+    no_gate = ineffective_gates(gates, source)
     return gates, (*warnings, *([no_gate] if no_gate else []))
 
 

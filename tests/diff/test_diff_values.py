@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.cli import NO_GATE
 from helpers.repo_helpers import commit_files, git, make_repo
 
 
@@ -55,7 +56,8 @@ def test_metrics_and_params_between_commits(repo: Path, run_mlci) -> None:  # ty
     assert set(params) == {"train.lr", "name"}
     assert params["train.lr"] == {"file": "params.yaml", "key": "train.lr", "base": 0.01,
                                   "head": 0.02, "status": "modified"}
-    assert out["warnings"] == []
+    # the one warning is mlci.yaml having no gates (said in every output)
+    assert [w.split(": ", 1)[1] for w in out["warnings"]] == [NO_GATE]
 
     everything = diff_json(run_mlci, "--base", base, "--head", head, "--all")
     assert "loss.train" in by_key(everything["metrics"])
@@ -212,4 +214,5 @@ def test_nan_and_infinity_are_reported(repo: Path, run_mlci) -> None:  # type: i
 def test_missing_metric_file_warns(repo: Path, run_mlci) -> None:  # type: ignore[no-untyped-def]
     base = commit_files(repo, {"mlci.yaml": "metrics: [nowhere.json]\n"})
     out = diff_json(run_mlci, "--base", base)
-    assert out["warnings"] == ["nowhere.json: not found at base or head"]
+    assert out["warnings"][1:] == ["nowhere.json: not found at base or head"]
+    assert out["warnings"][0].endswith(f"mlci.yaml: {NO_GATE}")

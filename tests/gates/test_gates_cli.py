@@ -237,8 +237,10 @@ def test_no_gates_configured(tmp_path: Path, run_mlci: Run) -> None:
     base = commit_files(path, {"mlci.yaml": "metrics: [m.json]\n", "m.json": {"a": 1}})
     commit_files(path, {"m.json": {"a": 0}})
     result = run_mlci("gate", "--repo", str(path), "--base", base)
+    # an mlci.yaml without a `gates:` section is loud: a warning, never a green pass
     assert result.code == 0
-    assert "Verdict: PASS: no gates configured (add `gates:` to mlci.yaml)" in result.out
+    assert "Verdict: WARN: no gates configured (add `gates:` to mlci.yaml)" in result.out
+    assert "no gate is configured, so nothing can fail a pull request" in result.out
 
 
 def test_history_band_turns_a_usual_drop_into_a_warning(tmp_path: Path,

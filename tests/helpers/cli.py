@@ -14,3 +14,7 @@ class Outcome(NamedTuple):
 
 
 Run = Callable[..., Outcome]
+
+# What every output says, after the file's path, of an mlci.yaml that configures no gate.
+NO_GATE = ("gates: no gate is configured, so nothing can fail a pull request; uncomment or add "
+           "a gate (`mlci init` suggests some)")
