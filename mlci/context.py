@@ -27,6 +27,19 @@ MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 _ZERO_SHA = "0" * 40
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_ID = re.compile(r"^[0-9]{1,20}$")  # a run or job id: digits only
+# A web origin and path a link may point to: http(s), no credentials, no spaces or quotes.
+_WEB_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/+-]*)?$")
+
+
+def web_url(value: str | None) -> str | None:
+    """``value`` without a trailing slash when it is a plain http(s) URL (what a CI system's
+    ``*_SERVER_URL`` or ``CI_PROJECT_URL`` holds), else None: a link is built from it only
+    when it cannot break the Markdown it goes into or point anywhere but a web page."""
+    if not value:
+        return None
+    value = value.rstrip("/")
+    return value if _WEB_URL.match(value) else None
 
 
 TOKEN_MIN_LENGTH = 4  # shorter could not be masked in messages without mangling them
@@ -96,6 +109,7 @@ class CiContext:
     run_pull_numbers: tuple[int, ...] = ()  # workflow_run: the PRs GitHub associated with it
     event_path: str | None = None
     project_url: str | None = None  # GitLab: the project's web page
+    job_id: str | None = None  # GitLab: this job (its artifacts are the job's)
     token_sources: tuple[str, ...] = ()
 
     @property
@@ -103,6 +117,23 @@ class CiContext:
         """The web page of this workflow run, when known."""
         if self.provider == "github" and self.server_url and self.repository and self.run_id:
             return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        return None
+
+    @property
+    def artifacts_url(self) -> str | None:
+        """The web page listing this run's artifacts, where report.html is for a reviewer:
+        GitHub's run page at its artifacts, GitLab's job artifacts browser. None outside CI
+        or when a variable it needs is missing or malformed (the report then names the file
+        without a link)."""
+        if self.provider == "github":
+            server = web_url(self.server_url)
+            if server and self.repository and _REPOSITORY.match(self.repository) \
+                    and self.run_id and _ID.match(self.run_id):
+                return f"{server}/{self.repository}/actions/runs/{self.run_id}#artifacts"
+        if self.provider == "gitlab":
+            project = web_url(self.project_url)
+            if project and self.job_id and _ID.match(self.job_id):
+                return f"{project}/-/jobs/{self.job_id}/artifacts/browse"
         return None
 
     def token(self, environ: Mapping[str, str], explicit: str | None = None) -> Token | None:
@@ -265,6 +296,7 @@ def _gitlab(environ: Mapping[str, str]) -> CiContext:
         server_url=(environ.get("CI_SERVER_URL") or "").rstrip("/") or None,
         run_id=environ.get("CI_PIPELINE_ID") or None,
         project_url=(environ.get("CI_PROJECT_URL") or "").rstrip("/") or None,
+        job_id=environ.get("CI_JOB_ID") or None,
         # a merge request from a fork runs in the fork's project unless the parent runs it
         fork=bool(environ.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"))
         and environ.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
@@ -286,3 +318,17 @@ def detect(environ: Mapping[str, str]) -> CiContext:
         return _gitlab(environ)
     return CiContext(provider="local", token_sources=GITHUB_TOKEN_VARS,
                      api_url=(environ.get("GITHUB_API_URL") or "").rstrip("/") or None)
+
+
+def artifacts_url(environ: Mapping[str, str]) -> str | None:
+    """:attr:`CiContext.artifacts_url` of the run ``environ`` describes, from its variables
+    alone: the event payload is not read, so a malformed one costs ``mlci report`` nothing
+    (the link only needs the server, the repository and the run)."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return CiContext(provider="github", repository=environ.get("GITHUB_REPOSITORY"),
+                         server_url=environ.get("GITHUB_SERVER_URL") or DEFAULT_GITHUB_SERVER,
+                         run_id=environ.get("GITHUB_RUN_ID")).artifacts_url
+    if environ.get("GITLAB_CI") == "true":
+        return CiContext(provider="gitlab", project_url=environ.get("CI_PROJECT_URL"),
+                         job_id=environ.get("CI_JOB_ID")).artifacts_url
+    return None

@@ -168,7 +168,7 @@ def _analyse(session: Session, request: CiRequest, timer: _Timer
 
     started = time.perf_counter()
     analysis = analyse(session, comparison, tests)
-    prepared = prepare_report(session, analysis)
+    prepared = prepare_report(session, analysis, request.environ)
     decision = analysis.decision
     timer.done("gates", started, f"{decision.gates_failed} failed, {decision.gates_warned} "
                f"warned of {len(analysis.gates.gates)}", ok=decision.verdict != "fail")

@@ -35,6 +35,8 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     input at head could not be read or report.template could not be used (the report is
     still written, with the built-in template), 3 when git or DVC failed.
     """
+    import os
+
     from mlci.cli.problems import echo_problems
     from mlci.diff.collect import collect
     from mlci.gates.analysis import analyse
@@ -50,7 +52,7 @@ def command(repo: str, config: str | None, base: str | None, head: str | None,
     with open_session(SessionRequest(repo=Path(repo), config=config, base=base,
                                      head=head, dvc_remote=dvc_remote)) as session:
         analysis = analyse(session, collect(session), tests)
-        prepared = prepare_report(session, analysis)
+        prepared = prepare_report(session, analysis, os.environ)
     report = prepared.report
     if output_format == "table":  # for a terminal: plain text, never Markdown
         from mlci.report.text import render_text

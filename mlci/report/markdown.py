@@ -9,6 +9,7 @@ cell, a list item, a paragraph or a heading.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit
 
 ZWJ = "\u200d"  # zero-width joiner: keeps "@name" readable but no longer a mention
 
@@ -115,6 +116,35 @@ def code(text: str) -> str:
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# Left as they are in a link destination: what a plain URL needs and Markdown reads
+# literally there. Everything else (parentheses, brackets, angle brackets, spaces, quotes,
+# backslashes, "@", non-ASCII) is percent-encoded, so it can end neither the destination
+# nor the link, and no mention or autolink starts inside it.
+_URL_SAFE = "/:?#=&%+-._~"
+
+
+def link_destination(url: str) -> str | None:
+    """``url`` as the destination of a Markdown link, or None when it is not a plain
+    http(s) URL. Meant for URLs mlci built from the CI system's variables: trusted, yet
+    never trusted to be well-formed."""
+    if _CONTROL.search(url) or _LINE_BREAK.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced "[" in the host
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+def link(text: str, url: str) -> str | None:
+    """A Markdown link: ``text`` escaped, ``url`` checked and encoded; None when ``url``
+    is no http(s) URL (say ``text`` without the link then)."""
+    destination = link_destination(url)
+    return None if destination is None else f"[{escape(text)}]({destination})"
 
 
 def mermaid_text(text: object, limit: int = 40) -> str:

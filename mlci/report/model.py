@@ -56,6 +56,33 @@ OUTCOME_ICONS = {"failed": "❌", "error": "💥", "passed": "✅", "skipped": "
 _GATE_ORDER = {"fail": 0, "warn": 1, "inconclusive": 2, "skipped": 3, "pass": 4}
 
 
+def report_artifact(key: str) -> str:
+    """The name the GitHub Action uploads the report's directory (report.html with it)
+    under: one per report key, so two reports of one run keep apart, and never
+    ``mlci-report``, the fork-safe workflow's hand-off artifact (a second artifact of the
+    same name would fail that upload)."""
+    return f"mlci-report-{key}"
+
+
+@dataclass(frozen=True)
+class HtmlLink:
+    """Where a reviewer finds report.html: the page listing the CI run's artifacts."""
+
+    url: str  # from the CI system's variables (mlci.context.CiContext.artifacts_url)
+    artifact: str | None = None  # GitHub: the artifact's name; GitLab: a job's artifacts
+
+
+def html_link_of(environ: Mapping[str, str], key: str) -> HtmlLink | None:
+    """The link to report.html for the run ``environ`` describes, None outside CI."""
+    from mlci.context import artifacts_url
+
+    url = artifacts_url(environ)
+    if url is None:
+        return None
+    github = environ.get("GITHUB_ACTIONS") == "true"
+    return HtmlLink(url, report_artifact(key) if github else None)
+
+
 class LeftOut(dict[str, int]):
     """Rows left out of the bounded Markdown, per section; a section not named has none
     (so a template can say ``report.more.metrics`` for any section)."""
@@ -230,6 +257,7 @@ class Report:
     trimmed: tuple[str, ...] = ()
     more: LeftOut = field(default_factory=LeftOut)  # section -> rows left out
     full_report: str = "the CI job summary or the report artifact (mlci report --format html)"
+    html_link: HtmlLink | None = None  # where report.html is; None: the text says its name
     data: dict[str, Any] = field(default_factory=dict)  # the full inputs, for JSON
 
     @property
@@ -520,15 +548,17 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
                  key: str = "default", history: Mapping[str, Sequence[HistoryPoint]] | None = None,
                  stale_base: str | None = None,
                  directions: Mapping[str, Direction] | None = None,
-                 plots: Sequence[str] | None = None) -> Report:
+                 plots: Sequence[str] | None = None,
+                 html_link: HtmlLink | None = None) -> Report:
     """The report model of an analysis: its comparison, gate results, model-test results and
     verdict, with the run's ``diagnostics`` (default: those the analysis was decided on).
 
     ``directions`` maps metric selectors to ``higher``/``lower`` (see
     :func:`directions_from_config`) so changed metrics read better or worse, not just up or
     down. ``plots`` lists the plot ids to show, in order (``report.plots``; None: every
-    changed plot, an empty list: none). Raises UsageError for a report key the hidden
-    marker cannot carry.
+    changed plot, an empty list: none). ``html_link`` is where the run keeps report.html
+    (see :func:`html_link_of`). Raises UsageError for a report key the hidden marker cannot
+    carry.
     """
     if not KEY_PATTERN.match(key):
         raise UsageError(f"report key {key!r}: expected 1-64 letters, digits, '.', '_' or '-'")
@@ -589,6 +619,7 @@ def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = 
                 if (entries := comparison.unavailable_in(part))},
         tests=_test_summary(tests) if tests else None,
         trends=tuple(trends[:MAX_TRENDS]),
+        html_link=html_link,
         errors=tuple(shorten(e, MESSAGE_LIMIT) for e in errors),
         warnings=tuple(shorten(w, MESSAGE_LIMIT) for w in warnings),
         notes=tuple(shorten(n, MESSAGE_LIMIT) for n in notes),

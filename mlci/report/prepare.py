@@ -5,7 +5,7 @@ that the base is still current, build the report model and pick its template.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from mlci.report.model import (
     build_report,
     directions_by_metric,
     directions_from_config,
+    html_link_of,
 )
 from mlci.report.render import COMMENT_LIMIT, Format, Rendered
 
@@ -95,10 +96,12 @@ class TemplatedReport:
         return render_report(self.report, formats, self.template, limit, self.template_error)
 
 
-def prepare_report(session: Session, analysis: Analysis) -> TemplatedReport:
+def prepare_report(session: Session, analysis: Analysis,
+                   environ: Mapping[str, str] | None = None) -> TemplatedReport:
     """Read the trend history and the base branch's tip, and build the report of
     ``analysis``; its template is ``report.template`` if it is a template file inside the
-    repository (else ``template_error`` says why not)."""
+    repository (else ``template_error`` says why not). ``environ`` (the CI variables) tells
+    the report where the run keeps report.html, so the comment can link it."""
     config, repo, comparison = session.config, session.repo, analysis.comparison
     notes: list[str] = []
     history = _history(config, comparison, repo, notes, analysis.gates.gates)
@@ -108,7 +111,8 @@ def prepare_report(session: Session, analysis: Analysis) -> TemplatedReport:
     report = build_report(analysis, tuple(session.diagnostics), key=config.report_key,
                           history=history, stale_base=stale,
                           directions=directions_from_config(config),
-                          plots=config.report_plots)
+                          plots=config.report_plots,
+                          html_link=html_link_of(environ or {}, config.report_key))
     template, problem = _template(config, repo.root)
     return TemplatedReport(report=report, template=template, template_error=problem)
 

@@ -31,9 +31,25 @@ from mlci.report.charts import (
     mermaid_chart,
     y_range,
 )
-from mlci.report.markdown import code, escape, escape_lines, mermaid_text, shorten, shorten_lines
+from mlci.report.markdown import (
+    code,
+    escape,
+    escape_lines,
+    link,
+    mermaid_text,
+    shorten,
+    shorten_lines,
+)
 from mlci.report.marker import marker
-from mlci.report.model import GateRow, LeftOut, Report, TestRow, TestSummary, Trend
+from mlci.report.model import (
+    GateRow,
+    HtmlLink,
+    LeftOut,
+    Report,
+    TestRow,
+    TestSummary,
+    Trend,
+)
 from mlci.report.plots import Curve
 from mlci.report.trim import FENCE, trim_markdown
 
@@ -100,6 +116,21 @@ def _curve_filter(curve: Curve) -> object:
 
     return Markup(curve_chart(curve.title, curve.x_title, curve.y_title, curve.grid,
                               curve.base, curve.head))
+
+
+def _html_report_filter(where: HtmlLink | None) -> object:
+    """Where report.html is, in Markdown: in the run's artifact, linked, when the report knows
+    the run (GitHub: the artifact's name on the run page's artifacts; GitLab: the job's
+    artifacts); else its name alone."""
+    from markupsafe import Markup
+
+    if where is not None:
+        text = where.artifact or "the job's artifacts"
+        linked = link(text, where.url)
+        if linked is not None:
+            return Markup(f"report.html, in the artifact {linked} of this run" if where.artifact
+                          else f"report.html, in {linked}")
+    return Markup("report.html")
 
 
 def _number_filter(value: float) -> object:
@@ -172,6 +203,7 @@ def _environment(kind: str, custom_dir: str | None) -> jinja2.Environment:
         env.filters["lines"] = _lines_filter
         env.filters["chart"] = _chart_filter
         env.filters["curve"] = _curve_filter
+        env.filters["html_report"] = _html_report_filter
     else:
         env = factory(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
                       undefined=jinja2.StrictUndefined)

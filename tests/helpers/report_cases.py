@@ -3,6 +3,8 @@ the property tests assemble."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from helpers.reports import report_of
 from mlci.diff.comparison import (
     ArtifactChange,
@@ -19,7 +21,7 @@ from mlci.diff.history import HistoryPoint
 from mlci.gates.results import GateResult, GateResults
 from mlci.modeltests.results import TestResult, TestRun
 from mlci.repo.revisions import Revision
-from mlci.report.model import Report
+from mlci.report.model import HtmlLink, Report
 
 BASE = Revision(rev="main", sha="1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b")
 HEAD = Revision(rev="feature/better-model", sha="9f8e7d6c5b4a39281706f5e4d3c2b1a098765432")
@@ -214,6 +216,14 @@ def with_plots() -> Report:
     return report_of(comparison, gates, None, directions={"accuracy": "higher"})
 
 
+def with_plots_on_github() -> Report:
+    """with_plots as `mlci ci` renders it in a GitHub run: report.html linked in the run's
+    artifacts."""
+    return replace(with_plots(), html_link=HtmlLink(
+        "https://github.com/octo/models/actions/runs/4242#artifacts", "mlci-report-default"))
+
+
 GOLDEN = {"all_pass": all_pass, "failing_gate": failing_gate, "new_metric": new_metric,
           "removed_model": removed_model, "huge_data_directory": huge_data_directory,
-          "many_test_failures": many_test_failures, "with_plots": with_plots}
+          "many_test_failures": many_test_failures, "with_plots": with_plots,
+          "with_plots_on_github": with_plots_on_github}

@@ -63,6 +63,12 @@ def test_golden_markdown(name: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
     assert text.startswith(marker("default") + "\n")
+    link = GOLDEN[name]().html_link
+    if link is not None and link.artifact:
+        # The one link the report makes, to the run's artifacts; nothing else may link.
+        own = f"[{link.artifact}]({link.url})"
+        assert text.count(own) == 1
+        text = text.replace(own, link.artifact)
     assert unsafe_findings(text) == []
 
 
