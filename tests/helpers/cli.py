@@ -18,3 +18,7 @@ Run = Callable[..., Outcome]
 # What every output says, after the file's path, of an mlci.yaml that configures no gate.
 NO_GATE = ("gates: no gate is configured, so nothing can fail a pull request; uncomment or add "
            "a gate (`mlci init` suggests some)")
+
+# Set in the environment of the README test's own run of the whole suite, where that test is
+# deselected (tests/conftest.py) so that it does not run itself again.
+README_INNER_RUN = "MLCI_README_INNER_RUN"

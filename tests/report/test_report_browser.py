@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.node_modules import NODE_MODULES
 from helpers.report_cases import GOLDEN
 
 from mlci.report.render import render
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE_MODULES = ROOT / ".ci" / "node" / "node_modules"
 MERMAID = NODE_MODULES / "mermaid" / "dist" / "mermaid.min.js"
 GITHUB_CSS = NODE_MODULES / "github-markdown-css" / "github-markdown-light.css"
 SCREENSHOTS = ROOT / ".ci" / "screenshots"
