@@ -66,7 +66,8 @@ def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, referenc
                     "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                     "HOME": os.environ["HOME"]})
         env.update({k: v for k, v in os.environ.items() if k.startswith(("GIT_", "DVC_"))})
-        steps = run_action(ACTION, {"report-key": "pr"}, env, workspace)
+        uploads: dict[str, dict[str, bytes]] = {}
+        steps = run_action(ACTION, {"report-key": "pr"}, env, workspace, uploads=uploads)
         assert api.violations == []
 
     install, analyse, run = steps
@@ -89,6 +90,12 @@ def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, referenc
     assert outputs["comment-url"] == comment["html_url"]
     assert outputs["failed-gates"].splitlines()[0] == "accuracy"
     assert Path(outputs["report-path"]).name == "report.json"
+    # The report's directory is the run's artifact, named as the comment links it: under
+    # the report key the publishing step posts with.
+    [(artifact, files)] = uploads.items()
+    assert artifact == "mlci-report-pr"
+    assert {"report.md", "report.json", "report.html"} <= set(files)
+    assert files["report.md"].decode().startswith("<!-- mlci:report key=pr -->")
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
     assert summary.startswith("<!-- mlci:report key=pr -->")
     # The token never reaches a log.

@@ -4,7 +4,8 @@ Expressions in ``with``/``env``/``working-directory`` are substituted (``inputs.
 ``github.action_path``, ``github.token``, ``runner.temp``), each ``run`` step is written to a
 script and executed with ``bash --noprofile --norc -eo pipefail`` and the step's ``env``,
 ``uses`` steps are stood in for by the caller (``actions/setup-python``: the current Python
-first on PATH), and ``$GITHUB_OUTPUT`` is read back after each step.
+first on PATH) or, for ``actions/upload-artifact``, recorded (name and files, its ``if`` not
+evaluated) in ``uploads``, and ``$GITHUB_OUTPUT`` is read back after each step.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class StepRun:
 
 
 def _evaluate(expression: str, context: Mapping[str, str]) -> str:
+    if expression.startswith("steps.") and expression not in context:
+        return ""  # as on GitHub: an output a step did not set is empty
     if expression not in context:
         raise KeyError(f"expression not supported by the test runner: {expression}")
     return context[expression]
@@ -42,8 +45,8 @@ def substitute(text: str, context: Mapping[str, str]) -> str:
 
 
 def run_action(action_yml: Path, inputs: Mapping[str, str], env: Mapping[str, str],
-               workspace: Path, skip_uses: tuple[str, ...] = ("actions/setup-python",)
-               ) -> list[StepRun]:
+               workspace: Path, skip_uses: tuple[str, ...] = ("actions/setup-python",),
+               uploads: dict[str, dict[str, bytes]] | None = None) -> list[StepRun]:
     from helpers.fake_github import parse_outputs
 
     action: dict[str, Any] = yaml.safe_load(action_yml.read_text())
@@ -62,6 +65,14 @@ def run_action(action_yml: Path, inputs: Mapping[str, str], env: Mapping[str, st
     for index, step in enumerate(action["runs"]["steps"]):
         name = step.get("name", f"step {index}")
         if "uses" in step:
+            if step["uses"].split("@")[0] == "actions/upload-artifact" and uploads is not None:
+                spec = {k: substitute(str(v), context) for k, v in step["with"].items()}
+                folder = Path(spec["path"])
+                if spec["name"]:  # the step's `if` asks for a name
+                    uploads[spec["name"]] = {
+                        str(f.relative_to(folder)): f.read_bytes()
+                        for f in sorted(folder.rglob("*")) if f.is_file()}
+                continue
             assert step["uses"].split("@")[0] in skip_uses, step["uses"]
             continue
         output_file = Path(env["RUNNER_TEMP"]) / f"output-{index}.txt"
