@@ -170,8 +170,12 @@ def _analyse(session: Session, request: CiRequest, timer: _Timer
     analysis = analyse(session, comparison, tests)
     prepared = prepare_report(session, analysis, request.environ)
     decision = analysis.decision
-    timer.done("gates", started, f"{decision.gates_failed} failed, {decision.gates_warned} "
-               f"warned of {len(analysis.gates.gates)}", ok=decision.verdict != "fail")
+    if analysis.gates.gates:
+        timer.done("gates", started, f"{decision.gates_failed} failed, "
+                   f"{decision.gates_warned} warned of {len(analysis.gates.gates)}",
+                   ok=decision.verdict != "fail")
+    else:  # "0 failed of 0" would read as a pass
+        timer.done("gates", started, "none configured, so nothing can fail this pull request")
     return prepared, analysis
 
 

@@ -237,15 +237,17 @@ def _check_numbers(value: Any, source: str, path: tuple[Any, ...]) -> None:
                               "1.8e308)") from None
 
 
-def load_config_file(path: Path) -> Config:
-    """Read, parse and validate one configuration file."""
+def load_config_file(path: Path, source: str | None = None) -> Config:
+    """Read, parse and validate one configuration file; ``source`` names it in messages
+    (default: the path as given)."""
     from mlci.files import read_text
 
+    source = str(path) if source is None else source
     text = read_text(path, "configuration file", error=ConfigError)
-    data = parse_config_text(text, str(path))
+    data = parse_config_text(text, source)
     if data is None:
         data = {}
-    gates, warnings = check_mapping(data, str(path))
+    gates, warnings = check_mapping(data, source)
     return Config.from_mapping(data, path, gates, warnings)
 
 
@@ -257,7 +259,9 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
         return load_config_file(Path(explicit))
     candidate = root / CONFIG_NAME
     if candidate.is_file():
-        return load_config_file(candidate)
+        # Named as in the repository: the report goes on a pull request, where the runner's
+        # checkout directory means nothing.
+        return load_config_file(candidate, CONFIG_NAME)
     if not (root / ".dvc").is_dir():
         return Config(warnings=(NOTHING_CONFIGURED,))
     return Config()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers.cli import Run
+from helpers.cli import NO_GATE, Run
 from helpers.dvc_layouts import Layout, build_layout, copy_without_cache
 from helpers.repo_helpers import commit_files, copy_repo, git, isolating
 from helpers.workflow_tools import check_schema, zizmor
@@ -89,6 +89,24 @@ def test_init_then_commit_then_ci(project: Path, run_mlci: Run, tmp_path: Path) 
     assert report["verdict"] == "pass"
     assert [g["status"] for g in report["gates"]] == ["pass"] * 5
     assert git(project, "status", "--porcelain") == ""  # every output is ignored
+
+
+def test_ci_before_any_gate_is_uncommented_says_nothing_can_fail(project: Path, run_mlci: Run
+                                                                 ) -> None:
+    """Committed as `mlci init` wrote it: the run passes with a warning, never a plain pass,
+    and says why in the terminal and in the report, naming the file as in the repository."""
+    assert run_mlci("init").code == 0
+    commit_files(project, message="mlci")
+    result = run_mlci("ci", "--no-publish", "--no-tests")
+    assert result.code == 0, result.err
+    assert "[gates   ] ok in" in result.err
+    assert "none configured, so nothing can fail this pull request" in result.err
+    report = json.loads((project / "mlci-report" / "report.json").read_text())
+    assert report["verdict"] == "warn"
+    assert f"mlci.yaml: {NO_GATE}" in report["warnings"]
+    markdown = (project / "mlci-report" / "report.md").read_text()
+    assert "## ⚠️ Passed with warnings" in markdown
+    assert str(project) not in markdown  # the runner's checkout path means nothing on a PR
 
 
 def test_init_notes_the_metrics_it_could_not_read(get_started: Layout, tmp_path: Path,
