@@ -26,6 +26,13 @@ def write_files(directory: Path, files: Mapping[str, str], base: Path) -> dict[s
     InputError naming the symlink otherwise.
     """
     trusted, parts = _split(directory, base)
+    try:
+        # The trusted start is the repository root, or the parent of a directory outside it
+        # that the user named (--output-dir /tmp/new/mlci-report): create that one as asked.
+        trusted.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{trusted}: cannot create the output directory: "
+                         f"{exc.strerror or exc}") from exc
     fd = os.open(trusted, _DIRECTORY_FLAGS)
     try:
         for part in parts:
