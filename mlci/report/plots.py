@@ -107,10 +107,13 @@ def shared_grid(xs: Sequence[float], limit: int = GRID_POINTS) -> tuple[float, .
     return tuple(low + (high - low) * i / (count - 1) for i in range(count))
 
 
-def interpolate(points: Sequence[tuple[float, float]], x: float) -> float:
+def interpolate(points: Sequence[tuple[float, float]], x: float,
+                xs: Sequence[float] | None = None) -> float:
     """y at ``x`` on the straight lines between ``points`` (sorted by x); held level
-    beyond the first and last point (a chart cannot leave a gap)."""
-    xs = [p[0] for p in points]
+    beyond the first and last point (a chart cannot leave a gap). ``xs``: the points' x
+    values, when the caller samples one curve at many x (else each call rebuilds them: 40
+    grid points on a 10,000-point curve would cost 400,000 steps)."""
+    xs = [p[0] for p in points] if xs is None else xs
     index = bisect.bisect_left(xs, x)
     if index < len(xs) and xs[index] == x:
         return points[index][1]
@@ -125,6 +128,11 @@ def interpolate(points: Sequence[tuple[float, float]], x: float) -> float:
 def _chart_precision(value: float) -> float:
     """4 significant digits: a 240 px chart shows no more, and 40 points stay short."""
     return float(f"{value:.4g}")
+
+
+def _sample(points: list[tuple[float, float]], grid: Sequence[float]) -> tuple[float, ...]:
+    xs = [x for x, _ in points]
+    return tuple(_chart_precision(interpolate(points, x, xs)) for x in grid)
 
 
 def _sorted_points(series: Series | None) -> list[tuple[float, float]] | None:
@@ -147,15 +155,15 @@ def _curve(change: PlotChange, label: str, base: Series | None, head: Series | N
     if len(set(xs)) > len(grid):
         most = max(len(points) for points in drawn)
         notes.append(f"thinned to {len(grid)} of {most:,} points")
+    xs_of = [{px for px, _ in points} for points in drawn]  # once per side, not per x
     if any(x not in on_grid for points in drawn for x, _ in points) or any(
-            x not in {px for px, _ in points} for points in drawn for x in grid):
+            x not in side_xs for side_xs in xs_of for x in grid):
         notes.append("base and head interpolated on a shared x grid")
     for name, points in zip(("base", "head"), sides, strict=True):
         if points and (points[0][0] > grid[0] or points[-1][0] < grid[-1]):
             notes.append(f"{name} spans {format_value(points[0][0])} to "
                          f"{format_value(points[-1][0])}, drawn level beyond")
-    sample = [tuple(_chart_precision(interpolate(points, x)) for x in grid) if points
-              else None for points in sides]
+    sample = [_sample(points, grid) if points else None for points in sides]
     some = head or base
     assert some is not None  # drawn is not empty
     title = f"{change.title or change.id}{' · ' + label if label else ''}"
@@ -208,13 +216,18 @@ def confusion_cells(change: PlotChange) -> tuple[list[ChangeRow], int]:
 
 def _rates(counts: dict[tuple[str, str], int]) -> dict[str, tuple[float | None, float | None]]:
     """Per class: (recall, precision); None where the class was never actual / predicted."""
-    classes = {name for cell in counts for name in cell}
+    # Row and column sums in one pass over the cells: per class, a pass over every cell
+    # would be 100 classes x 10,000 cells for a 100x100 matrix.
+    actual: dict[str, int] = {}
+    predicted: dict[str, int] = {}
+    for (row, column), n in counts.items():
+        actual[row] = actual.get(row, 0) + n
+        predicted[column] = predicted.get(column, 0) + n
     out = {}
-    for name in classes:
+    for name in actual.keys() | predicted.keys():
         hits = counts.get((name, name), 0)
-        actual = sum(n for (a, _), n in counts.items() if a == name)
-        predicted = sum(n for (_, p), n in counts.items() if p == name)
-        out[name] = (hits / actual if actual else None, hits / predicted if predicted else None)
+        rows, columns = actual.get(name, 0), predicted.get(name, 0)
+        out[name] = (hits / rows if rows else None, hits / columns if columns else None)
     return out
 
 
