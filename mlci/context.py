@@ -107,6 +107,7 @@ class CiContext:
     fork: bool = False
     run_head_sha: str | None = None  # workflow_run: the triggering run's head commit
     run_pull_numbers: tuple[int, ...] = ()  # workflow_run: the PRs GitHub associated with it
+    run_trigger_id: str | None = None  # workflow_run: the triggering run's id
     event_path: str | None = None
     project_url: str | None = None  # GitLab: the project's web page
     job_id: str | None = None  # GitLab: this job (its artifacts are the job's)
@@ -135,6 +136,14 @@ class CiContext:
             if project and self.job_id and _ID.match(self.job_id):
                 return f"{project}/-/jobs/{self.job_id}/artifacts/browse"
         return None
+
+    @property
+    def trigger_artifacts_url(self) -> str | None:
+        """workflow_run: :attr:`artifacts_url` of the run that triggered this one (a fork's
+        pull_request run, whose artifact holds its report.html); None otherwise."""
+        if self.run_trigger_id is None:
+            return None
+        return _replace(self, run_id=self.run_trigger_id).artifacts_url
 
     def token(self, environ: Mapping[str, str], explicit: str | None = None) -> Token | None:
         """The token to use: ``--token``, else the first of ``token_sources`` that is set."""
@@ -259,8 +268,10 @@ def _github(environ: Mapping[str, str]) -> CiContext:
         pulls = payload.objects("workflow_run.pull_requests")
         numbers = tuple(payload.integer(f"workflow_run.pull_requests.{i}.number") or 0
                         for i in range(len(pulls)))
+        trigger = payload.integer("workflow_run.id", required=False)
         return _replace(context, run_head_sha=run_head, head_sha=run_head,
-                        run_pull_numbers=numbers, number=numbers[0] if numbers else None)
+                        run_pull_numbers=numbers, number=numbers[0] if numbers else None,
+                        run_trigger_id=str(trigger) if trigger is not None else None)
     return context  # workflow_dispatch, schedule, ...: GITHUB_SHA is the commit
 
 

@@ -32,7 +32,7 @@ from mlci.publish.report_file import (
 from mlci.report.marker import KEY_PATTERN
 
 if TYPE_CHECKING:
-    from mlci.report.model import Report
+    from mlci.report.model import HtmlLink, Report
 
 RenderMarkdown = Callable[["Report"], str]  # the built-in template, for a report model
 
@@ -140,7 +140,8 @@ def read_artifact(directory: Path, context: CiContext, key: str | None,
                          "from an artifact re-renders the report from its data, so the "
                          "pull_request job must publish the JSON report (mlci report "
                          "--format json, or mlci ci)")
-    report = _rebuild(directory / "report.json", key, notes, render_markdown)
+    report = _rebuild(directory / "report.json", key, notes, render_markdown,
+                      _html_link(context, asked))
     return ForkArtifact(number=number, head_sha=head_sha, report=report)
 
 
@@ -158,16 +159,28 @@ def _read_meta(meta_path: Path) -> dict[str, Any]:
     return meta
 
 
-def _rebuild(path: Path, key: str, notes: list[str], render_markdown: RenderMarkdown
-             ) -> Publication:
+def _html_link(context: CiContext, asked: str) -> HtmlLink | None:
+    """Where the triggering run keeps report.html: its artifacts page, from this trusted
+    run's variables and event (never from the artifact), and the artifact named as the
+    action names it under the key that run used (checked against KEY_PATTERN above)."""
+    from mlci.report.model import HtmlLink, report_artifact
+
+    url = context.trigger_artifacts_url
+    return HtmlLink(url, report_artifact(asked)) if url else None
+
+
+def _rebuild(path: Path, key: str, notes: list[str], render_markdown: RenderMarkdown,
+             html_link: HtmlLink | None = None) -> Publication:
     """The report of the artifact's JSON data, rendered with the built-in template: the
     artifact's own Markdown and summary are never used."""
+    from dataclasses import replace
+
     from mlci.report.from_json import report_from_json
     from mlci.report.markdown import neutralize_mentions
 
     text = _read_small(path, MAX_REPORT_BYTES, "report")
     data = parse_report_json(text, str(path))
-    report = report_from_json(data, str(path), key)
+    report = replace(report_from_json(data, str(path), key), html_link=html_link)
     if data.get("verdict") != report.verdict:
         notes.append(f"the artifact's verdict {data.get('verdict')!r} does not follow from "
                      f"its gates, tests and errors; publishing {report.verdict!r}")

@@ -128,7 +128,7 @@ def _html_report_filter(where: HtmlLink | None) -> object:
         text = where.artifact or "the job's artifacts"
         linked = link(text, where.url)
         if linked is not None:
-            return Markup(f"report.html, in the artifact {linked} of this run" if where.artifact
+            return Markup(f"report.html, in the CI run's artifact {linked}" if where.artifact
                           else f"report.html, in {linked}")
     return Markup("report.html")
 

@@ -140,8 +140,8 @@ def test_an_image_plot_from_dvcs_cache_is_shown_side_by_side(
     # Outside CI the comment names report.html; in a GitHub run it links the artifact.
     assert "Base and head side by side: report.html.\n" in md
     in_ci = _report(cli, repo, base, head, "md", GITHUB)
-    assert ("Base and head side by side: report.html, in the artifact "
-            f"[mlci-report-default]({ARTIFACTS}) of this run.\n") in in_ci
+    assert ("Base and head side by side: report.html, in the CI run's artifact "
+            f"[mlci-report-default]({ARTIFACTS}).\n") in in_ci
 
 
 def test_an_image_plot_only_in_the_remote_is_fetched_and_shown(

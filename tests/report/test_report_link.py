@@ -74,8 +74,8 @@ def test_a_link_destination_cannot_end_the_link_or_mention_anyone() -> None:
 def test_the_comment_links_report_html_for_the_image_plots() -> None:
     report = replace(with_plots(), html_link=HtmlLink(RUN, report_artifact("default")))
     text = render(report, "md")
-    assert ("Base and head side by side: report.html, in the artifact "
-            f"[mlci-report-default]({RUN}) of this run.\n") in text
+    assert ("Base and head side by side: report.html, in the CI run's artifact "
+            f"[mlci-report-default]({RUN}).\n") in text
     html = render_html(text)
     assert html.count("<a href=") == 1 and f'<a href="{RUN}">mlci-report-default</a>' in html
     gitlab = render(replace(report, html_link=HtmlLink("https://gl.example/p/-/jobs/7/"
@@ -98,7 +98,7 @@ def test_a_trimmed_comment_says_where_the_full_report_is() -> None:
     report = replace(with_plots(), html_link=HtmlLink(RUN, report_artifact("default")))
     text = render(report, "md", limit=3000)
     assert "✂️ **Trimmed to fit a comment:**" in text
-    assert (f"The full report is report.html, in the artifact [mlci-report-default]({RUN}) "
-            "of this run.\n") in text
+    assert ("The full report is report.html, in the CI run's artifact "
+            f"[mlci-report-default]({RUN}).\n") in text
     plain = render(with_plots(), "md", limit=3000)
     assert "The full report is in the CI job summary or the report artifact" in plain
