@@ -13,7 +13,7 @@ from typing import Any
 from mlci.dvc.cache import describe_value, is_md5
 from mlci.dvc.dvcyaml import DeclaredStage, Pipelines, join, read_pipelines, where
 from mlci.errors import InputError
-from mlci.repo.snapshot import Snapshot
+from mlci.repo.snapshot import Snapshot, paths_ending
 from mlci.safe_yaml import load_yaml
 
 
@@ -212,9 +212,8 @@ def read_outputs(snapshot: Snapshot, pipelines: Pipelines | None = None) -> Trac
         pipelines = read_pipelines(snapshot)
     outputs: dict[str, DvcOutput] = {}
     stages: dict[str, LockedStage] = {}
-    paths = snapshot.paths()
-    for path in paths:
-        if path.endswith(".dvc") and not path.startswith(".dvc/"):
+    for path in paths_ending(snapshot, ".dvc"):
+        if not path.startswith(".dvc/"):
             outputs.update((o.path, o) for o in read_dvc_file(snapshot, path))
     for dvcfile in pipelines.dvcfiles:
         lock = join(posixpath.dirname(dvcfile), "dvc.lock")

@@ -25,7 +25,7 @@ from typing import Any
 
 from mlci.dvc.cache import describe_value
 from mlci.errors import InputError
-from mlci.repo.snapshot import Snapshot, describe
+from mlci.repo.snapshot import Snapshot, describe, paths_ending
 from mlci.safe_yaml import load_yaml
 
 PARAMS_DEFAULT = "params.yaml"
@@ -288,7 +288,7 @@ def _one_line(exc: BaseException) -> str:
 
 def dvc_yaml_files(snapshot: Snapshot) -> list[str]:
     """Every ``dvc.yaml`` at the snapshot, the root one first."""
-    found = [p for p in snapshot.paths()
+    found = [p for p in paths_ending(snapshot, DVC_YAML)
              if (p == DVC_YAML or p.endswith("/" + DVC_YAML)) and not p.startswith(".dvc/")]
     return sorted(found, key=lambda p: (p.count("/"), p))
 
