@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mlci.config import Config
+from mlci.config import Config, FileSpec
 from mlci.diff.selectors import is_glob, select
 from mlci.errors import InputError, RevisionError
-from mlci.formats import Scalar, is_number
-from mlci.repo.git import Repository
+from mlci.formats import Flat, Scalar, is_number
+from mlci.repo.git import BlobInfo, Change, Repository
 from mlci.repo.revisions import Revision
-from mlci.repo.snapshot import CommitSnapshot, Snapshot
+from mlci.repo.snapshot import CommitSnapshot, PathListing, Snapshot
 
 if TYPE_CHECKING:
+    from mlci.diff.values import ValueReader
+    from mlci.dvc.dvcfiles import TrackedOutputs
+    from mlci.dvc.dvcyaml import Pipelines
     from mlci.dvc.store import ObjectStore
 
 
@@ -71,17 +75,24 @@ def commit_values(snapshot: Snapshot, root: Path, config: Config,
     from mlci.diff.values import ValueReader, discover
 
     reader = ValueReader(snapshot, root, store)
-    metrics, params = discover(config, (snapshot,), (reader.outputs.pipelines,))
+    specs = discover(config, (snapshot,), (reader.outputs.pipelines,))
+    return _read_values(reader, specs, part)
+
+
+def _read_values(reader: ValueReader, specs: tuple[list[FileSpec], list[FileSpec]],
+                 part: Part) -> CommitValues:
+    """The values of one part's files (``specs``: the metric and the params files)."""
     values: dict[tuple[str, str], Scalar] = {}
     unread: list[str] = []
-    for spec in metrics if part == "metrics" else params:
+    for spec in specs[0] if part == "metrics" else specs[1]:
         flat, errors = reader.read(spec, [], part)
         unread += errors
         for name, value in (flat or {}).items():
             if spec.keys is None or any(name == k or name.startswith(k + ".")
                                         for k in spec.keys):
                 values[(spec.path, name)] = value
-    unread += [f"{u.path} at {snapshot.revision.short}: {u.reason}" for u in reader.unavailable]
+    short = reader.snapshot.revision.short
+    unread += [f"{u.path} at {short}: {u.reason}" for u in reader.unavailable]
     return CommitValues(values, tuple(unread))
 
 
@@ -117,28 +128,23 @@ def key_history(repo: Repository, key: str, rev: str, count: int, config: Config
                 cache: dict[str, Any] | None = None) -> KeyHistory:
     """The history of a metric (or, with ``part="params"``, a param), as
     :func:`metric_history`, with the keys seen and the files not read. ``dvc_remote`` (the
-    command line's) must be a configured remote: UsageError otherwise."""
+    command line's) must be a configured remote: UsageError otherwise.
+
+    Every call on the same repository with the same configuration, revision and remote
+    shares one reading of the commits (:class:`HistoryReader`): the history gate and the
+    report's trend charts read each commit once between them."""
     if is_glob(key):
         raise InputError(f"history needs one {part[:-1]}, not a pattern: {key!r}")
     sha = repo.resolve(rev)
     if sha is None:
         raise RevisionError(f"{rev!r} does not name a commit in {repo.root}")
-    from mlci.dvc.store import open_store
-
-    # One store for the whole history, its remotes from the configuration of ``rev`` (the
-    # target branch), never from a commit further back.
-    trusted = CommitSnapshot(repo, Revision(rev=rev, sha=sha), "base")
-    if dvc_remote:
-        from mlci.session import check_dvc_remote
-
-        check_dvc_remote(repo.root, trusted, dvc_remote)
-    store = open_store(repo.root, base=trusted, remote=dvc_remote or config.dvc_remote)
+    reader = history_reader(repo, config, Revision(rev=rev, sha=sha), dvc_remote)
+    commits = list(reversed(repo.log(sha, count)))
     points: list[HistoryPoint] = []
     known: dict[str, None] = {}  # dicts keep the order first seen, sets would not
     unread: dict[str, None] = {}
-    for commit in reversed(repo.log(sha, count)):
-        entry = _commit_entry(repo, commit, config, store, part, cache)
-        values, subject = entry
+    for commit, (values, subject) in zip(commits, reader.entries(commits, part, cache),
+                                         strict=True):
         known.update(dict.fromkeys(name for _, name in values.values))
         unread.update(dict.fromkeys(values.unread))
         try:
@@ -149,20 +155,201 @@ def key_history(repo: Repository, key: str, rev: str, count: int, config: Config
     return KeyHistory(key, part, points, tuple(known), tuple(unread))
 
 
-def _commit_entry(repo: Repository, commit: str, config: Config, store: ObjectStore,
-                  part: Part, cache: dict[str, Any] | None) -> tuple[CommitValues, str]:
-    """One commit's values and subject, read once per ``cache``."""
-    cache_key = commit if part == "metrics" else f"{part}:{commit}"
-    entry = cache.get(cache_key) if cache is not None else None
-    if entry is None:
-        snapshot = CommitSnapshot(repo, Revision(rev=commit, sha=commit), "base")
-        entry = (commit_values(snapshot, repo.root, config, store, part),
-                 repo.commit_subject(commit))
-        if cache is not None:
-            cache[cache_key] = entry
-    values: CommitValues = entry[0]
-    subject: str = entry[1]
-    return values, subject
+class _RecordingSnapshot(CommitSnapshot):
+    """A commit read for its history: notes what was read (paths, the file list, the paths
+    with a suffix), so that what was derived from them can serve the next commit when that
+    commit changed none of it. The file list comes from ``listing``."""
+
+    def __init__(self, repo: Repository, commit: str,
+                 listing: Callable[[], PathListing]) -> None:
+        super().__init__(repo, Revision(rev=commit, sha=commit), "base")
+        self._listing = listing
+        self.used = _Used()
+
+    def read(self, path: str) -> bytes | None:
+        self.used.reads.add(path)
+        return super().read(path)
+
+    def paths(self) -> list[str]:
+        self.used.listed = True
+        return self._listing().paths()
+
+    def paths_ending(self, suffix: str) -> list[str]:
+        self.used.endings.add(suffix)
+        return self._listing().paths_ending(suffix)
+
+    def blobs(self) -> dict[str, BlobInfo]:
+        self.used.listed = True
+        return super().blobs()
+
+    def record(self) -> _Used:
+        """What was used since the last call, and start afresh."""
+        used, self.used = self.used, _Used()
+        return used
+
+
+@dataclass
+class _Used:
+    """What a derivation used of a commit."""
+
+    reads: set[str] = field(default_factory=set)
+    listed: bool = False  # the whole file list
+    endings: set[str] = field(default_factory=set)  # the paths with these suffixes
+
+    def hold(self, change: Change) -> bool:
+        """Whether what was derived holds at a child commit that made ``change``."""
+        if change.paths & self.reads:
+            return False
+        if not change.relisted:
+            return True
+        if self.listed:
+            return False
+        return not any(p.endswith(s) for p in (*change.added, *change.removed)
+                       for s in self.endings)
+
+
+@dataclass(frozen=True)
+class _Derived:
+    """What a commit's DVC files and file list gave, each with what it was derived from:
+    the pipelines (``dvc.yaml``), the outputs (``dvc.lock``, ``.dvc`` files), the metric
+    and params files to read."""
+
+    commit: str
+    pipelines: Pipelines
+    pipelines_used: _Used
+    outputs: TrackedOutputs
+    outputs_used: _Used
+    specs: tuple[list[FileSpec], list[FileSpec]]
+    specs_used: _Used
+
+
+Entry = tuple[CommitValues, str]  # a commit's values of one part, and its subject
+
+
+class HistoryReader:
+    """Reads the values of commits in first-parent order for one configuration, target
+    revision and remote, each commit once per part.
+
+    Per commit, a history needs the DVC outputs and pipelines (``dvc.yaml``, ``dvc.lock``,
+    ``.dvc`` files: YAML, and a walk of the commit's file list), the metric and params
+    files those declare, and then those files' values. A commit that changed none of the
+    files the first two were derived from (nor added or removed a file, when the file list
+    was used) keeps its parent's outputs and files, so a long history reads and parses the
+    DVC files again only where they changed; metric files are read by path through the
+    repository's one `git cat-file --batch`, and parsed once per distinct content."""
+
+    def __init__(self, repo: Repository, config: Config, store: ObjectStore) -> None:
+        self.repo = repo
+        self.config = config
+        self.store = store
+        self._entries: dict[tuple[Part, str], Entry] = {}
+        self._derived: _Derived | None = None
+        self._listing: PathListing | None = None
+        self._listing_commit: str | None = None
+        self._parsed: dict[tuple[str, int, bytes], Flat] = {}
+
+    def entries(self, commits: list[str], part: Part, cache: dict[str, Any] | None = None
+                ) -> list[Entry]:
+        """Each commit's values and subject; ``commits`` are first-parent commits, oldest
+        first. ``cache``, when given, is looked up first and filled too."""
+        cache_key = (lambda c: c) if part == "metrics" else (lambda c: f"{part}:{c}")
+        found: list[Entry | None] = []
+        for commit in commits:
+            entry = cache.get(cache_key(commit)) if cache is not None else None
+            found.append(entry if entry is not None else self._entries.get((part, commit)))
+        missing = sum(entry is None for entry in found)
+        changes = self.repo.first_parent_changes(commits[-1], len(commits)) \
+            if missing > 1 else {}
+        result: list[Entry] = []
+        parent: str | None = None
+        for commit, entry in zip(commits, found, strict=True):
+            if entry is None:
+                entry = self._read(commit, part, parent, changes.get(commit))
+                self._entries[(part, commit)] = entry
+            if cache is not None:
+                cache[cache_key(commit)] = entry
+            result.append(entry)
+            parent = commit
+        return result
+
+    def _read(self, commit: str, part: Part, parent: str | None, change: Change | None
+              ) -> Entry:
+        from mlci.diff.values import ValueReader, discover
+        from mlci.dvc.dvcfiles import read_outputs
+        from mlci.dvc.dvcyaml import read_pipelines
+
+        before = self._derived
+        if before is None or parent is None or change is None or before.commit != parent:
+            before = None  # no parent read just before: read this commit whole
+        self._advance_listing(commit, parent, change)
+        snapshot = _RecordingSnapshot(self.repo, commit, lambda: self._listing_of(commit))
+        # Each step again only where the commit changed what it was derived from; a result
+        # equal to the parent's is the parent's (so the next step can hold too).
+        if before is not None and change is not None and before.pipelines_used.hold(change):
+            pipelines, pipelines_used = before.pipelines, before.pipelines_used
+        else:
+            pipelines = read_pipelines(snapshot)
+            pipelines_used = snapshot.record()
+            if before is not None and pipelines == before.pipelines:
+                pipelines = before.pipelines
+        if before is not None and change is not None and pipelines is before.pipelines \
+                and before.outputs_used.hold(change):
+            outputs, outputs_used = before.outputs, before.outputs_used
+        else:
+            outputs = read_outputs(snapshot, pipelines)
+            outputs_used = snapshot.record()
+        if before is not None and change is not None and pipelines is before.pipelines \
+                and before.specs_used.hold(change):
+            specs, specs_used = before.specs, before.specs_used
+        else:  # the specs come from the configuration, the pipelines and the file list
+            specs = discover(self.config, (snapshot,), (pipelines,))
+            specs_used = snapshot.record()
+        self._derived = _Derived(commit, pipelines, pipelines_used, outputs, outputs_used,
+                                 specs, specs_used)
+        reader = ValueReader(snapshot, self.repo.root, self.store, outputs,
+                             parsed=self._parsed)
+        return _read_values(reader, specs, part), self.repo.commit_subject(commit)
+
+    def _advance_listing(self, commit: str, parent: str | None, change: Change | None
+                         ) -> None:
+        """Carry the file list of ``parent`` to ``commit``, or drop it when it cannot be."""
+        if self._listing is None or self._listing_commit == commit:
+            return
+        if parent is not None and change is not None and self._listing_commit == parent:
+            self._listing.apply(change)
+            self._listing_commit = commit
+        else:
+            self._listing, self._listing_commit = None, None
+
+    def _listing_of(self, commit: str) -> PathListing:
+        if self._listing is None or self._listing_commit != commit:
+            self._listing = PathListing(self.repo.file_paths(commit))
+            self._listing_commit = commit
+        return self._listing
+
+
+def history_reader(repo: Repository, config: Config, target: Revision,
+                   dvc_remote: str | None = None) -> HistoryReader:
+    """The repository's reader for this configuration, target revision and remote: one
+    DVC store for the whole history, its remotes from the configuration of ``target`` (the
+    target branch), never from a commit further back. ``dvc_remote`` (the command line's)
+    must be a configured remote: UsageError otherwise."""
+    readers: list[tuple[Config, str, str | None, HistoryReader]] = repo.memo.setdefault(
+        "history", [])
+    for known, sha, remote, reader in readers:
+        if known is config and sha == target.sha and remote == dvc_remote:
+            return reader
+    from mlci.dvc.store import open_store
+
+    trusted = CommitSnapshot(repo, target, "base")
+    if dvc_remote:
+        from mlci.session import check_dvc_remote
+
+        check_dvc_remote(repo.root, trusted, dvc_remote)
+    store = open_store(repo.root, base=trusted, remote=dvc_remote or config.dvc_remote)
+    reader = HistoryReader(repo, config, store)
+    readers.append((config, target.sha, dvc_remote, reader))
+    return reader
 
 
 def noise_band(points: list[HistoryPoint], k: float) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,11 @@ from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_st
 from mlci.errors import InputError
 from mlci.formats import Flat, file_format, is_number, parse, printable
 from mlci.repo.snapshot import Snapshot, describe
+
+# Bounds of a reader's memo of parsed files: a history of 1,000 commits of small metric
+# files fits, a history of large ones does not pin their bytes in memory.
+MEMO_BYTES = 256 * 1024
+MEMO_FILES = 4096
 
 
 @dataclass
@@ -45,12 +51,22 @@ def _expand(specs: tuple[FileSpec, ...], snapshots: tuple[Snapshot, ...]) -> lis
 def _expand_directories(paths: list[str], snapshots: tuple[Snapshot, ...]) -> list[str]:
     """A metrics entry naming a folder kept in git stands for the metric files in it, as
     DVC expands it."""
+    if not paths:
+        return []
+    # Each snapshot's paths sorted once: the files under a folder are then one range of
+    # them (bisect), not a walk over every path for every metrics entry.
+    listings = [sorted(snapshot.paths()) for snapshot in snapshots]
     expanded: list[str] = []
     for path in paths:
-        inside = sorted({p for snapshot in snapshots for p in snapshot.paths()
-                         if p.startswith(path.rstrip("/") + "/") and file_format(p) in
-                         ("json", "yaml", "toml")})
-        expanded.extend(inside or [path])
+        prefix = path.rstrip("/") + "/"
+        inside: set[str] = set()
+        for listing in listings:
+            at = bisect_left(listing, prefix)
+            while at < len(listing) and listing[at].startswith(prefix):
+                if file_format(listing[at]) in ("json", "yaml", "toml"):
+                    inside.add(listing[at])
+                at += 1
+        expanded.extend(sorted(inside) or [path])
     return list(dict.fromkeys(expanded))
 
 
@@ -81,11 +97,16 @@ class ValueReader:
     DVC output or a file inside a directory output."""
 
     def __init__(self, snapshot: Snapshot, root: Path, store: ObjectStore | None = None,
-                 outputs: TrackedOutputs | None = None) -> None:
+                 outputs: TrackedOutputs | None = None,
+                 parsed: dict[tuple[str, int, bytes], Flat] | None = None) -> None:
         self.snapshot = snapshot
         self.root = root
         self._store = store
         self._outputs = outputs
+        # Files already parsed, by path, row and content (a history reads the same content
+        # at many commits); only files that parsed without a problem, whose messages would
+        # name another revision.
+        self._parsed = parsed
         self.unavailable: list[Unavailable] = []
 
     @property
@@ -170,11 +191,17 @@ class ValueReader:
         data, errors = self.data(spec.path, part)
         if data is None:
             return None, errors
+        memo = (spec.path, spec.row, data)
+        if self._parsed is not None and memo in self._parsed:
+            return dict(self._parsed[memo]), []
         problems: list[str] = []
         try:
             values = parse(spec.path, data, spec.row, problems=problems)
         except InputError as exc:
             return None, [f"{exc} (at {where})"]
+        if self._parsed is not None and not problems and len(data) <= MEMO_BYTES and \
+                len(self._parsed) < MEMO_FILES:
+            self._parsed[memo] = dict(values)
         return values, [f"{problem} (at {where})" for problem in problems]
 
 
