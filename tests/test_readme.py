@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,6 @@ def test_the_two_commands_on_a_clean_clone(tmp_path: Path) -> None:
         pytest.skip("the project is not a git checkout, so there is no clean clone to make")
     clone = tmp_path / "mlci"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    first, second = code_blocks("bash")[:2]
     env = {k: v for k, v in os.environ.items()
            if k not in ("VIRTUAL_ENV", "PYTHONPATH") and not k.startswith("PYTEST")}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
@@ -140,8 +140,17 @@ def test_the_two_commands_on_a_clean_clone(tmp_path: Path) -> None:
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env[README_INNER_RUN] = "1"
     env["MLCI_NODE_MODULES"] = str(NODE_MODULES)
-    scratch = tmp_path / "tmp"  # the machine's temp directory, as the two commands see it
-    scratch.mkdir()
+    # The machine's temp directory, as the two commands see it: short, because Chromium puts
+    # a Unix socket (at most 107 bytes of path) in the temp directory of the tests inside.
+    scratch = Path(tempfile.mkdtemp(prefix="mlci-", dir="/tmp"))
+    try:
+        _run_the_two_commands(clone, env, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_the_two_commands(clone: Path, env: dict[str, str], scratch: Path) -> None:
+    first, second = code_blocks("bash")[:2]
     env["TMPDIR"] = str(scratch)
     proc = subprocess.run(["bash", "-euc", first.strip()], cwd=clone, env=env,
                           capture_output=True, text=True)
