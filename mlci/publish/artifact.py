@@ -54,7 +54,14 @@ class ForkArtifact:
 
 
 def write_artifact(directory: Path, report: Publication, context: CiContext) -> Path:
-    """Save the report and the PR number into ``directory``; return the metadata file."""
+    """Save the report and the PR number into ``directory``; return the metadata file.
+
+    ``directory`` is usually inside the pull request's checkout (``mlci-report/pr-artifact``,
+    where the fork-safe workflow uploads it from), so it is written as every output is:
+    without following a symlink the pull request committed there (see
+    mlci.report.output_files), relative to the working directory."""
+    from mlci.report.output_files import write_files
+
     if context.number is None or context.head_sha is None:
         raise UsageError("cannot save the report for a later publish: this event names no "
                          "pull request and head commit")
@@ -63,13 +70,12 @@ def write_artifact(directory: Path, report: Publication, context: CiContext) -> 
             "pr_number": context.number, "head_sha": context.head_sha,
             "base_sha": context.base_sha, "key": report.key, "report": name}
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / name).write_text(report.raw, encoding="utf-8")
-        target = directory / META_NAME
-        target.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        written = write_files(directory, {name: report.raw,
+                                          META_NAME: json.dumps(meta, indent=2) + "\n"},
+                              Path.cwd())
     except OSError as exc:
         raise EnvironmentFailure(f"{directory}: cannot write the report artifact: {exc}") from exc
-    return target
+    return written[META_NAME]
 
 
 def _read_small(path: Path, limit: int, what: str) -> str:

@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 from helpers.action_runner import action_outputs, run_action
-from helpers.fake_github import REPO, TOKEN, FakeApi, TokenInfo, github_env, webhook_examples
+from helpers.fake_github import (
+    REPO,
+    TOKEN,
+    FakeApi,
+    TokenInfo,
+    as_fork,
+    fork_pull_request,
+    github_env,
+    webhook_examples,
+)
 from helpers.repo_helpers import git
 
 from mlci.scaffold.demo import PR_BRANCH, build_demo
@@ -104,3 +113,37 @@ def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, referenc
                  json.dumps(api.comments[(REPO, number)])):
         assert TOKEN not in text
     assert git(workspace, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_action_on_a_fork_saves_the_hand_off_where_the_fork_safe_workflow_uploads_it(
+        origin, tmp_path: Path, reference: Path) -> None:  # type: ignore[no-untyped-def]
+    bare, base, head = origin
+    workspace = tmp_path / "workspace"
+    git(tmp_path, "clone", "-q", "--branch", PR_BRANCH, f"file://{bare}", str(workspace))
+    event = fork_pull_request(reference)
+    event["pull_request"]["base"]["sha"] = base
+    event["pull_request"]["head"]["sha"] = head
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    runner_venv(runner_temp)
+    with FakeApi(reference) as api:
+        as_fork(api)  # the fork's token may only read
+        env = github_env(api, tmp_path, "pull_request", event)
+        env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
+                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                    "HOME": os.environ["HOME"]})
+        env.update({k: v for k, v in os.environ.items() if k.startswith(("GIT_", "DVC_"))})
+        uploads: dict[str, dict[str, bytes]] = {}
+        steps = run_action(ACTION, {}, env, workspace, uploads=uploads)
+    install, analyse, run = steps
+    assert analyse.returncode == 0, analyse.stderr
+    assert run.returncode == 1, run.stderr  # the verdict fails the job; saving does not
+    # templates/init/github-workflow-fork-pr.yml.j2 uploads mlci-report/pr-artifact/ from the
+    # workspace for mlci-publish.yml: the hand-off must be there.
+    handoff = workspace / "mlci-report" / "pr-artifact"
+    meta = json.loads((handoff / "mlci-publish.json").read_text())
+    assert (meta["pr_number"], meta["head_sha"], meta["key"]) == (
+        event["pull_request"]["number"], head, "demo")  # the demo's report.key
+    assert json.loads((handoff / "report.json").read_text())["verdict"] == "fail"
+    # report.html apart from the hand-off, named by the key mlci.yaml gives (no input)
+    assert set(uploads) == {"mlci-report-demo"}
