@@ -10,7 +10,7 @@ import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from mlci.errors import (
     InputError,
@@ -52,7 +52,32 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_OUTCOME_SET = frozenset(OUTCOMES)
+
+
 def _read_test(path: Path, position: int, item: Any) -> tuple[int | None, TestResult]:
+    # The common, well-formed entry in one pass of exact type checks (JSON yields plain
+    # int, float, str, dict; ``type() is`` also rules out bool): `mlci test` reads 2,000
+    # of these after every run, and the messages of the slow path below cost it ~10 ms.
+    if type(item) is dict:
+        nodeid, outcome = item.get("nodeid"), item.get("outcome")
+        duration, message = item.get("duration", 0.0), item.get("message", "")
+        metrics, index = item.get("metrics") or {}, item.get("index")
+        if (type(nodeid) is str and nodeid and type(outcome) is str and outcome in _OUTCOME_SET
+                and type(duration) in (int, float) and type(message) is str
+                and type(metrics) is dict and (index is None or type(index) is int)
+                and all(type(k) is str and type(v) in (int, float)
+                        for k, v in metrics.items())):
+            return index, TestResult(nodeid=nodeid, outcome=cast(TestOutcome, outcome),
+                                     duration=float(duration),
+                                     message=message,
+                                     metrics={k: float(v) for k, v in metrics.items()})
+    return _read_test_checked(path, position, item)
+
+
+def _read_test_checked(path: Path, position: int,
+                       item: Any) -> tuple[int | None, TestResult]:
+    """The same reading, naming the first thing wrong with ``item``."""
     where = f"tests[{position}]"
     _check(isinstance(item, dict), path, where, "an object")
     nodeid, outcome = item.get("nodeid"), item.get("outcome")
@@ -127,7 +152,13 @@ def load_results(paths: Sequence[Path], *, one_shard: bool = False) -> TestRun:
     """
     if not paths:
         raise InputError("no results files given")
-    files = [read_results_file(Path(p)) for p in paths]
+    return merge_results([read_results_file(Path(p)) for p in paths], one_shard=one_shard)
+
+
+def merge_results(files: Sequence[ResultsFile], *, one_shard: bool = False) -> TestRun:
+    """:func:`load_results` on files already read (`mlci test` reads its one file once)."""
+    if not files:
+        raise InputError("no results files given")
     warnings: list[str] = []
     for file in files:
         warnings.extend(file.warnings)

@@ -26,19 +26,16 @@ from mlci.errors import (
     InputError,
     UsageError,
 )
-from mlci.modeltests.results import TestRun
-from mlci.modeltests.results_file import (
-    expand_results,
-    known_durations,
-    load_results,
-    read_results_file,
-)
-from mlci.modeltests.shards import Shard, parse_shard
-from mlci.repo.revisions import Revision
 
 if TYPE_CHECKING:
     from mlci.config import Config
+    from mlci.modeltests.results import TestRun
+    from mlci.modeltests.shards import Shard
+    from mlci.repo.revisions import Revision
     from mlci.session import Session
+
+# Imports are local to the functions below: every millisecond this parent spends before
+# pytest starts is added to the run (issue 19 measured `mlci test` against plain pytest).
 
 # Environment variables through which `mlci test` tells the plugin what it compares.
 ENV_REPO = "MLCI_REPO"
@@ -86,14 +83,8 @@ class TestSession:
     pytest_exit: int
 
 
-def _plugin_arg() -> str:
-    """``-p`` value that loads mlci's plugin whether or not entry points are autoloaded."""
-    from importlib.metadata import entry_points
-
-    for entry in entry_points(group="pytest11"):
-        if entry.name == "mlci" and entry.value == "mlci.modeltests.plugin":
-            return "mlci"
-    return "mlci.modeltests.plugin"
+# Loads mlci's plugin in pytest unless something else already did (see loader.py).
+PLUGIN_ARGS = ("-p", "mlci.modeltests.loader")
 
 
 def _test_paths(request: TestRequest, root: Path, config_paths: tuple[str, ...],
@@ -174,6 +165,8 @@ def _named(session: Session) -> tuple[Revision, Revision]:
     """The session's revisions under the names given where those still name the compared
     commits (fixtures show "main", not a SHA); a default base is a merge-base, which only
     its SHA names."""
+    from mlci.repo.revisions import Revision
+
     def named(side: Revision) -> Revision:
         if side.workspace or session.repo.resolve(side.rev) == side.sha:
             return side
@@ -201,7 +194,11 @@ def run_tests(request: TestRequest, on_output: Callable[[str], None] | None = No
     else:
         root, config, revisions = _open(request)
     paths = _test_paths(request, root, config.test_paths, config.path)
-    shard = parse_shard(request.shard) if request.shard else None
+    shard: Shard | None = None
+    if request.shard:
+        from mlci.modeltests.shards import parse_shard
+
+        shard = parse_shard(request.shard)
     env = _environment(request, root, revisions, request.dvc_remote or config.dvc_remote)
 
     with tempfile.TemporaryDirectory(prefix="mlci-test-") as scratch:
@@ -209,11 +206,13 @@ def run_tests(request: TestRequest, on_output: Callable[[str], None] | None = No
                    else Path(scratch) / "results.json")
         results.parent.mkdir(parents=True, exist_ok=True)
         results.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "pytest", "-p", _plugin_arg(), *paths,
+        command = [sys.executable, "-m", "pytest", *PLUGIN_ARGS, *paths,
                    *config.test_args, *request.pytest_args, f"--mlci-results={results}"]
         if shard is not None:
             command.append(f"--mlci-shard={shard}")
             if request.durations:
+                from mlci.modeltests.results_file import expand_results, known_durations
+
                 durations = Path(scratch) / "durations.json"
                 durations.write_text(json.dumps(
                     known_durations(expand_results(request.durations))), encoding="utf-8")
@@ -238,14 +237,17 @@ def run_tests(request: TestRequest, on_output: Callable[[str], None] | None = No
         code = proc.returncode
 
         if code == 4:
-            raise UsageError(f"pytest rejected the arguments ({' '.join(command[3:])}):\n"
+            given = command[3 + len(PLUGIN_ARGS):]
+            raise UsageError(f"pytest rejected the arguments ({' '.join(given)}):\n"
                              f"{_tail(output)}")
         if not results.is_file():
             raise EnvironmentFailure(f"pytest exited with code {code} without writing "
                                      f"results:\n{_tail(output)}")
-        file = read_results_file(results)
+        from mlci.modeltests.results_file import merge_results, read_results_file
+
+        file = read_results_file(results)  # read once: `collected` and the results
         # a shard job reads its own shard: the others run in other jobs, not missing
-        run = load_results([results], one_shard=True)
+        run = merge_results([file], one_shard=True)
         if request.results is None:
             results.unlink()
 

@@ -7,11 +7,9 @@ the shards are balanced by time.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from statistics import median
 
 from mlci.errors import (
     UsageError,
@@ -42,6 +40,10 @@ def parse_shard(text: str, source: str = "--shard") -> Shard:
 
 
 def _stable_hash(nodeid: str) -> str:
+    # Imported here: `mlci test` parses --shard in its parent, which never assigns shards,
+    # and hashlib (OpenSSL) plus statistics (decimal, fractions) cost it ~10 ms of start-up.
+    import hashlib
+
     return hashlib.sha256(nodeid.encode("utf-8")).hexdigest()
 
 
@@ -60,6 +62,8 @@ def assign_shards(nodeids: Iterable[str], total: int,
              and durations[n] >= 0}
     if not known:
         return {nodeid: i % total + 1 for i, nodeid in enumerate(ordered)}
+    from statistics import median
+
     typical = median(known.values())
     weight = {n: known.get(n, typical) for n in ordered}
     loads = [0.0] * total

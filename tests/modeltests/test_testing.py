@@ -161,6 +161,34 @@ def test_malformed_results_file_names_the_file(tmp_path: Path, content: str,
         load_results([path])
 
 
+@pytest.mark.parametrize("item", [
+    {"nodeid": "t::a", "outcome": "passed"},
+    {"nodeid": "t::a", "outcome": "failed", "duration": 1, "message": "m", "index": 3,
+     "metrics": {"acc": 1, "f1": 0.5}},
+    {"nodeid": "t::a", "outcome": "skipped", "duration": 0.25, "metrics": None, "index": None},
+    # not the usual shape: the checked reading decides
+    {"nodeid": "t::a", "outcome": ["passed"]},
+    {"nodeid": "t::a", "outcome": "passed", "duration": True},
+    {"nodeid": "t::a", "outcome": "passed", "index": False},
+    {"nodeid": "t::a", "outcome": "passed", "metrics": {"acc": True}},
+    {"nodeid": "", "outcome": "passed"},
+    ["t::a", "passed"],
+])
+def test_fast_reading_of_a_result_equals_the_checked_one(tmp_path: Path, item: Any) -> None:
+    from mlci.modeltests.results_file import _read_test, _read_test_checked
+
+    path = tmp_path / "r.json"
+    try:
+        expected: Any = _read_test_checked(path, 0, item)
+    except InputError as exc:
+        expected = str(exc)
+    try:
+        got: Any = _read_test(path, 0, item)
+    except InputError as exc:
+        got = str(exc)
+    assert got == expected
+
+
 def test_missing_results_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.json: results file not found"):
         load_results([tmp_path / "nope.json"])

@@ -145,6 +145,27 @@ def test_plugin_is_loaded_even_without_plugin_autoload(repo: Path, run_mlci: Any
         {"m": 1.0}, {}, {}]
 
 
+@pytest.mark.parametrize("where", ["addopts", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"])
+def test_plugin_is_loaded_once_when_the_repository_names_it_too(
+        repo: Path, run_mlci: Any, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    # `mlci test` loads the plugin by module name with its entry point blocked (no scan of
+    # entry points in the parent); a suite that names the plugin itself must still get it
+    # exactly once (pytest refuses a module registered under two names).
+    if where == "addopts":
+        write_files(repo, {"pytest.ini": "[pytest]\naddopts = -p mlci\n"})
+    elif where == "PYTEST_ADDOPTS":
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-p mlci")
+    else:  # the way to name plugins with autoloading off (with it on pytest itself refuses)
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        monkeypatch.setenv("PYTEST_PLUGINS", "mlci.modeltests.plugin")
+    write_files(repo, {"tests/model/test_metric.py": "def test_m(mlci_metrics):\n"
+                                                     "    mlci_metrics.record('m', 1)\n"})
+    result = run_mlci("test")
+    assert result.code == 0, result.out + result.err
+    assert [t["metrics"] for t in results(repo / "mlci-results.json")["tests"]] == [
+        {"m": 1.0}, {}, {}]
+
+
 def test_configured_pytest_args_come_before_the_command_line(repo: Path, run_mlci: Any) -> None:
     write_files(repo, {"mlci.yaml": "tests:\n  paths: [tests/model]\n  args: ['-k', 'one']\n"})
     assert run_mlci("test").code == 0
