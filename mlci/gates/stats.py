@@ -17,6 +17,13 @@ from the distribution they have, which is the same bootstrap, computed faster:
 
 numpy is used when it is installed; a pure-Python engine gives the same intervals up to
 Monte-Carlo noise (the random streams differ). Both are deterministic for a given seed.
+
+The preparation before any resampling (the differences, their mean, the distinct values and
+their counts, the strata's moments) is most of the work on large inputs (1M rows: 95% of
+1.07 s in Python). It runs in numpy when numpy is importable and gives exactly the same
+numbers as the pure-Python path: both use IEEE operations that round the same way element
+by element and ``math.fsum`` (exact, order-free) for every sum, so the engine alone decides
+the interval.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ Engine = Literal["auto", "numpy", "python"]
 GROUPED_MAX_VALUES = 256  # distinct differences up to which the exact grouped method is used
 DIRECT_MAX_DRAWS = 5_000_000  # rows x resamples up to which rows are resampled one by one
 STRATA = 64
+# Rows scanned for distinct differences before the full count: continuous scores have more
+# than GROUPED_MAX_VALUES in the first few hundred rows, so a million is never counted.
+DISTINCT_PROBE = 4096
 
 
 @dataclass(frozen=True)
@@ -77,37 +87,39 @@ def paired_bootstrap(base: Sequence[float], head: Sequence[float], *,
         raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
     if resamples < 1:
         raise ValueError(f"resamples must be positive, got {resamples}")
-    diffs = [float(h) - float(b) for b, h in zip(base, head, strict=True)]
-    if not all(math.isfinite(d) for d in diffs):
-        raise ValueError("scores must be finite numbers")
-    n = len(diffs)
     if engine == "auto":
         engine = "numpy" if numpy_available() else "python"
-    counts = Counter(diffs)
+    prepared = _prepare_numpy(base, head) if numpy_available() else _prepare_python(base, head)
+    n = prepared.rows
+    distinct = None
     if method == "auto":
-        if len(counts) <= GROUPED_MAX_VALUES:
+        distinct = prepared.distinct(GROUPED_MAX_VALUES)
+        if distinct is not None:
             method = "grouped"
         elif n * resamples <= DIRECT_MAX_DRAWS:
             method = "direct"
         else:
             method = "strata"
     if method == "grouped":
-        values = sorted(counts)
-        weights = [counts[v] / n for v in values]
+        distinct = distinct or prepared.distinct(None)
+        assert distinct is not None  # no limit
+        values, counts = distinct
+        weights = [c / n for c in counts]
         means = (_grouped_numpy if engine == "numpy" else _grouped_python)(
             values, weights, n, resamples, seed)
     elif method == "direct":
-        means = (_direct_numpy if engine == "numpy" else _direct_python)(diffs, resamples,
-                                                                          seed)
+        means = (_direct_numpy if engine == "numpy" else _direct_python)(
+            prepared.diffs(), resamples, seed)
     elif method == "strata":
-        means = (_strata_numpy if engine == "numpy" else _strata_python)(diffs, resamples,
-                                                                         seed)
+        sizes, moments = prepared.strata()
+        means = (_strata_numpy if engine == "numpy" else _strata_python)(
+            sizes, moments, n, resamples, seed)
     else:
         raise ValueError(f"unknown method {method!r}")
     means.sort()
     alpha = (1 - confidence) / 2
     return BootstrapInterval(
-        difference=math.fsum(diffs) / n, low=_quantile(means, alpha),
+        difference=prepared.mean, low=_quantile(means, alpha),
         high=_quantile(means, 1 - alpha), confidence=confidence, resamples=resamples,
         rows=n, method=method, engine=engine)
 
@@ -120,17 +132,117 @@ def _quantile(ordered: list[float], q: float) -> float:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
-def _strata(diffs: list[float]) -> list[list[float]]:
-    ordered = sorted(diffs)
-    count = min(STRATA, len(ordered))
-    bounds = [round(i * len(ordered) / count) for i in range(count + 1)]
-    return [ordered[bounds[i]:bounds[i + 1]] for i in range(count)]
+def _strata_bounds(n: int) -> list[int]:
+    """Where the sorted differences are cut into (at most) STRATA groups of equal size."""
+    count = min(STRATA, n)
+    return [round(i * n / count) for i in range(count + 1)]
 
 
-def _moments(group: list[float]) -> tuple[float, float]:
+class _Prepared:
+    """The differences head - base and what the methods need of them, computed once."""
+
+    rows: int
+    mean: float
+
+    def diffs(self) -> list[float]:
+        raise NotImplementedError
+
+    def distinct(self, limit: int | None) -> tuple[list[float], list[int]] | None:
+        """The distinct differences, ascending, and how many rows have each; None when
+        there are more than ``limit``."""
+        raise NotImplementedError
+
+    def strata(self) -> tuple[list[int], list[tuple[float, float]]]:
+        """Each stratum's size and (mean, standard deviation)."""
+        raise NotImplementedError
+
+
+def _moments(group: Sequence[float]) -> tuple[float, float]:
+    # (x - mean) * (x - mean), not ** 2: a product rounds the same in numpy and Python,
+    # while libm's pow() need not be correctly rounded.
     mean = math.fsum(group) / len(group)
-    variance = math.fsum((x - mean) ** 2 for x in group) / len(group)
+    variance = math.fsum((x - mean) * (x - mean) for x in group) / len(group)
     return mean, math.sqrt(variance)
+
+
+class _PythonPrepared(_Prepared):
+    def __init__(self, diffs: list[float]) -> None:
+        self._diffs = diffs
+        self.rows = len(diffs)
+        self.mean = math.fsum(diffs) / self.rows
+
+    def diffs(self) -> list[float]:
+        return self._diffs
+
+    def distinct(self, limit: int | None) -> tuple[list[float], list[int]] | None:
+        if limit is not None and len(set(self._diffs[:DISTINCT_PROBE])) > limit:
+            return None
+        counts = Counter(self._diffs)
+        if limit is not None and len(counts) > limit:
+            return None
+        values = sorted(counts)
+        return values, [counts[v] for v in values]
+
+    def strata(self) -> tuple[list[int], list[tuple[float, float]]]:
+        ordered = sorted(self._diffs)
+        bounds = _strata_bounds(len(ordered))
+        groups = [ordered[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+        return [len(g) for g in groups], [_moments(g) for g in groups]
+
+
+def _prepare_python(base: Sequence[float], head: Sequence[float]) -> _Prepared:
+    # + 0.0 turns -0.0 into 0.0, so zero differences are one value whatever their sign (as
+    # numpy's unique() would otherwise keep whichever sorted first).
+    diffs = [float(h) - float(b) + 0.0 for b, h in zip(base, head, strict=True)]
+    if not all(map(math.isfinite, diffs)):
+        raise ValueError("scores must be finite numbers")
+    return _PythonPrepared(diffs)
+
+
+class _NumpyPrepared(_Prepared):
+    def __init__(self, diffs: Any) -> None:
+        self._array = diffs
+        self.rows = len(diffs)
+        self.mean = math.fsum(diffs.tolist()) / self.rows
+
+    def diffs(self) -> list[float]:
+        result: list[float] = self._array.tolist()
+        return result
+
+    def distinct(self, limit: int | None) -> tuple[list[float], list[int]] | None:
+        import numpy as np
+
+        if limit is not None and len(np.unique(self._array[:DISTINCT_PROBE])) > limit:
+            return None
+        values, counts = np.unique(self._array, return_counts=True)
+        if limit is not None and len(values) > limit:
+            return None
+        return values.tolist(), counts.tolist()
+
+    def strata(self) -> tuple[list[int], list[tuple[float, float]]]:
+        import numpy as np
+
+        ordered = np.sort(self._array)
+        bounds = _strata_bounds(len(ordered))
+        sizes: list[int] = []
+        moments: list[tuple[float, float]] = []
+        for i in range(len(bounds) - 1):
+            group = ordered[bounds[i]:bounds[i + 1]]
+            mean = math.fsum(group.tolist()) / len(group)
+            deviation = group - mean
+            variance = math.fsum((deviation * deviation).tolist()) / len(group)
+            sizes.append(len(group))
+            moments.append((mean, math.sqrt(variance)))
+        return sizes, moments
+
+
+def _prepare_numpy(base: Sequence[float], head: Sequence[float]) -> _Prepared:
+    import numpy as np
+
+    diffs = np.asarray(head, dtype=np.float64) - np.asarray(base, dtype=np.float64) + 0.0
+    if not np.isfinite(diffs).all():
+        raise ValueError("scores must be finite numbers")
+    return _NumpyPrepared(diffs)
 
 
 # -- numpy ---------------------------------------------------------------------------------
@@ -144,7 +256,7 @@ def _grouped_numpy(values: list[float], weights: list[float], n: int, resamples:
     return [float(m) for m in means]
 
 
-def _direct_numpy(diffs: list[float], resamples: int, seed: int) -> list[float]:
+def _direct_numpy(diffs: Sequence[float], resamples: int, seed: int) -> list[float]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -159,14 +271,13 @@ def _direct_numpy(diffs: list[float], resamples: int, seed: int) -> list[float]:
     return means
 
 
-def _strata_numpy(diffs: list[float], resamples: int, seed: int) -> list[float]:
+def _strata_numpy(group_sizes: list[int], group_moments: list[tuple[float, float]], n: int,
+                  resamples: int, seed: int) -> list[float]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    groups = _strata(diffs)
-    n = len(diffs)
-    sizes = np.asarray([len(g) for g in groups], dtype=float)
-    moments = np.asarray([_moments(g) for g in groups])
+    sizes = np.asarray(group_sizes, dtype=float)
+    moments = np.asarray(group_moments)
     counts = rng.multinomial(n, sizes / sizes.sum(), size=resamples)
     noise = rng.standard_normal(counts.shape)
     sums = counts * moments[:, 0] + np.sqrt(counts) * moments[:, 1] * noise
@@ -185,18 +296,16 @@ def _grouped_python(values: list[float], weights: list[float], n: int, resamples
     return means
 
 
-def _direct_python(diffs: list[float], resamples: int, seed: int) -> list[float]:
+def _direct_python(diffs: Sequence[float], resamples: int, seed: int) -> list[float]:
     rng = random.Random(seed)
     n = len(diffs)
     return [math.fsum(rng.choices(diffs, k=n)) / n for _ in range(resamples)]
 
 
-def _strata_python(diffs: list[float], resamples: int, seed: int) -> list[float]:
+def _strata_python(sizes: list[int], moments: list[tuple[float, float]], n: int,
+                   resamples: int, seed: int) -> list[float]:
     rng = random.Random(seed)
-    groups = _strata(diffs)
-    n = len(diffs)
-    weights = [len(g) / n for g in groups]
-    moments = [_moments(g) for g in groups]
+    weights = [size / n for size in sizes]
     means = []
     for _ in range(resamples):
         counts = _multinomial(rng, n, weights)
