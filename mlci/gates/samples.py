@@ -1,5 +1,12 @@
 """Per-row evaluation scores for significance gates: read at a revision (git blob or DVC
-output) and paired between base and head on an id column."""
+output) and paired between base and head on an id column.
+
+A pull request writes these files, so they are bounded (``MAX_SAMPLE_BYTES``, ``MAX_ROWS``)
+before any parsing. Plain CSV (no quotes) takes a fast path that splits the text itself,
+checking the rows' shape with numpy where numpy is importable; anything unusual (quotes, a
+short row, a value that is not a plain number) goes to the csv module, which gives the exact
+message. Both paths give the same scores: the same strings, converted by the same float().
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,14 @@ from pathlib import Path
 from mlci.dvc.dvcfiles import read_outputs
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
+from mlci.gates.stats import numpy_available
 from mlci.repo.snapshot import Snapshot, describe
+
+# Bounds on a samples file (pull-request input): 1M rows with an id are ~30 MB of CSV.
+MAX_SAMPLE_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 10_000_000
+# The csv module's default field_size_limit: the fast path refuses what csv would refuse.
+_CSV_FIELD_LIMIT = 131_072
 
 
 @dataclass(frozen=True)
@@ -67,17 +81,24 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
             raise InputError(f"{where}: {problem}")
         if data is None:
             return None
+    if len(data) > MAX_SAMPLE_BYTES:
+        raise InputError(f"{where}: {len(data):,} bytes; a samples file may have at most "
+                         f"{MAX_SAMPLE_BYTES:,}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if text.count("\n") > MAX_ROWS:
+        raise InputError(f"{where}: more than {MAX_ROWS:,} lines; a samples file may have at "
+                         f"most {MAX_ROWS:,} rows")
     if path.lower().endswith(".json") and text.lstrip().startswith("["):
         rows = _json_rows(text, where)
     elif path.lower().endswith((".jsonl", ".ndjson", ".json")):
         rows = _jsonl_rows(text, where)
     else:
         delimiter = "\t" if path.lower().endswith(".tsv") else ","
-        return _csv_scores(text, delimiter, column, id_column, where)
+        return (_plain_csv_scores(text, delimiter, column, id_column)
+                or _csv_scores(text, delimiter, column, id_column, where))
     ids: list[str] = []
     values: list[float] = []
     seen: set[str] = set()
@@ -98,6 +119,80 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
     if not values:
         raise InputError(f"{where}: no rows")
     return Scores(ids=tuple(ids) if id_column is not None else None, values=tuple(values))
+
+
+def _plain_csv_scores(text: str, delimiter: str, column: str, id_column: str | None
+                      ) -> Scores | None:
+    """The scores of a CSV without quoting, as the csv module would read them, or None for
+    anything the fast path does not handle or that is malformed (the csv module then reads
+    it again and names the problem)."""
+    if '"' in text or "\0" in text:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    lines = text.split("\n")
+    if not lines[0]:
+        return None  # the csv module reads an empty first line as a header without columns
+    if "" in lines:  # skipped as the csv path skips them (the one after the final newline)
+        lines = [line for line in lines if line]
+    if len(lines) < 2 or max(map(len, lines)) > _CSV_FIELD_LIMIT:
+        return None
+    header = lines[0].split(delimiter)
+    if column not in header or (id_column is not None and id_column not in header):
+        return None
+    col = header.index(column)
+    id_col = header.index(id_column) if id_column is not None else None
+    columns = _columns(lines[1:], delimiter, [col] if id_col is None else [col, id_col])
+    if columns is None:
+        return None
+    try:
+        values = list(map(float, columns[0]))
+    except ValueError:  # "true", "n/a": the csv path converts or names them
+        return None
+    if not _all_finite(values):
+        return None
+    if id_col is None:
+        return Scores(ids=None, values=tuple(values))
+    ids = columns[1]
+    if "" in ids or len(set(ids)) != len(ids):
+        return None
+    return Scores(ids=tuple(ids), values=tuple(values))
+
+
+def _columns(rows: list[str], delimiter: str, wanted: list[int]) -> list[list[str]] | None:
+    """The fields at positions ``wanted`` of every row, or None when a row is too short."""
+    if numpy_available():
+        import numpy as np
+
+        # Every row with the same number of fields (the usual case, checked in numpy from
+        # the positions of delimiters and ends of rows): one split of the whole text, then
+        # each column is a stride of it.
+        body = "\n".join(rows)
+        raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+        ends = np.append(np.flatnonzero(raw == ord("\n")), len(raw))
+        cuts = np.searchsorted(np.flatnonzero(raw == ord(delimiter)), ends)
+        per_row = np.diff(cuts, prepend=0)
+        width = int(per_row[0]) + 1
+        if (per_row == width - 1).all():
+            if max(wanted) >= width:
+                return None
+            fields = body.replace("\n", delimiter).split(delimiter)
+            return [fields[index::width] for index in wanted]
+    split = [row.split(delimiter) for row in rows]
+    try:
+        return [[fields[index] for fields in split] for index in wanted]
+    except IndexError:
+        return None
+
+
+def _all_finite(values: list[float]) -> bool:
+    if numpy_available():
+        import numpy as np
+
+        return bool(np.isfinite(np.asarray(values, dtype=np.float64)).all())
+    return all(map(math.isfinite, values))
 
 
 def _csv_scores(text: str, delimiter: str, column: str, id_column: str | None, where: str
@@ -210,16 +305,34 @@ def pair(base: Scores, head: Scores, path: str, id_column: str | None, gate: str
         return list(base.values), list(head.values)
     if base.ids == head.ids:  # the usual case: one pass comparing ids, no index to build
         return list(base.values), list(head.values)
-    head_index = {ident: i for i, ident in enumerate(head.ids)}
-    only_base = [i for i in base.ids if i not in head_index]
-    if only_base or len(base.ids) != len(head.ids):
+    # The readers refuse duplicate ids, so equal counts and every base id found at head
+    # mean the same rows; the lists of ids that differ are built only to say so.
+    head_index = dict(zip(head.ids, range(len(head.ids)), strict=True))
+    try:
+        order = list(map(head_index.__getitem__, base.ids)) \
+            if len(base.ids) == len(head.ids) else None
+    except KeyError:
+        order = None
+    if order is None:
+        only_base = [i for i in base.ids if i not in head_index]
         base_ids = set(base.ids)
         only_head = [i for i in head.ids if i not in base_ids]
         raise InputError(
             f"{where}: the ids in {id_column!r} differ between base and head "
             f"({len(only_base)} only at base{_examples(only_base)}, {len(only_head)} only at "
             f"head{_examples(only_head)}); evaluate both revisions on the same rows")
-    return list(base.values), [head.values[head_index[i]] for i in base.ids]
+    return list(base.values), _take(head.values, order)
+
+
+def _take(values: tuple[float, ...], order: list[int]) -> list[float]:
+    """``[values[i] for i in order]``, in numpy where it is importable."""
+    if numpy_available():
+        import numpy as np
+
+        taken: list[float] = np.asarray(values, dtype=np.float64)[
+            np.asarray(order, dtype=np.intp)].tolist()
+        return taken
+    return list(map(values.__getitem__, order))
 
 
 def _examples(ids: list[str]) -> str:
