@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import json.encoder
 import math
 import sys
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -255,3 +256,90 @@ def is_number(value: object) -> TypeGuard[int | float]:
 
 def is_finite_number(value: Scalar) -> bool:
     return is_number(value) and math.isfinite(float(value))
+
+
+def dumps_indented(value: Any) -> str:
+    """``json.dumps(value, indent=2, allow_nan=False)``, the same text, about twice as fast:
+    with an indent the standard library gives up its C encoder for a chain of Python
+    generators, which took a fifth of `mlci diff --format json` on 10,000 metrics. Anything
+    this encoder does not know (other types, NaN, a cycle) is left to ``json.dumps``, which
+    gives its own answer or error."""
+    out: list[str] = []
+    try:
+        _encode(value, out, "\n", 0)
+    except (_Unsupported, RecursionError):
+        return json.dumps(value, indent=2, allow_nan=False)
+    return "".join(out)
+
+
+class _Unsupported(Exception):
+    """A value json.dumps encodes its own way, or refuses."""
+
+
+_MAX_ENCODE_DEPTH = 500  # deeper (or a cycle): json.dumps, which detects cycles
+
+
+def _scalar_text(value: Any) -> str | None:
+    """The JSON of a scalar json.dumps writes the same way, None for a container."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is float:
+        if value != value or value in (math.inf, -math.inf):
+            raise _Unsupported  # allow_nan=False: json.dumps raises its ValueError
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is dict or kind is list or kind is tuple:
+        return None
+    raise _Unsupported  # subclasses and other types: json.dumps decides
+
+
+def _encode(value: Any, out: list[str], newline: str, depth: int) -> None:
+    text = _scalar_text(value)
+    if text is not None:
+        out.append(text)
+        return
+    if depth > _MAX_ENCODE_DEPTH:
+        raise _Unsupported
+    inner = newline + "  "
+    if type(value) is dict:
+        if not value:
+            out.append("{}")
+            return
+        separator = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unsupported  # json.dumps turns numbers, booleans, None into text
+            text = _scalar_text(item)
+            if text is not None:
+                out += (separator, _quote(key), ": ", text)
+            else:
+                out += (separator, _quote(key), ": ")
+                _encode(item, out, inner, depth + 1)
+            separator = "," + inner
+        out.append(newline + "}")
+        return
+    if not value:
+        out.append("[]")
+        return
+    separator = "[" + inner
+    for item in value:
+        text = _scalar_text(item)
+        if text is not None:
+            out += (separator, text)
+        else:
+            out.append(separator)
+            _encode(item, out, inner, depth + 1)
+        separator = "," + inner
+    out.append(newline + "]")
+
+
+# The C function json.dumps quotes strings with (ensure_ascii, its default).
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING
 
@@ -44,8 +43,10 @@ def command(key: str, count: int | None, rev: str, repo: str, config: str | None
     if not history.found:
         _not_found(metrics, rev, params)
     if output_format == "json":
-        click.echo(json.dumps({"key": key, "part": history.part, "rev": rev,
-                               "points": [p.to_json() for p in history.points]}, indent=2))
+        from mlci.formats import dumps_indented
+
+        click.echo(dumps_indented({"key": key, "part": history.part, "rev": rev,
+                                   "points": [p.to_json() for p in history.points]}))
         return 0
     _echo_table(history, rev, markdown=output_format == "md")
     return 0

@@ -5,7 +5,6 @@ Every contributor-controlled value goes through ``markdown.escape`` (Markdown) o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from mlci.diff.comparison import (
     PlotChange,
 )
 from mlci.diff.unavailable import not_read
+from mlci.formats import dumps_indented
 from mlci.numbers import format_delta, format_size, format_value
 from mlci.report.markdown import escape
 from mlci.report.terminal import terminal_safe, terminal_text
@@ -40,7 +40,7 @@ def diff_json(comparison: Comparison, diagnostics: Sequence[Diagnostic],
 
 def render_json(comparison: Comparison, diagnostics: Sequence[Diagnostic],
                 parts: Collection[str] = ALL_PARTS) -> str:
-    return json.dumps(diff_json(comparison, diagnostics, parts), indent=2, allow_nan=False)
+    return dumps_indented(diff_json(comparison, diagnostics, parts))
 
 
 _STATUSES = ("added", "deleted", "modified", "renamed")

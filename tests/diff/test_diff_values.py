@@ -216,3 +216,35 @@ def test_missing_metric_file_warns(repo: Path, run_mlci) -> None:  # type: ignor
     out = diff_json(run_mlci, "--base", base)
     assert out["warnings"][1:] == ["nowhere.json: not found at base or head"]
     assert out["warnings"][0].endswith(f"mlci.yaml: {NO_GATE}")
+
+
+@pytest.mark.parametrize("value", [
+    {"metrics": [{"file": "m.json", "key": "layers.10", "base": 0.1, "head": 1e-07,
+                  "delta": -1e16, "rel_delta": None, "flag": True, "off": False},
+                 {"file": "caf\u00e9 \u2603 \"q\" \\ \n\t\x00", "key": "\udcff", "base": 2**70,
+                  "head": -3, "nested": {"a": [], "b": {}, "c": [[1, [2.5, {}]], ()]}}],
+     "unavailable": [], "warnings": ["a", ""]},
+    [], {}, "text", 1.5, None, [1, "2", [3]],
+])
+def test_json_output_is_what_json_dumps_writes(value: object) -> None:
+    from mlci.formats import dumps_indented
+
+    assert dumps_indented(value) == json.dumps(value, indent=2, allow_nan=False)
+
+
+@pytest.mark.parametrize("value", [{"a": float("nan")}, [float("inf")], {1: "a"},
+                                   {"a": {1, 2}}])
+def test_json_output_leaves_the_unusual_to_json_dumps(value: object) -> None:
+    from mlci.formats import dumps_indented
+
+    try:
+        expected = json.dumps(value, indent=2, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        with pytest.raises(type(exc)):
+            dumps_indented(value)
+    else:
+        assert dumps_indented(value) == expected
+    cycle: list[object] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular"):
+        dumps_indented(cycle)
