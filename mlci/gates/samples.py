@@ -135,7 +135,9 @@ def _plain_csv_scores(text: str, delimiter: str, column: str, id_column: str | N
     lines = text.split("\n")
     if not lines[0]:
         return None  # the csv module reads an empty first line as a header without columns
-    if "" in lines:  # skipped as the csv path skips them (the one after the final newline)
+    if not lines[-1]:
+        lines.pop()  # after the final newline
+    if "" in lines:  # empty lines, skipped as the csv module skips them
         lines = [line for line in lines if line]
     if len(lines) < 2 or max(map(len, lines)) > _CSV_FIELD_LIMIT:
         return None
