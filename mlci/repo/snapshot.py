@@ -59,6 +59,7 @@ class CommitSnapshot:
         self.revision = revision
         self.side = side
         self._blobs: dict[str, BlobInfo] | None = None
+        self._paths: list[str] | None = None
 
     def read(self, path: str) -> bytes | None:
         # By `<commit>:<path>` through the repository's one `git cat-file --batch`: git
@@ -72,7 +73,12 @@ class CommitSnapshot:
         return self._blobs
 
     def paths(self) -> list[str]:
-        return list(self.blobs())
+        if self._blobs is not None:
+            return list(self._blobs)
+        if self._paths is None:
+            # Without sizes: `ls-tree -l` reads the header of every blob for them.
+            self._paths = self.repo.file_paths(self.revision.sha)
+        return list(self._paths)
 
     def glob(self, pattern: str) -> list[str]:
         return _glob(self.paths(), pattern)
