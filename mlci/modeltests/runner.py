@@ -7,13 +7,17 @@ shard (``mlci.modeltests.shards``).
 
 from __future__ import annotations
 
+import codecs
 import glob
+import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,8 +179,38 @@ def _named(session: Session) -> tuple[Revision, Revision]:
     return named(session.base), named(session.head)
 
 
-def _tail(lines: Sequence[str], count: int = 15) -> str:
-    return "".join(lines[-count:]).rstrip()
+TAIL_LINES = 15  # of pytest's output, quoted when pytest fails without results
+# pytest writes a character per test and flushes it; a read for each would wake this process
+# 2,000 times in 2,000 tests. After a short read it waits this long for more to gather (a
+# long read means more is coming: read again at once, so pytest never waits on a full pipe).
+GATHER_SECONDS = 0.02
+SHORT_READ = 4096
+
+
+def _lines(fd: int) -> Iterator[str]:
+    """The text read from ``fd`` until end of file, a line at a time (the last one may lack
+    its newline), decoded as ``text=True, errors="replace"`` would: UTF-8 with universal
+    newlines."""
+    decoder = io.IncrementalNewlineDecoder(
+        codecs.getincrementaldecoder("utf-8")(errors="replace"), translate=True)
+    pending = ""
+    while True:
+        chunk = os.read(fd, 65536)
+        pending += decoder.decode(chunk, final=not chunk)
+        if "\n" in pending:
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                yield line + "\n"
+        if not chunk:
+            break
+        if len(chunk) < SHORT_READ:
+            time.sleep(GATHER_SECONDS)
+    if pending:
+        yield pending
+
+
+def _tail(lines: Iterable[str]) -> str:
+    return "".join(lines).rstrip()
 
 
 def run_tests(request: TestRequest, on_output: Callable[[str], None] | None = None,
@@ -222,15 +256,15 @@ def run_tests(request: TestRequest, on_output: Callable[[str], None] | None = No
             junit.parent.mkdir(parents=True, exist_ok=True)
             command.append(f"--junitxml={junit}")
 
-        output: list[str] = []
+        output: deque[str] = deque(maxlen=TAIL_LINES)  # for messages; the rest streams on
         try:
             proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, errors="replace")
+                                    stderr=subprocess.STDOUT)
         except OSError as exc:
             raise EnvironmentFailure(f"cannot start pytest ({sys.executable}): {exc}") from exc
         assert proc.stdout is not None
         with proc:
-            for line in proc.stdout:
+            for line in _lines(proc.stdout.fileno()):
                 output.append(line)
                 if on_output is not None:
                     on_output(line)

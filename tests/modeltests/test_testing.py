@@ -228,3 +228,32 @@ def test_a_collection_error_reported_by_every_shard_counts_once(tmp_path: Path) 
                                                           ("t::a", "passed"),
                                                           ("t::b", "passed")]
     assert run.warnings == ()
+
+
+def test_pytest_output_is_read_as_text_mode_would_read_it() -> None:
+    # `mlci test` reads pytest's output in chunks (not a wake-up per progress dot); the lines
+    # must be those of text=True, errors="replace": UTF-8, universal newlines, a partial
+    # last line, a character or a \r\n split between two reads.
+    import os
+    import threading
+
+    from mlci.modeltests.runner import _lines
+
+    parts = [b"..", b"..F\r", b"\nna\xc3", b"\xafve \xff\r", b"x\n", b"no newline"]
+    read_fd, write_fd = os.pipe()
+
+    def write() -> None:
+        for part in parts:
+            os.write(write_fd, part)
+        os.close(write_fd)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        got = list(_lines(read_fd))
+    finally:
+        writer.join()
+        os.close(read_fd)
+    expected = b"".join(parts).decode("utf-8", errors="replace").replace(
+        "\r\n", "\n").replace("\r", "\n").splitlines(keepends=True)
+    assert got == expected == ["....F\n", "naïve \ufffd\n", "x\n", "no newline"]
