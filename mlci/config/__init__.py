@@ -264,7 +264,7 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
         return load_config_file(candidate, CONFIG_NAME)
     if not (root / ".dvc").is_dir():
         return Config(warnings=(NOTHING_CONFIGURED,))
-    return Config()
+    return Config(warnings=(NO_CONFIG_NO_GATES,))
 
 
 # Without mlci.yaml mlci learns metrics, params and plots from DVC; with neither it compares
@@ -273,3 +273,10 @@ NOTHING_CONFIGURED = (
     f"no {CONFIG_NAME} and no DVC project here: mlci does not know which files are metrics "
     "or params and has no gates, so nothing was compared or checked beyond Git LFS files; "
     f"run `mlci init` to write a starting {CONFIG_NAME} from the metrics files it finds")
+
+# A DVC project without mlci.yaml is compared in full (from dvc.yaml), but nothing can fail:
+# a green verdict there would claim a check that never ran.
+NO_CONFIG_NO_GATES = (
+    f"no {CONFIG_NAME}: metrics, params and plots come from dvc.yaml, but no gate is "
+    "configured, so nothing can fail a pull request; run `mlci init` to write a starting "
+    f"{CONFIG_NAME} with suggested gates")

@@ -6,7 +6,8 @@
 - **fail**: a gate of severity ``fail`` failed, a model test failed or errored, or a part of
   the pull request could not be read (an error): never a green verdict on what was not checked;
 - **warn**: a gate warned (a tripped ``warn`` gate, an inconclusive test of significance, a
-  drop inside the history band) or something was only partly read (a warning);
+  drop inside the history band), something was only partly read (a warning), or nothing was
+  checked at all (no gate, no model test);
 - **pass**: otherwise.
 
 Exit codes: 1 when a gate or a model test failed; else 2 for an input or configuration error,
@@ -78,6 +79,8 @@ def decide(gates: Sequence[GateResult], tests: TestRun | None,
         verdict: Verdict = "fail"
     elif decision.gates_warned or decision.warnings:
         verdict = "warn"
+    elif not gates and not (tests and tests.tests):
+        verdict = "warn"  # nothing was checked: a green verdict would claim a check
     else:
         verdict = "pass"
     return replace(decision, verdict=verdict)

@@ -519,7 +519,10 @@ def summarize(verdict: Verdict, counts: Mapping[str, int]) -> str:
     """'❌ Failed: 1 gate failed, 2 warnings, 3 of 40 tests failed': what went wrong, or
     when nothing did, what was checked ('✅ Passed: 4 gates and 12 model tests, none
     failed')."""
-    parts = _problems(counts) or _checked(counts)
+    if verdict != "fail" and not counts["gates_total"] and not counts["tests_total"]:
+        parts = ["nothing checked: no gates, no model tests", *_problems(counts)]
+    else:
+        parts = _problems(counts) or _checked(counts)
     return f"{VERDICT_ICONS[verdict]} {VERDICT_WORDS[verdict]}: {', '.join(parts)}"
 
 
@@ -540,8 +543,7 @@ def _problems(counts: Mapping[str, int]) -> list[str]:
 def _checked(counts: Mapping[str, int]) -> list[str]:
     checked = [_plural(n, what) for n, what in ((counts["gates_total"], "gate"),
                                                (counts["tests_total"], "model test")) if n]
-    return [f"{' and '.join(checked)}, none failed" if checked
-            else "nothing to check: no gates, no model tests"]
+    return [f"{' and '.join(checked)}, none failed"]
 
 
 def build_report(analysis: Analysis, diagnostics: Sequence[Diagnostic] | None = None, *,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.cli import NO_CONFIG
 from helpers.repo_helpers import commit_files, copy_repo, dvc, dvc_init, git, make_repo, write_files
 
 
@@ -44,7 +45,7 @@ def test_cached_metrics_read_from_dvc_cache(dvc_repo, monkeypatch: pytest.Monkey
     assert (acc["file"], acc["key"]) == ("metrics.json", "acc")
     assert acc["base"] == pytest.approx(0.5) and acc["head"] == pytest.approx(0.8)
     assert [(p["key"], p["base"], p["head"]) for p in out["params"]] == [("lr", 0.05, 0.08)]
-    assert out["warnings"] == []
+    assert out["warnings"] == [NO_CONFIG]
 
 
 def test_empty_cache_marks_metrics_unavailable(dvc_repo, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.cli import NO_CONFIG
 from helpers.repo_helpers import commit_files, git, make_repo, write_files
 
 from mlci.dvc import remote as remote_module
@@ -248,7 +249,7 @@ def test_metrics_inside_a_directory_output_reach_the_diff(
     [acc] = out["metrics"]
     assert (acc["file"], acc["key"], acc["base"], acc["head"]) == \
         ("eval/metrics.json", "acc", 0.8, 0.9)
-    assert out["warnings"] == []
+    assert out["warnings"] == [NO_CONFIG]
     assert not plain["cache"].exists()  # read from the remote, nothing pulled
 
 

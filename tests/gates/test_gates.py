@@ -354,9 +354,9 @@ def test_recorded_test_metrics_are_gateable(repo: Repository) -> None:
     assert ok.gates[0].status == "pass"
 
 
-def test_no_gates_passes(repo: Repository) -> None:
+def test_no_gates_is_never_a_pass(repo: Repository) -> None:
     report = run(repo, [], [change("a", 1, 0)])
-    assert report.gates == () and decide(report.gates, None, ()).verdict == "pass"
+    assert report.gates == () and decide(report.gates, None, ()).verdict == "warn"
 
 
 # -- artifacts ------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ FAILED_TEST = TestRun(tests=(TestResult("t::x", "failed", 0.1),))
 
 
 @pytest.mark.parametrize(("gates", "tests", "problems", "verdict"), [
-    ((), None, (), "pass"),
+    ((), None, (), "warn"),  # nothing checked
+    ((), TestRun(), (), "warn"),  # a test run that collected nothing
+    ((), TestRun(tests=(TestResult("t::x", "passed", 0.1),)), (), "pass"),
     ((gate("pass"),), None, (), "pass"),
     ((gate("warn", "warn"),), None, (), "warn"),
     ((gate("inconclusive"),), None, (), "warn"),

@@ -22,3 +22,8 @@ NO_GATE = ("gates: no gate is configured, so nothing can fail a pull request; un
 # Set in the environment of the README test's own run of the whole suite, where that test is
 # deselected (tests/conftest.py) so that it does not run itself again.
 README_INNER_RUN = "MLCI_README_INNER_RUN"
+
+# The warning of a DVC project without mlci.yaml: compared from dvc.yaml, but nothing can fail.
+NO_CONFIG = ("no mlci.yaml: metrics, params and plots come from dvc.yaml, but no gate is "
+             "configured, so nothing can fail a pull request; run `mlci init` to write a "
+             "starting mlci.yaml with suggested gates")

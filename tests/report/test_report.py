@@ -39,14 +39,16 @@ def gate(name: str, status: str, severity: str = "fail") -> GateResult:
 
 # -- verdict ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("gates", "tests", "extra", "verdict", "summary"), [
-    ((), (), {}, "pass", "✅ Passed: nothing to check: no gates, no model tests"),
+    # nothing checked is never green, and the headline says why first
+    ((), (), {}, "warn", "⚠️ Passed with warnings: nothing checked: no gates, no model tests"),
     ((gate("a", "pass"),), ("passed",), {}, "pass",
      "✅ Passed: 1 gate and 1 model test, none failed"),
     ((gate("a", "warn", "warn"),), (), {}, "warn", "⚠️ Passed with warnings: 1 warning"),
     ((gate("a", "inconclusive"),), (), {}, "warn", "⚠️ Passed with warnings: 1 warning"),
     ((gate("a", "pass", "info"),), (), {}, "pass", "✅ Passed: 1 gate, none failed"),
     ((), (), {"warnings": ("remote unreachable",)}, "warn",
-     "⚠️ Passed with warnings: 1 warning"),
+     "⚠️ Passed with warnings: nothing checked: no gates, no model tests, 1 warning"),
+    ((), ("passed",), {}, "pass", "✅ Passed: 1 model test, none failed"),
     ((gate("a", "fail"), gate("b", "fail")), ("failed", "passed", "error"), {}, "fail",
      "❌ Failed: 2 gates failed, 2 of 3 tests failed"),
     ((), (), {"errors": ("eval/metrics.json: invalid JSON",)}, "fail",

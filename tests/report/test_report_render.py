@@ -298,7 +298,7 @@ def test_custom_template_is_escaped_too(tmp_path: Path) -> None:
     comparison = Comparison(base=BASE, head=HEAD, metrics=(
         MetricChange(METRICS, "@octocat [x](http://e.co)", 1, 2),))
     text = render(report_of(comparison, None, None, key="nightly"), "md", template)
-    assert text == (f"{marker('nightly')}\nVerdict: pass\n- @\u200doctocat \\[x\\]\\(http:"
+    assert text == (f"{marker('nightly')}\nVerdict: warn\n- @\u200doctocat \\[x\\]\\(http:"
                     "\u200d//e.co\\)\n")
     assert unsafe_findings(text) == []
 
