@@ -18,7 +18,12 @@ an installed package has its ``.pyc`` files, and without them (``PYTHONDONTWRITE
 an editable install) mlci's parent would compile its ~50 modules on every run (~50 ms), a
 cost no installed mlci pays.
 
-Usage: python benchmarks/bench_plugin.py [--tests N] [--repeat N]
+``--before DIR`` also times ``mlci test`` from another checkout of mlci (``PYTHONPATH=DIR``,
+e.g. a ``git worktree`` of an older commit), interleaved with the rest, so a before/after
+ratio is measured under the same machine load. Besides the medians it prints the ratios of
+the fastest runs, the least disturbed by other load.
+
+Usage: python benchmarks/bench_plugin.py [--tests N] [--repeat N] [--before DIR]
        python benchmarks/bench_plugin.py --smoke      # tiny sizes, for the test suite
 """
 
@@ -57,11 +62,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(cwd: Path, args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed(cwd: Path, args: list[str], env: dict[str, str | None]) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one run (CPU includes `mlci test`'s pytest child)."""
     cpu = _children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
+                          env={k: v for k, v in env.items() if v is not None})
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr}")
@@ -74,6 +80,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--before", type=Path, default=None, metavar="DIR",
+                        help="also time `mlci test` from the mlci checkout in DIR")
     options = parser.parse_args()
     if options.smoke:
         options.tests, options.files, options.repeat = 20, 2, 1
@@ -88,35 +96,51 @@ def main() -> int:
         "mlci test --junit": [sys.executable, "-m", "mlci", "test", "--results", "results.json",
                               "--junit", "junit.xml", "--", "-p", "no:cacheprovider"],
     }
+    # The environment of each command over the common one (None: unset).
+    extra: dict[str, dict[str, str | None]] = {name: {} for name in commands}
+    if options.before is not None:
+        for name in ("mlci test", "mlci test --junit"):
+            commands[f"{name} ({options.before.name})"] = commands[name]
+            extra[f"{name} ({options.before.name})"] = {
+                "PYTHONPATH": str(options.before.resolve())}
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     with tempfile.TemporaryDirectory(prefix="mlci-bench-plugin-") as scratch:
         root = Path(scratch) / "repo"
         root.mkdir()
         make_suite(root, options.tests, options.files)
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env: dict[str, str | None] = {k: v for k, v in os.environ.items()
+                                      if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(scratch) / "pycache")
-        for args in commands.values() if not options.smoke else ():
-            timed(root, args, env)  # warm the file system and bytecode caches
+        for name, args in commands.items() if not options.smoke else ():
+            timed(root, args, env | extra[name])  # warm the file system and bytecode caches
         for _ in range(options.repeat):
             for name, args in commands.items():
-                wall, cpu = timed(root, args, env)
+                wall, cpu = timed(root, args, env | extra[name])
                 walls[name].append(wall)
                 cpus[name].append(cpu)
 
     wall = {name: statistics.median(values) for name, values in walls.items()}
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
+    fastest = {name: min(values) for name, values in walls.items()}
     print(f"{options.tests} tests in {options.files} files, median of {options.repeat}:")
     for name in commands:
-        print(f"  {name:<24} {wall[name]:7.3f} s wall {cpu[name]:7.3f} s CPU")
+        print(f"  {name:<32} {wall[name]:7.3f} s wall {cpu[name]:7.3f} s CPU "
+              f"(fastest {fastest[name]:.3f} s)")
     plain = "pytest, plugin unused"
-    for label, ours, peer in (
-            ("unused plugin / blocked plugin", plain, "pytest, plugin blocked"),
-            ("mlci test / plain pytest", "mlci test", plain),
-            ("mlci test --junit / pytest --junitxml", "mlci test --junit", "pytest --junitxml"),
-            ("mlci test --junit / plain pytest", "mlci test --junit", plain)):
-        print(f"{label + ':':<40} {wall[ours] / wall[peer]:.2f}x wall "
-              f"{cpu[ours] / cpu[peer]:.2f}x CPU")
+    ratios = [("unused plugin / blocked plugin", plain, "pytest, plugin blocked"),
+              ("mlci test / plain pytest", "mlci test", plain),
+              ("mlci test --junit / pytest --junitxml", "mlci test --junit",
+               "pytest --junitxml"),
+              ("mlci test --junit / plain pytest", "mlci test --junit", plain)]
+    if options.before is not None:
+        for name in ("mlci test", "mlci test --junit"):
+            before = f"{name} ({options.before.name})"
+            ratios += [(f"{before} / plain pytest", before, plain),
+                       (f"{name} / {before}", name, before)]
+    for label, ours, peer in ratios:
+        print(f"{label + ':':<50} {wall[ours] / wall[peer]:.2f}x wall "
+              f"{cpu[ours] / cpu[peer]:.2f}x CPU {fastest[ours] / fastest[peer]:.2f}x fastest")
     return 0
 
 
