@@ -248,3 +248,51 @@ def test_json_output_leaves_the_unusual_to_json_dumps(value: object) -> None:
     cycle.append(cycle)
     with pytest.raises(ValueError, match="Circular"):
         dumps_indented(cycle)
+
+
+_KEYS = ["acc", "loss_1", "_x", "yes", "No", "null", "on", "y", "true", "TRUE", "a1", "OFF"]
+_NUMBERS = ["0", "-0", "7", "-12", "007", "1_000", "0.5", "-0.25", "1.", ".5", "1.5e+3",
+            "1.5e3", "2.0E-7", "1e+5", "0x1F", "0o7", "1:30", ".inf", "-.nan", "1.0e+400",
+            "9" * 30, "9" * 500, "3.14", "text", "'1.5'", "1.5 # c", "~", ""]
+
+
+def test_flat_yaml_files_read_as_yaml_reads_them() -> None:
+    """The fast path for `key: number` files gives what the bounded YAML loader gives, and
+    leaves every other file (other keys and numbers, comments, blank lines, nesting) to it."""
+    import random
+
+    from mlci.errors import InputError
+    from mlci.formats import _flat_yaml
+    from mlci.safe_yaml import load_yaml
+
+    rng = random.Random(19)
+    extras = ["", "# comment", "  nested: 1", "a:  1", "a: 1 ", "a:1", "- 1", "---", "b: \t1"]
+    taken = 0
+    for _ in range(2000):
+        lines = [f"{rng.choice(_KEYS)}: {rng.choice(_NUMBERS)}"
+                 for _ in range(rng.randint(1, 4))]
+        if rng.random() < 0.2:
+            lines.insert(rng.randrange(len(lines) + 1), rng.choice(extras))
+        text = "\n".join(lines) + ("\n" if rng.random() < 0.7 else "")
+        fast = _flat_yaml(text)
+        try:
+            expected = load_yaml(text, "m.yaml")
+        except InputError:
+            assert fast is None, text
+            continue
+        if fast is not None:
+            taken += 1
+            assert fast == expected, text
+            assert [(k, type(v)) for k, v in fast.items()] == \
+                [(k, type(v)) for k, v in expected.items()], text
+    assert taken > 50  # the comparison covered files the fast path read
+
+
+def test_flat_yaml_takes_only_what_it_can_read_whole() -> None:
+    from mlci.formats import _flat_yaml
+
+    assert _flat_yaml("acc: 0.9\nloss: 1\n") == {"acc": 0.9, "loss": 1}
+    assert type(_flat_yaml("n: 1\n")["n"]) is int  # type: ignore[index]
+    for other in ("", "\n", "acc: 0.9\n\n", "acc: &a 1\nb: *a\n", "yes: 1\n", "acc: 1e+5\n",
+                  "acc: 010\n", "acc: 0.9\r\n", "a:\n  b: 1\n", "acc: " + "1" * 500 + "\n"):
+        assert _flat_yaml(other) is None, other
