@@ -7,6 +7,7 @@ JSON, YAML, TOML, CSV and TSV. Nested keys join with dots, list items by index
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import json.encoder
@@ -316,6 +317,17 @@ class _Unsupported(Exception):
 _MAX_ENCODE_DEPTH = 500  # deeper (or a cycle): json.dumps, which detects cycles
 
 
+_FLAT_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _flat_encoder(inner: str) -> Callable[[Any], str]:
+    """The C-encoded JSON of a mapping of scalars with each item on a line of its own at
+    ``inner``; braces on the same line (the caller puts them where json.dumps does)."""
+    encoder = json.JSONEncoder(separators=("," + inner, ": "), allow_nan=False)
+    return encoder.encode
+
+
 def _scalar_text(value: Any) -> str | None:
     """The JSON of a scalar json.dumps writes the same way, None for a container."""
     kind = type(value)
@@ -349,6 +361,14 @@ def _encode(value: Any, out: list[str], newline: str, depth: int) -> None:
     if type(value) is dict:
         if not value:
             out.append("{}")
+            return
+        if all(type(k) is str and type(v) in _FLAT_TYPES for k, v in value.items()):
+            # Only scalars: the C encoder writes it, its separators carrying the indent.
+            try:
+                text = _flat_encoder(inner)(value)
+            except ValueError:  # NaN or infinity (allow_nan=False): json.dumps says so
+                raise _Unsupported from None
+            out += ("{", inner, text[1:-1], newline, "}")
             return
         separator = "{" + inner
         for key, item in value.items():
