@@ -132,21 +132,21 @@ def _plain_csv_scores(text: str, delimiter: str, column: str, id_column: str | N
         text = text.replace("\r\n", "\n")
         if "\r" in text:
             return None
-    lines = text.split("\n")
-    if not lines[0]:
-        return None  # the csv module reads an empty first line as a header without columns
-    if not lines[-1]:
-        lines.pop()  # after the final newline
-    if "" in lines:  # empty lines, skipped as the csv module skips them
-        lines = [line for line in lines if line]
-    if len(lines) < 2 or max(map(len, lines)) > _CSV_FIELD_LIMIT:
-        return None
-    header = lines[0].split(delimiter)
+    header_end = text.find("\n")
+    if header_end <= 0:
+        return None  # no row after the header, or an empty first line (an empty header)
+    header = text[:header_end].split(delimiter)
     if column not in header or (id_column is not None and id_column not in header):
         return None
     col = header.index(column)
     id_col = header.index(id_column) if id_column is not None else None
-    columns = _columns(lines[1:], delimiter, [col] if id_col is None else [col, id_col])
+    body = text[header_end + 1:].removesuffix("\n")
+    if body.startswith("\n") or body.endswith("\n") or "\n\n" in body:
+        # empty lines, skipped as the csv module skips them
+        body = "\n".join(line for line in body.split("\n") if line)
+    if not body:
+        return None
+    columns = _columns(body, delimiter, [col] if id_col is None else [col, id_col])
     if columns is None:
         return None
     try:
@@ -163,25 +163,31 @@ def _plain_csv_scores(text: str, delimiter: str, column: str, id_column: str | N
     return Scores(ids=tuple(ids), values=tuple(values))
 
 
-def _columns(rows: list[str], delimiter: str, wanted: list[int]) -> list[list[str]] | None:
-    """The fields at positions ``wanted`` of every row, or None when a row is too short."""
+def _columns(body: str, delimiter: str, wanted: list[int]) -> list[list[str]] | None:
+    """The fields at positions ``wanted`` of every row of ``body`` (rows joined by newlines,
+    none empty), or None when a row is too short or longer than the csv module accepts."""
     if numpy_available():
         import numpy as np
 
-        # Every row with the same number of fields (the usual case, checked in numpy from
-        # the positions of delimiters and ends of rows): one split of the whole text, then
-        # each column is a stride of it.
-        body = "\n".join(rows)
+        # Rows measured in numpy from the positions of newlines and delimiters (in UTF-8
+        # bytes, at least the characters the csv module counts: never too lenient).
         raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
         ends = np.append(np.flatnonzero(raw == ord("\n")), len(raw))
+        if int(np.diff(ends, prepend=-1).max()) - 1 > _CSV_FIELD_LIMIT:
+            return None
         cuts = np.searchsorted(np.flatnonzero(raw == ord(delimiter)), ends)
         per_row = np.diff(cuts, prepend=0)
         width = int(per_row[0]) + 1
         if (per_row == width - 1).all():
+            # Every row with the same number of fields (the usual case): one split of the
+            # whole text, and each column is a stride of it.
             if max(wanted) >= width:
                 return None
             fields = body.replace("\n", delimiter).split(delimiter)
             return [fields[index::width] for index in wanted]
+    rows = body.split("\n")
+    if max(map(len, rows)) > _CSV_FIELD_LIMIT:
+        return None
     split = [row.split(delimiter) for row in rows]
     try:
         return [[fields[index] for fields in split] for index in wanted]

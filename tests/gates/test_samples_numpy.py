@@ -75,6 +75,9 @@ CASES = [
     "id;score\na;1\n",  # not this delimiter
     "id,score\na,1\rb,2\n",  # a lone carriage return
     "id,score\n",
+    "id,score\n\na,1\n",  # an empty line first
+    "id,score\na,1\n\n\n",  # several at the end
+    "id,score\n\n",  # only empty lines
     "id,score\na,1_0\n",  # float() reads underscores
     "id,score\nré,1\nb,2\n",  # non-ASCII ids
 ]
@@ -138,4 +141,6 @@ def test_sample_files_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(samples, "MAX_SAMPLE_BYTES", 10**6)
     monkeypatch.setattr(samples, "MAX_ROWS", 10)
     # a field larger than the csv module accepts is refused, not read by the fast path
+    assert "field larger than field limit" in str(read(f"id,score\n{long_id},1\n"))
+    without_numpy(monkeypatch)
     assert "field larger than field limit" in str(read(f"id,score\n{long_id},1\n"))
