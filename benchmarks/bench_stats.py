@@ -17,8 +17,10 @@ id and the bootstrap, timed stage by stage for
   the id, and an index-by-index numpy bootstrap (extrapolated as above). pandas is not a
   dependency of mlci; without it that line is left out.
 
+``--no-numpy`` runs everything as if numpy were not installed (mlci's pure-Python paths).
+
 Usage: python benchmarks/bench_stats.py [--rows N] [--resamples N] [--repeat N]
-           [--gate-rows N] [--before REV]
+           [--gate-rows N] [--before REV] [--no-numpy]
 """
 
 from __future__ import annotations
@@ -198,7 +200,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--gate-rows", type=int, default=1_000_000)
     parser.add_argument("--before", default=BEFORE, metavar="REV")
+    parser.add_argument("--no-numpy", action="store_true",
+                        help="as if numpy were not installed")
     args = parser.parse_args()
+    if args.no_numpy:
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` fails
     has_numpy = numpy_available()
     print(f"paired bootstrap: {args.rows} rows, {args.resamples} resamples, 95% interval")
     for kind in ("binary", "continuous"):
