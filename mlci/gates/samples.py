@@ -89,11 +89,13 @@ def read_scores(snapshot: Snapshot, root: Path, path: str, column: str, id_colum
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    if text.count("\n") > MAX_ROWS:
-        raise InputError(f"{where}: more than {MAX_ROWS:,} lines; a samples file may have at "
-                         f"most {MAX_ROWS:,} rows")
+    too_many = f"a samples file may have at most {MAX_ROWS:,} rows"
     if path.lower().endswith(".json") and text.lstrip().startswith("["):
         rows = _json_rows(text, where)
+        if len(rows) > MAX_ROWS:
+            raise InputError(f"{where}: {len(rows):,} items; {too_many}")
+    elif text.count("\n") > MAX_ROWS + 1:  # a row a line, after a header or not
+        raise InputError(f"{where}: more than {MAX_ROWS + 1:,} lines; {too_many}")
     elif path.lower().endswith((".jsonl", ".ndjson", ".json")):
         rows = _jsonl_rows(text, where)
     else:

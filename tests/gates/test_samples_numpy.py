@@ -135,8 +135,18 @@ def test_sample_files_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "a samples file may have at most 100" in str(read("id,score\n" + "a,1\n" * 30))
     monkeypatch.setattr(samples, "MAX_SAMPLE_BYTES", 10_000)
     monkeypatch.setattr(samples, "MAX_ROWS", 5)
+    assert read("id,score\n" + "".join(f"r{i},1\n" for i in range(5))) == Scores(
+        tuple(f"r{i}" for i in range(5)), (1.0,) * 5)
     message = read("id,score\n" + "".join(f"r{i},1\n" for i in range(10)))
-    assert isinstance(message, str) and "more than 5 lines" in message
+    assert isinstance(message, str) and "more than 6 lines" in message
+    message = read("".join(f'{{"id": {i}, "score": 1}}\n' for i in range(10)), "s.jsonl")
+    assert isinstance(message, str) and "at most 5 rows" in message
+    # a JSON list is counted by its items, not by the lines it is printed on
+    pretty = "[\n" + ",\n".join(f'{{\n "id": {i},\n "score": 1\n}}' for i in range(3)) + "\n]"
+    assert read(pretty, "s.json") == Scores(("0", "1", "2"), (1.0, 1.0, 1.0))
+    message = read("[" + ",".join(f'{{"id": {i}, "score": 1}}' for i in range(6)) + "]",
+                   "s.json")
+    assert isinstance(message, str) and "6 items; a samples file may have at most 5" in message
     long_id = "x" * (samples._CSV_FIELD_LIMIT + 1)
     monkeypatch.setattr(samples, "MAX_SAMPLE_BYTES", 10**6)
     monkeypatch.setattr(samples, "MAX_ROWS", 10)
