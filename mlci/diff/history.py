@@ -257,14 +257,17 @@ class HistoryReader:
         for commit in commits:
             entry = cache.get(cache_key(commit)) if cache is not None else None
             found.append(entry if entry is not None else self._entries.get((part, commit)))
-        missing = sum(entry is None for entry in found)
+        missing = [commit for commit, entry in zip(commits, found, strict=True)
+                   if entry is None]
         changes = self.repo.first_parent_changes(commits[-1], len(commits)) \
-            if missing > 1 else {}
+            if len(missing) > 1 else {}
+        subjects = dict(zip(missing, self.repo.commit_subjects(missing), strict=True))
         result: list[Entry] = []
         parent: str | None = None
         for commit, entry in zip(commits, found, strict=True):
             if entry is None:
-                entry = self._read(commit, part, parent, changes.get(commit))
+                entry = (self._read(commit, part, parent, changes.get(commit)),
+                         subjects[commit])
                 self._entries[(part, commit)] = entry
             if cache is not None:
                 cache[cache_key(commit)] = entry
@@ -273,7 +276,7 @@ class HistoryReader:
         return result
 
     def _read(self, commit: str, part: Part, parent: str | None, change: Change | None
-              ) -> Entry:
+              ) -> CommitValues:
         from mlci.diff.values import ValueReader, discover
         from mlci.dvc.dvcfiles import read_outputs
         from mlci.dvc.dvcyaml import read_pipelines
@@ -308,7 +311,7 @@ class HistoryReader:
                                  specs, specs_used)
         reader = ValueReader(snapshot, self.repo.root, self.store, outputs,
                              parsed=self._parsed)
-        return _read_values(reader, specs, part), self.repo.commit_subject(commit)
+        return _read_values(reader, specs, part)
 
     def _advance_listing(self, commit: str, parent: str | None, change: Change | None
                          ) -> None:

@@ -77,29 +77,57 @@ class BlobReader:
         """The object ``name`` names (``<sha>``, ``<rev>:<path>``), or None when git has
         none by that name. A name holding a line break cannot be asked (one name a line):
         :meth:`Repository.read` resolves such paths another way."""
-        if b"\n" in name or b"\r" in name or not name:
-            raise ValueError(f"not an object name cat-file --batch can read: {name!r}")
+        return self.get_many([name])[0]
+
+    def get_many(self, names: list[bytes]) -> list[GitObject | None]:
+        """The objects ``names`` name, in order (None for each git has not). Several names
+        are written by a second thread while this one reads the answers: a round trip per
+        object costs two context switches, and writing them all before reading any could
+        block both processes once git's answers fill the pipe."""
+        for name in names:
+            if b"\n" in name or b"\r" in name or not name:
+                raise ValueError(f"not an object name cat-file --batch can read: {name!r}")
+        if not names:
+            return []
         with self._lock:
             proc = self._process()
-            stdin, stdout = proc.stdin, proc.stdout
-            assert stdin is not None and stdout is not None
+            stdin = proc.stdin
+            assert stdin is not None
+            if len(names) == 1:
+                failed = _write(stdin, names)
+            else:
+                failed = []
+                writer = threading.Thread(target=lambda: failed.extend(_write(stdin, names)),
+                                          daemon=True)
+                writer.start()
+            found: list[GitObject | None] = []
             try:
-                stdin.write(name + b"\n")
-                stdin.flush()
-            except (BrokenPipeError, OSError):
-                raise self._died(proc) from None
-            header = stdout.readline()
-            if not header.endswith(b"\n"):
-                raise self._died(proc)
-            found = _FOUND.match(header[:-1])
-            if found is None:  # "<name> missing", "<name> ambiguous"
-                return None
-            size = int(found.group(3))
-            data = _read_exactly(stdout, size + 1)  # the content and its closing newline
-            if len(data) != size + 1:
-                raise self._died(proc)
-            return GitObject(found.group(1).decode("ascii"), found.group(2).decode("ascii"),
-                             data[:-1])
+                for _ in names:
+                    if failed:
+                        raise self._died(proc)
+                    found.append(self._answer(proc))
+            finally:
+                if len(names) > 1:
+                    if len(found) < len(names) and proc.poll() is None:
+                        proc.kill()  # unblock the writer; the next call starts afresh
+                    writer.join()
+            return found
+
+    def _answer(self, proc: subprocess.Popen[bytes]) -> GitObject | None:
+        stdout = proc.stdout
+        assert stdout is not None
+        header = stdout.readline()
+        if not header.endswith(b"\n"):
+            raise self._died(proc)
+        found = _FOUND.match(header[:-1])
+        if found is None:  # "<name> missing", "<name> ambiguous"
+            return None
+        size = int(found.group(3))
+        data = _read_exactly(stdout, size + 1)  # the content and its closing newline
+        if len(data) != size + 1:
+            raise self._died(proc)
+        return GitObject(found.group(1).decode("ascii"), found.group(2).decode("ascii"),
+                         data[:-1])
 
     def _died(self, proc: subprocess.Popen[bytes]) -> EnvironmentFailure:
         """The process ended mid-answer: say why (git's own words) and start afresh next
@@ -131,6 +159,17 @@ class BlobReader:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _write(stdin: IO[bytes], names: list[bytes]) -> list[BaseException]:
+    """Write the names, one a line; what went wrong (git ended), not raised: in a thread
+    nothing would see it."""
+    try:
+        stdin.write(b"".join(name + b"\n" for name in names))
+        stdin.flush()
+    except (BrokenPipeError, OSError, ValueError) as exc:
+        return [exc]
+    return []
 
 
 def _close_pipes(proc: subprocess.Popen[bytes]) -> None:

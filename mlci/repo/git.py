@@ -143,10 +143,17 @@ class Repository:
     def commit_subject(self, sha: str) -> str:
         """The first line of the commit's message, decoded as the commit says (as GitPython's
         ``Commit.summary``)."""
-        obj = self.objects.get(sha.encode("ascii", "replace"))
-        if obj is None or obj.type != "commit":
-            raise EnvironmentFailure(f"commit {sha} is not in this repository")
-        return commit_summary(obj.data)
+        return self.commit_subjects([sha])[0]
+
+    def commit_subjects(self, shas: list[str]) -> list[str]:
+        """:meth:`commit_subject` of each commit, asked of git all at once."""
+        objects = self.objects.get_many([sha.encode("ascii", "replace") for sha in shas])
+        subjects = []
+        for sha, obj in zip(shas, objects, strict=True):
+            if obj is None or obj.type != "commit":
+                raise EnvironmentFailure(f"commit {sha} is not in this repository")
+            subjects.append(commit_summary(obj.data))
+        return subjects
 
     def log(self, rev: str, max_count: int, paths: tuple[str, ...] = ()) -> list[str]:
         """SHAs of the last ``max_count`` first-parent commits of ``rev``, newest first."""

@@ -166,3 +166,25 @@ def test_tree_paths() -> None:
     assert tree_path("a/b.json") and tree_path("a b/:c") and tree_path(".dvc/config")
     for bad in ("", "/a", "a/", "a//b", "./a", "a/./b", "a/../b", ".."):
         assert not tree_path(bad), bad
+
+
+def test_many_objects_at_once_in_order_without_blocking(repo: Path) -> None:
+    # Answers far larger than a pipe holds, while the names are still being written.
+    names = [b"HEAD:big.bin", b"HEAD:missing", b"HEAD:dir", b"HEAD:dir/inner.json"] * 30
+    with Repository(repo) as repository:
+        found = repository.objects.get_many(names)
+        big = (repo / "big.bin").read_bytes()
+        for name, obj in zip(names, found, strict=True):
+            if name.endswith(b"missing"):
+                assert obj is None
+            elif name.endswith(b":dir"):
+                assert obj is not None and obj.type == "tree"
+            else:
+                assert obj is not None and obj.type == "blob"
+                assert obj.data == (big if name.endswith(b"big.bin") else b'{"acc": 4}')
+        head = repository.resolve("HEAD") or ""
+        assert repository.commit_subjects([head, head]) == ["Files of every kind"] * 2
+        assert repository.objects.get_many([]) == []
+        with pytest.raises(EnvironmentFailure):
+            repository.commit_subjects([head, "0" * 40])
+        assert repository.read(head, "dir/inner.json") == b'{"acc": 4}'  # still answers
