@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import isolate, sh
+from timing import bench_home, sh
 
 
 def dvc(cwd: Path, *args: str) -> str:
@@ -185,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.files, args.changed, args.repeat, args.synthetic = 200, 40, 1, 2_000
 
-    home = Path(tempfile.mkdtemp(prefix="mlci-bench-home-"))
-    isolate(home)
+    home = bench_home()
     root = args.keep or Path(tempfile.mkdtemp(prefix="mlci-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     try:

@@ -30,8 +30,7 @@ import tempfile
 from pathlib import Path
 
 from bench_artifacts import measured
-from bench_metrics import compiled_once
-from timing import isolate, sh
+from timing import bench_home, sh
 
 DVC_YAML = b"""stages:
   train:
@@ -123,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.commits, args.files, args.repeat = 12, 30, 1
-    home = Path(tempfile.mkdtemp(prefix="mlci-bench-home-"))
-    isolate(home)
-    compiled_once(home)
+    home = bench_home(compile_modules=True)
     root = Path(tempfile.mkdtemp(prefix="mlci-bench-history-"))
     count = args.commits  # the whole history but the root commit: what a chart would show
     try:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -27,17 +26,7 @@ import tempfile
 from pathlib import Path
 
 from bench_artifacts import measured
-from timing import isolate, sh
-
-
-def compiled_once(home: Path) -> None:
-    """Let the timed processes load compiled modules, as an installed tool does: with
-    PYTHONDONTWRITEBYTECODE set (as in some development shells) every run of a checkout
-    compiles its edited modules again, which once cost mlci 0.1 s a run. The bytecode goes
-    to a folder of ``home`` (removed at the end), the same for both tools; one untimed run
-    of each command writes it."""
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
+from timing import bench_home, sh
 
 
 def metric_files(repo: Path, files: int, keys: int, version: int) -> list[str]:
@@ -84,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.files, args.keys, args.repeat = 4, 3, 1
-    home = Path(tempfile.mkdtemp(prefix="mlci-bench-home-"))
-    isolate(home)
-    compiled_once(home)
+    home = bench_home(compile_modules=True)
     root = Path(tempfile.mkdtemp(prefix="mlci-bench-metrics-"))
     try:
         repo, base, head = build(root, args.files, args.keys)

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_artifacts import measured
-from timing import best_of, isolate, sh
+from timing import bench_home, best_of, sh
 
 COMMENT_LIMIT = 65536
 
@@ -151,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.curves, args.points, args.matrices, args.classes, args.repeat = 3, 50, 1, 4, 1
-    home = Path(tempfile.mkdtemp(prefix="mlci-bench-home-"))
-    isolate(home)
+    home = bench_home()
     root = Path(tempfile.mkdtemp(prefix="mlci-bench-plots-"))
     try:
         started = time.perf_counter()

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench_artifacts import measured, mib
-from timing import isolate, sh
+from timing import bench_home, sh
 
 CONTENT = b"same\n"
 
@@ -143,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.files, args.repeat = 300, 1
-    home = Path(tempfile.mkdtemp(prefix="mlci-bench-home-"))
-    isolate(home)
+    home = bench_home()
     root = args.keep or Path(tempfile.mkdtemp(prefix="mlci-bench-renames-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
