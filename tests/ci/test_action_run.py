@@ -40,16 +40,31 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     return bare, demo.base, demo.head
 
 
-def runner_venv(runner_temp: Path) -> None:
-    """Stand in for the runner's pip cache: the action's venv sees this environment's
-    installed dependencies, so installing mlci from the action's checkout needs no download
-    of DVC and friends."""
+def make_runner_temp(tmp_path: Path) -> Path:
+    """The runner's RUNNER_TEMP, with the action's venv standing in for the runner's pip
+    cache: it sees this environment's installed dependencies, so installing mlci from the
+    action's checkout needs no download of DVC and friends."""
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
     venv = runner_temp / "mlci-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     purelib = subprocess.run([str(venv / "bin" / "python"), "-c",
                               "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     Path(purelib, "outer-env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return runner_temp
+
+
+def runner_env(api: FakeApi, tmp_path: Path, event: dict[str, Any], runner_temp: Path,
+               workspace: Path) -> dict[str, str]:
+    """A pull_request job's environment on the runner: GitHub's variables for ``event``, the
+    runner's folders, and this machine's git, DVC and tools."""
+    env = github_env(api, tmp_path, "pull_request", event)
+    env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                "HOME": os.environ["HOME"]})
+    env.update({k: v for k, v in os.environ.items() if k.startswith(("GIT_", "DVC_"))})
+    return env
 
 
 def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, reference: Path  # type: ignore[no-untyped-def]
@@ -65,16 +80,10 @@ def test_action_on_a_shallow_pull_request_clone(origin, tmp_path: Path, referenc
     event["pull_request"]["base"]["sha"] = base
     event["pull_request"]["head"]["sha"] = head
     number = event["pull_request"]["number"]
-    runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir()
-    runner_venv(runner_temp)
+    runner_temp = make_runner_temp(tmp_path)
     with FakeApi(reference) as api:
         api.tokens[TOKEN] = TokenInfo("github-actions[bot]", can_ask_user=False)
-        env = github_env(api, tmp_path, "pull_request", event)
-        env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
-                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                    "HOME": os.environ["HOME"]})
-        env.update({k: v for k, v in os.environ.items() if k.startswith(("GIT_", "DVC_"))})
+        env = runner_env(api, tmp_path, event, runner_temp, workspace)
         uploads: dict[str, dict[str, bytes]] = {}
         steps = run_action(ACTION, {"report-key": "pr"}, env, workspace, uploads=uploads)
         assert api.violations == []
@@ -123,16 +132,10 @@ def test_action_on_a_fork_saves_the_hand_off_where_the_fork_safe_workflow_upload
     event = fork_pull_request(reference)
     event["pull_request"]["base"]["sha"] = base
     event["pull_request"]["head"]["sha"] = head
-    runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir()
-    runner_venv(runner_temp)
+    runner_temp = make_runner_temp(tmp_path)
     with FakeApi(reference) as api:
         as_fork(api)  # the fork's token may only read
-        env = github_env(api, tmp_path, "pull_request", event)
-        env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
-                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                    "HOME": os.environ["HOME"]})
-        env.update({k: v for k, v in os.environ.items() if k.startswith(("GIT_", "DVC_"))})
+        env = runner_env(api, tmp_path, event, runner_temp, workspace)
         uploads: dict[str, dict[str, bytes]] = {}
         steps = run_action(ACTION, {}, env, workspace, uploads=uploads)
     install, analyse, run = steps
