@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from mlci.config import Config, FileSpec
 from mlci.diff.selectors import is_glob, select
@@ -112,20 +112,17 @@ def _value_of(candidates: dict[tuple[str, str], Scalar], key: str) -> float | No
     return None
 
 
-def metric_history(repo: Repository, key: str, rev: str, count: int, config: Config, *,
-                   cache: dict[str, Any] | None = None) -> list[HistoryPoint]:
+def metric_history(repo: Repository, key: str, rev: str, count: int, config: Config
+                   ) -> list[HistoryPoint]:
     """The metric ``key`` (a dotted key or ``file:key``) at the last ``count`` first-parent
     commits of ``rev``, oldest first (the order a chart reads); a commit without the metric
     has value None. Raises InputError when the key is a glob or is ambiguous at a commit.
-
-    ``cache`` (any dict, reused across calls with the same repository and configuration)
-    keeps each commit's metrics, so the history of many keys reads every commit once."""
-    return key_history(repo, key, rev, count, config, cache=cache).points
+    The history of many keys reads every commit once (see :func:`key_history`)."""
+    return key_history(repo, key, rev, count, config).points
 
 
 def key_history(repo: Repository, key: str, rev: str, count: int, config: Config, *,
-                part: Part = "metrics", dvc_remote: str | None = None,
-                cache: dict[str, Any] | None = None) -> KeyHistory:
+                part: Part = "metrics", dvc_remote: str | None = None) -> KeyHistory:
     """The history of a metric (or, with ``part="params"``, a param), as
     :func:`metric_history`, with the keys seen and the files not read. ``dvc_remote`` (the
     command line's) must be a configured remote: UsageError otherwise.
@@ -143,7 +140,7 @@ def key_history(repo: Repository, key: str, rev: str, count: int, config: Config
     points: list[HistoryPoint] = []
     known: dict[str, None] = {}  # dicts keep the order first seen, sets would not
     unread: dict[str, None] = {}
-    for commit, (values, subject) in zip(commits, reader.entries(commits, part, cache),
+    for commit, (values, subject) in zip(commits, reader.entries(commits, part),
                                          strict=True):
         known.update(dict.fromkeys(name for _, name in values.values))
         unread.update(dict.fromkeys(values.unread))
@@ -248,15 +245,10 @@ class HistoryReader:
         self._listing_commit: str | None = None
         self._parsed: dict[tuple[str, int, bytes], Flat] = {}
 
-    def entries(self, commits: list[str], part: Part, cache: dict[str, Any] | None = None
-                ) -> list[Entry]:
-        """Each commit's values and subject; ``commits`` are first-parent commits, oldest
-        first. ``cache``, when given, is looked up first and filled too."""
-        cache_key = (lambda c: c) if part == "metrics" else (lambda c: f"{part}:{c}")
-        found: list[Entry | None] = []
-        for commit in commits:
-            entry = cache.get(cache_key(commit)) if cache is not None else None
-            found.append(entry if entry is not None else self._entries.get((part, commit)))
+    def entries(self, commits: list[str], part: Part) -> list[Entry]:
+        """Each commit's values and subject, each commit read once for every call;
+        ``commits`` are first-parent commits, oldest first."""
+        found = [self._entries.get((part, commit)) for commit in commits]
         missing = [commit for commit, entry in zip(commits, found, strict=True)
                    if entry is None]
         changes = self.repo.first_parent_changes(commits[-1], len(commits)) \
@@ -269,8 +261,6 @@ class HistoryReader:
                 entry = (self._read(commit, part, parent, changes.get(commit)),
                          subjects[commit])
                 self._entries[(part, commit)] = entry
-            if cache is not None:
-                cache[cache_key(commit)] = entry
             result.append(entry)
             parent = commit
         return result

@@ -22,7 +22,6 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from mlci.config import Config
 from mlci.config.gates import ArtifactGate, MetricGate, gate_location
@@ -80,7 +79,6 @@ class _Run:
     repo: Repository
     store: ObjectStore | None = None
     warnings: list[str] = field(default_factory=list)
-    history_cache: dict[str, Any] = field(default_factory=dict)  # metric values per commit
 
 
 def _metric_table(comparison: Comparison, tests: TestRun | None
@@ -224,7 +222,7 @@ def _judge(run: _Run, gate: MetricGate, name: str, metric: str,
         from mlci.diff.history import metric_history, noise_band
 
         points = metric_history(run.repo, metric, run.comparison.base.sha,
-                                gate.history.commits, run.config, cache=run.history_cache)
+                                gate.history.commits, run.config)
         band = noise_band(points, gate.history.k)
         values = sum(1 for p in points if p.value is not None)
         findings = noise_band_findings(gate, base, head, band, values, findings)

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlci.config.gates import metric_gates
 from mlci.diff.comparison import Comparison
@@ -159,11 +159,10 @@ def _history(config: Config, comparison: Comparison, repo: Repository, notes: li
     chosen.sort(key=lambda item: _importance(item[0], item[1], gates))  # stable: else in order
     selectors = [selector for selector, _file in chosen]
     history: dict[str, list[HistoryPoint]] = {}
-    cache: dict[str, Any] = {}  # each commit's metrics, read once for every chart
     for selector in selectors[:MAX_TRENDS]:
         try:
             history[selector] = metric_history(repo, selector, comparison.base.sha,
-                                               config.report_history, config, cache=cache)
+                                               config.report_history, config)
         except MlciError as exc:
             notes.append(f"trend of {selector} not shown: {exc}")
     return history

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.cli import Outcome
@@ -122,18 +123,24 @@ def test_history_chart_labels_are_escaped(title: str) -> None:
     assert "%%" not in body
 
 
-def test_cache_reads_each_commit_once(repo: Path) -> None:
+def test_each_commit_is_read_once(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mlci.config import load_config
+    from mlci.diff.history import HistoryReader
 
+    reads: list[str] = []
+    original = HistoryReader._read
+
+    def counting(self: HistoryReader, commit: str, *args: Any) -> CommitValues:
+        reads.append(commit)
+        return original(self, commit, *args)
+
+    monkeypatch.setattr(HistoryReader, "_read", counting)
     with Repository(repo) as repository:
         config = load_config(repository.root)
-        cache: dict[str, object] = {}
-        first = metric_history(repository, "acc", "main", 4, config, cache=cache)
-        assert set(cache) == {p.sha for p in first}
-        cache[first[-1].sha] = (CommitValues({("eval/m.json", "acc"): 0.5}), "cached")
-        again = metric_history(repository, "acc", "main", 4, config, cache=cache)
-        assert again[-1] == HistoryPoint(first[-1].sha, first[-1].short, 0.5, "cached")
-        assert again[:-1] == first[:-1]
+        first = metric_history(repository, "acc", "main", 4, config)
+        assert sorted(reads) == sorted(p.sha for p in first)
+        again = metric_history(repository, "acc", "main", 4, config)
+        assert again == first and len(reads) == len(first)  # the second reads nothing
 
 
 def test_params_have_a_history_too(tmp_path: Path, run_mlci: Run) -> None:

@@ -154,10 +154,10 @@ def test_the_gate_and_the_report_share_one_read(tmp_path: Path,
     with Repository(repo) as repository:
         config = load_config(repository.root)
         head = repository.resolve("HEAD") or ""
-        # the gate (its own cache), then the report's trend charts (another cache, fewer
-        # commits, another key): the commits are read once
-        gate = metric_history(repository, "acc", head, 4, config, cache={})
-        trend = metric_history(repository, "loss", head, 3, config, cache={})
+        # the gate, then the report's trend charts (fewer commits, another key): the
+        # commits are read once
+        gate = metric_history(repository, "acc", head, 4, config)
+        trend = metric_history(repository, "loss", head, 3, config)
         assert [p.value for p in gate] == [0, 1, 2, 3]
         assert [p.value for p in trend] == [-1, -2, -3]
         assert len(reads) == 4
