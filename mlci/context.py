@@ -115,9 +115,13 @@ class CiContext:
 
     @property
     def run_url(self) -> str | None:
-        """The web page of this workflow run, when known."""
-        if self.provider == "github" and self.server_url and self.repository and self.run_id:
-            return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        """The web page of this workflow run; None outside GitHub Actions or when a variable
+        it needs is missing or malformed (a link is built from it)."""
+        if self.provider == "github":
+            server = web_url(self.server_url)
+            if server and self.repository and _REPOSITORY.match(self.repository) \
+                    and self.run_id and _ID.match(self.run_id):
+                return f"{server}/{self.repository}/actions/runs/{self.run_id}"
         return None
 
     @property
@@ -127,10 +131,7 @@ class CiContext:
         or when a variable it needs is missing or malformed (the report then names the file
         without a link)."""
         if self.provider == "github":
-            server = web_url(self.server_url)
-            if server and self.repository and _REPOSITORY.match(self.repository) \
-                    and self.run_id and _ID.match(self.run_id):
-                return f"{server}/{self.repository}/actions/runs/{self.run_id}#artifacts"
+            return f"{self.run_url}#artifacts" if self.run_url else None
         if self.provider == "gitlab":
             project = web_url(self.project_url)
             if project and self.job_id and _ID.match(self.job_id):
