@@ -3,27 +3,36 @@ the marker line, the verdict and the failing gates, and say what was cut.
 
 The renderer first folds whole sections away (see ``mlci.report.render``); this runs only when
 that was not enough, and where a report must fit an API's limit after rendering (the PR
-comment, the check run, the job summary). A leaf module (nothing but ``re``), so publishing
-can trim without importing the renderer.
+comment, the check run, the job summary). A leaf module (``re`` and the Markdown link
+builder), so publishing can trim without importing the renderer.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+from mlci.report.markdown import link
+
+if TYPE_CHECKING:
+    from mlci.report.model import HtmlLink
 
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _GATES_HEADING = re.compile(r"^#{2,4} .*\bGates\b")
 
 
-def trim_markdown(markdown: str, limit: int) -> str:
+def trim_markdown(markdown: str, limit: int, where: HtmlLink | None = None) -> str:
     """Cut an already rendered report to ``limit`` characters, keeping the marker line, the
     verdict and the failing gates (rows marked ❌ under a "Gates" heading); close any code
-    fence or ``<details>`` left open, and end with a line that says what was cut."""
+    fence or ``<details>`` left open, and end with a line that says what was cut and where
+    the full report is (linked when ``where``, the run's report artifact, is known)."""
     if len(markdown) <= limit:
         return markdown
     lines = markdown.rstrip("\n").split("\n")
     essential = _essential_lines(lines)
-    budget = limit - len(_trim_note(limit, len(lines), len(lines), len(lines))) - 1
+    full_report = _full_report(where, limit)
+    budget = limit - len(_trim_note(limit, len(lines), len(lines), len(lines),
+                                    full_report)) - 1
 
     def cost(index: int) -> int:
         return len(lines[index]) + 1
@@ -62,7 +71,8 @@ def trim_markdown(markdown: str, limit: int) -> str:
         chosen.discard(last)
         stop = min(stop, last)
     kept = sum(1 for i in chosen)
-    text = "\n".join(body) + _trim_note(limit, len(lines) - kept, len(lines), lost_failing)
+    text = "\n".join(body) + _trim_note(limit, len(lines) - kept, len(lines), lost_failing,
+                                        full_report)
     if len(text) > limit:  # only when the verdict line itself is absurdly long
         text = text[: limit - 1] + "\n"
     return text
@@ -71,11 +81,27 @@ def trim_markdown(markdown: str, limit: int) -> str:
 _RESERVE = 400  # room for closing fences and <details> after the cut
 
 
-def _trim_note(limit: int, cut: int, total: int, lost_failing: int) -> str:
+_PLAIN_FULL_REPORT = "the report artifact"
+
+
+def _full_report(where: HtmlLink | None, limit: int) -> str:
+    """Where the note says the full report is: the artifact linked the way the report links
+    report.html (GitHub: the artifact's name on the run's artifacts; GitLab: the job's
+    artifacts), or plain words when the run is unknown, its URL malformed, or the link would
+    take more than a quarter of the room (the note must leave the verdict its place)."""
+    if where is None:
+        return _PLAIN_FULL_REPORT
+    linked = link(where.artifact or "the job's artifacts", where.url)
+    if linked is None or len(linked) > limit // 4:
+        return _PLAIN_FULL_REPORT
+    return f"the report artifact {linked}" if where.artifact else linked
+
+
+def _trim_note(limit: int, cut: int, total: int, lost_failing: int, full_report: str) -> str:
     lost = (f" {lost_failing:,} failing-gate rows did not fit either." if lost_failing else "")
     return (f"\n\n> ✂️ **Trimmed:** this report was cut to fit {limit:,} characters "
             f"({cut:,} of {total:,} lines left out).{lost} The full report is in the CI job "
-            "summary or the report artifact.\n")
+            f"summary or {full_report}.\n")
 
 
 def _essential_lines(lines: list[str]) -> set[int]:

@@ -15,6 +15,7 @@ from mlci.context import artifacts_url
 from mlci.report.markdown import link, link_destination
 from mlci.report.model import HtmlLink, html_link_of, report_artifact
 from mlci.report.render import render
+from mlci.report.trim import trim_markdown
 
 GITHUB = {"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com",
           "GITHUB_REPOSITORY": "octo/models", "GITHUB_RUN_ID": "4242"}
@@ -102,3 +103,60 @@ def test_a_trimmed_comment_says_where_the_full_report_is() -> None:
             f"[mlci-report-default]({RUN}).\n") in text
     plain = render(with_plots(), "md", limit=3000)
     assert "The full report is in the CI job summary or the report artifact" in plain
+
+
+def _cut(where: HtmlLink | None, limit: int = 1500) -> str:
+    """with_plots rendered in full, then cut by the last-resort trimming to ``limit``."""
+    text = render(replace(with_plots(), html_link=where), "md")
+    assert len(text) > limit
+    trimmed = trim_markdown(text, limit, where)
+    assert len(trimmed) <= limit and "✂️ **Trimmed:**" in trimmed
+    # nothing unsafe but the note's own link, if any
+    links = render_html(trimmed).count("<a href=")
+    assert links <= 1 and unsafe_findings(trimmed) == ["tag <a>", "tag </a>"] * links
+    return trimmed
+
+
+def _note(text: str) -> str:
+    return next(line for line in text.split("\n") if "✂️ **Trimmed:**" in line)
+
+
+def test_the_last_resort_trim_note_links_the_report_artifact() -> None:
+    github = _cut(html_link_of(GITHUB, "default"))
+    assert _note(github).endswith("The full report is in the CI job summary or the report "
+                                  f"artifact [mlci-report-default]({RUN}).")
+    html = render_html(github)
+    assert f'<a href="{RUN}">mlci-report-default</a>' in html
+    gitlab = _cut(html_link_of(GITLAB, "default"))
+    assert _note(gitlab).endswith(
+        "The full report is in the CI job summary or [the job's artifacts]"
+        "(https://gitlab.example.com/ml/sub/models/-/jobs/77/artifacts/browse).")
+    # outside CI: the plain words, no link
+    plain = _cut(html_link_of({}, "default"))
+    assert _note(plain).endswith(
+        "The full report is in the CI job summary or the report artifact.")
+    assert "](" not in _note(plain)
+
+
+def test_the_trim_note_link_stays_encoded_and_a_bad_one_leaves_plain_words() -> None:
+    odd = HtmlLink("https://github.example/o/m/actions/runs/1 (x)#artifacts", "a]b@c")
+    note = _note(_cut(odd))
+    assert note.endswith(f"the report artifact {link(odd.artifact or '', odd.url)}.")
+    assert "(https://github.example/o/m/actions/runs/1%20%28x%29#artifacts)." in note
+    assert "a\\]b" in note and "@c" not in note  # the name escaped, no mention
+    for bad in ("javascript:alert(1)", "https://u@evil.example/", "https://a.example/\n[x]"):
+        note = _note(_cut(HtmlLink(bad, "mlci-report-default")))
+        assert note.endswith("The full report is in the CI job summary or the report "
+                             "artifact."), bad
+
+
+def test_the_trim_note_with_its_link_still_fits_a_small_limit() -> None:
+    where = html_link_of(GITHUB, "default")
+    text = render(replace(with_plots(), html_link=where), "md")
+    for limit in (300, 700, 1000):
+        trimmed = trim_markdown(text, limit, where)
+        assert len(trimmed) <= limit
+        assert trimmed.endswith(".\n") and "The full report is in" in _note(trimmed)
+    # a link longer than a quarter of the room gives way to the plain words
+    assert "](" not in _note(trim_markdown(text, 300, where))
+    assert f"({RUN})" in _note(trim_markdown(text, 1000, where))
