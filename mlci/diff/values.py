@@ -15,7 +15,7 @@ from mlci.dvc.dvcyaml import Pipelines, merge_keys, read_pipelines
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
 from mlci.formats import Flat, file_format, is_number, parse, printable
-from mlci.repo.snapshot import Snapshot, describe
+from mlci.repo.snapshot import Snapshot, describe, read_ahead
 
 # Bounds of a reader's memo of parsed files: a history of 1,000 commits of small metric
 # files fits, a history of large ones does not pin their bytes in memory.
@@ -223,6 +223,12 @@ def _own_declarations(config: Config, reader: ValueReader) -> Declared:
             "params": {s.path: s.keys for s in params} if config.params is None else None}
 
 
+def _has_values(declared: dict[str, tuple[str, ...] | None] | None, path: str) -> bool:
+    """Whether a revision has values for ``path``: it declares the file itself, or the
+    configuration names the files (``declared`` None, see :func:`_own_declarations`)."""
+    return declared is None or path in declared
+
+
 def _check_finite(values: Flat, path: str, where: str, warnings: list[str]) -> None:
     for key, value in values.items():
         if is_number(value) and not math.isfinite(float(value)):
@@ -249,12 +255,16 @@ def diff_values(config: Config, base: Snapshot, head: Snapshot, root: Path,
         result.warnings.extend(reader.outputs.pipelines.problems)
     kinds: tuple[tuple[Part, list[FileSpec]], ...] = (("metrics", metric_specs),
                                                       ("params", param_specs))
+    for reader, declared in zip(readers, own, strict=True):
+        # The loop below reads file after file: git is asked for many at once instead.
+        read_ahead(reader.snapshot, [spec.path for kind, specs in kinds for spec in specs
+                                     if _has_values(declared[kind], spec.path)])
     for kind, specs in kinds:
         for spec in specs:
             sides: list[Flat | None] = []
             for reader, declared in zip(readers, own, strict=True):
                 mine = declared[kind]
-                if mine is not None and spec.path not in mine:
+                if not _has_values(mine, spec.path):
                     sides.append(None)  # not this revision's file: no values here
                     continue
                 values, errors = reader.read(spec, result.warnings, kind)

@@ -79,8 +79,10 @@ class BlobReader:
         :meth:`Repository.read` resolves such paths another way."""
         return self.get_many([name])[0]
 
-    def get_many(self, names: list[bytes]) -> list[GitObject | None]:
-        """The objects ``names`` name, in order (None for each git has not). Several names
+    def get_many(self, names: list[bytes], max_size: int | None = None
+                 ) -> list[GitObject | None]:
+        """The objects ``names`` name, in order (None for each git has not, and for each
+        larger than ``max_size`` bytes: its content is skipped, never held). Several names
         are written by a second thread while this one reads the answers: a round trip per
         object costs two context switches, and writing them all before reading any could
         block both processes once git's answers fill the pipe."""
@@ -105,7 +107,7 @@ class BlobReader:
                 for _ in names:
                     if failed:
                         raise self._died(proc)
-                    found.append(self._answer(proc))
+                    found.append(self._answer(proc, max_size))
             finally:
                 if len(names) > 1:
                     if len(found) < len(names) and proc.poll() is None:
@@ -113,7 +115,8 @@ class BlobReader:
                     writer.join()
             return found
 
-    def _answer(self, proc: subprocess.Popen[bytes]) -> GitObject | None:
+    def _answer(self, proc: subprocess.Popen[bytes], max_size: int | None = None
+                ) -> GitObject | None:
         stdout = proc.stdout
         assert stdout is not None
         header = stdout.readline()
@@ -123,6 +126,10 @@ class BlobReader:
         if found is None:  # "<name> missing", "<name> ambiguous"
             return None
         size = int(found.group(3))
+        if max_size is not None and size > max_size:
+            if _skip_exactly(stdout, size + 1) != size + 1:
+                raise self._died(proc)
+            return None
         data = _read_exactly(stdout, size + 1)  # the content and its closing newline
         if len(data) != size + 1:
             raise self._died(proc)
@@ -179,6 +186,20 @@ def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
                 stream.close()
             except OSError:  # a broken pipe on flushing what git no longer reads
                 pass
+
+
+_SKIP_CHUNK = 1024 * 1024
+
+
+def _skip_exactly(stream: IO[bytes], size: int) -> int:
+    """Read and drop ``size`` bytes a chunk at a time; how many there were."""
+    skipped = 0
+    while skipped < size:
+        chunk = stream.read(min(_SKIP_CHUNK, size - skipped))
+        if not chunk:
+            break
+        skipped += len(chunk)
+    return skipped
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes:

@@ -195,15 +195,20 @@ class Repository:
         return changes
 
     def file_paths(self, sha: str) -> list[str]:
-        """Every file (blob) path of commit ``sha``, in git's order, without sizes (which
-        would make git read every object's header)."""
+        """Every file (blob) path of commit ``sha``, in git's order."""
+        return list(self.file_shas(sha))
+
+    def file_shas(self, sha: str) -> dict[str, str]:
+        """Every file (blob) of commit ``sha``, path to blob SHA, in git's order; without
+        sizes (which would make git read every object's header)."""
         out = self.run("ls-tree", "-r", "-z", "--full-tree", sha).stdout
-        paths = []
+        shas = {}
         for record in out.split("\0"):
             meta, _, path = record.partition("\t")
-            if meta.split(" ", 2)[1:2] == ["blob"]:
-                paths.append(path)
-        return paths
+            fields = meta.split(" ", 2)
+            if fields[1:2] == ["blob"]:
+                shas[path] = fields[2]
+        return shas
 
     # -- objects -----------------------------------------------------------------------
     def read(self, sha: str, path: str) -> bytes | None:
@@ -228,6 +233,14 @@ class Repository:
             if name == path and len(fields) == 3 and fields[1] == "blob":
                 return fields[2]
         return None
+
+    def read_blobs(self, blob_shas: list[str], max_size: int) -> list[bytes | None]:
+        """The blobs' contents in one exchange with git, in order; None for a blob larger
+        than ``max_size`` bytes (not held: read it with :meth:`read_blob` when needed) or
+        not in the repository."""
+        found = self.objects.get_many([sha.encode("ascii", "replace") for sha in blob_shas],
+                                      max_size)
+        return [obj.data if obj is not None and obj.type == "blob" else None for obj in found]
 
     def read_blob(self, blob_sha: str) -> bytes:
         obj = self.objects.get(blob_sha.encode("ascii", "replace"))

@@ -188,3 +188,40 @@ def test_many_objects_at_once_in_order_without_blocking(repo: Path) -> None:
         with pytest.raises(EnvironmentFailure):
             repository.commit_subjects([head, "0" * 40])
         assert repository.read(head, "dir/inner.json") == b'{"acc": 4}'  # still answers
+
+
+def test_objects_over_a_size_are_skipped_and_the_stream_stays_in_step(repo: Path) -> None:
+    # big.bin (3 MiB) over the bound: its content is read past, never kept, and every
+    # answer after it is still the right object's.
+    names = [b"HEAD:big.bin", b"HEAD:dir/inner.json", b"HEAD:missing"] * 3
+    with Repository(repo) as repository:
+        found = repository.objects.get_many(names, max_size=1024 * 1024)
+        assert [None if obj is None else obj.data for obj in found] == \
+            [None, b'{"acc": 4}', None] * 3
+        assert len(repository.objects.get_many([b"HEAD:big.bin"], max_size=4 * 1024 * 1024)
+                   [0].data) == 3 * 1024 * 1024 + 7  # type: ignore[union-attr]
+
+
+def test_a_commit_read_ahead_gives_what_single_reads_give(repo: Path) -> None:
+    from mlci.repo.revisions import Revision
+    from mlci.repo.snapshot import READ_AHEAD_FILES, CommitSnapshot, read_ahead
+
+    many = {f"m/{i:03d}.json": f'{{"i": {i}}}' for i in range(READ_AHEAD_FILES * 2 + 5)}
+    head = commit_files(repo, {**many, "empty.json": ""})
+    with Repository(repo) as repository:
+        snapshot = CommitSnapshot(repository, Revision(rev=head, sha=head), "head")
+        paths = snapshot.paths()  # listed: reads go by blob SHA
+        asked = ["big.bin", "missing.json", "empty.json", "dir", "dir/inner.json",
+                 NON_UTF8_NAME, "line\nbreak.json", *many]
+        exchanges = []
+        get_many = repository.objects.get_many
+        repository.objects.get_many = (  # type: ignore[method-assign]
+            lambda names, max_size=None: exchanges.append(len(names)) or get_many(
+                names, max_size))
+        read_ahead(snapshot, asked)
+        got = {path: snapshot.read(path) for path in asked}
+        assert got == {path: (repo / path).read_bytes() if path in paths else None
+                       for path in asked}
+        # 140-odd files in four exchanges (three read ahead, big.bin alone: over the bound)
+        assert len(exchanges) == 4 and max(exchanges) == READ_AHEAD_FILES
+        assert snapshot.read("dir/inner.json") == b'{"acc": 4}'  # again: read, not held
