@@ -22,11 +22,6 @@ from typing import Any, TypeGuard
 from mlci.errors import InputError
 from mlci.safe_yaml import MAX_BYTES, MAX_DEPTH, MAX_NODES, MAX_NUMBER_CHARS, load_yaml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 Scalar = bool | int | float | str | None
 Flat = dict[str, Scalar]
 
@@ -76,10 +71,15 @@ def _flatten(value: Any, prefix: str, out: Flat, target: _Target, depth: int) ->
     source = target.source
     if depth > MAX_NESTING:
         raise InputError(f"{_where(source, prefix)}nested more than {MAX_NESTING} levels deep")
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         for key, item in value.items():
             name = printable(str(key))
-            _flatten(item, f"{prefix}.{name}" if prefix else name, out, target, depth + 1)
+            full = f"{prefix}.{name}" if prefix else name
+            if type(item) is float and depth < MAX_NESTING and (
+                    len(out) < MAX_VALUES or full in out):
+                out[full] = item  # most leaves: a float is kept as it is (see _scalar)
+            else:
+                _flatten(item, full, out, target, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _flatten(item, f"{prefix}.{index}" if prefix else str(index), out, target,
@@ -119,6 +119,8 @@ def _scalar(value: Any, key: str, source: str) -> Scalar:
 def printable(text: str) -> str:
     """``text`` with lone surrogates (from JSON's "\\udcff" or an undecodable file name)
     written as backslash escapes, so that every encoder accepts it."""
+    if text.isascii():  # nearly every key and value: no encoding to try
+        return text
     try:
         text.encode("utf-8")
         return text
@@ -210,7 +212,7 @@ def parse(path: str, data: bytes, row: int = -1, *,
             if len(data) > MAX_TOML_BYTES:
                 raise InputError(f"{path}: {len(data):,} bytes, more than the "
                                  f"{MAX_TOML_BYTES:,} mlci reads from a TOML file")
-            loaded = tomllib.loads(text)
+            loaded = _toml(text, path)
         elif kind == "python":
             loaded = _python_params(text, path)
         else:
@@ -219,8 +221,6 @@ def parse(path: str, data: bytes, row: int = -1, *,
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
                          f"{exc.msg}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from exc
     except RecursionError:
         raise InputError(f"{path}: nested too deeply (mlci reads at most {MAX_NESTING} "
                          "levels)") from None
@@ -273,6 +273,19 @@ def _flat_yaml(text: str) -> dict[str, Any] | None:
     return values
 
 
+def _toml(text: str, path: str) -> Any:
+    """A TOML file as Python reads it. Imported here: few projects keep params in TOML,
+    and every command would pay for the import."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from exc
+
+
 def _python_params(text: str, path: str) -> Any:
     """A Python params file as DVC reads it: the literal assignments at module level and in
     classes, found by parsing, never by running the file."""
@@ -289,6 +302,9 @@ def _python_params(text: str, path: str) -> Any:
 
 def is_number(value: object) -> TypeGuard[int | float]:
     """A number, not a boolean (YAML and JSON ``true`` is an int to Python)."""
+    kind = type(value)
+    if kind is float or kind is int:  # nearly every value: asked of each, many times
+        return True
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -328,6 +344,20 @@ def _flat_encoder(inner: str) -> Callable[[Any], str]:
     return encoder.encode
 
 
+_TEXT_TYPE = frozenset({str})
+
+
+def _flat(value: dict[Any, Any]) -> bool:
+    """Whether a mapping holds only scalars under text keys (the types looked up in C)."""
+    return _FLAT_TYPES.issuperset(map(type, value.values())) and \
+        _TEXT_TYPE.issuperset(map(type, value))
+
+
+def _flat_rows(items: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether every item is a non-empty mapping of text to scalars (a table's rows)."""
+    return all(type(item) is dict and item and _flat(item) for item in items)
+
+
 def _scalar_text(value: Any) -> str | None:
     """The JSON of a scalar json.dumps writes the same way, None for a container."""
     kind = type(value)
@@ -362,7 +392,7 @@ def _encode(value: Any, out: list[str], newline: str, depth: int) -> None:
         if not value:
             out.append("{}")
             return
-        if all(type(k) is str and type(v) in _FLAT_TYPES for k, v in value.items()):
+        if _flat(value):
             # Only scalars: the C encoder writes it, its separators carrying the indent.
             try:
                 text = _flat_encoder(inner)(value)
@@ -385,6 +415,21 @@ def _encode(value: Any, out: list[str], newline: str, depth: int) -> None:
         return
     if not value:
         out.append("[]")
+        return
+    if _flat_rows(value):
+        deeper = inner + "  "
+        try:
+            text = _flat_encoder(deeper)(value)
+        except ValueError:  # NaN or infinity (allow_nan=False): json.dumps says so
+            raise _Unsupported from None
+        # One C call for the whole list: its separators put every item (the list's and the
+        # rows') at the rows' indent, so only the seams between two rows move out to the
+        # list's. `},` + a line break + `{` occurs nowhere else: a line break inside a
+        # string is escaped, and a row holds no braces but its own.
+        seam = "}," + deeper + "{"
+        out += ("[", inner, "{", deeper,
+                text[2:-2].replace(seam, inner + "}," + inner + "{" + deeper),
+                inner, "}", newline, "]")
         return
     separator = "[" + inner
     for item in value:

@@ -47,7 +47,10 @@ class MetricChange:
 
     @property
     def rel_delta(self) -> float | None:
-        delta, base = self.delta, as_float(self.base)
+        return self._relative(self.delta)
+
+    def _relative(self, delta: float | None) -> float | None:
+        base = as_float(self.base) if delta is not None else None
         if delta is None or not base:
             return None
         return delta / abs(base)
@@ -61,9 +64,9 @@ class MetricChange:
         if not self.in_head:
             return "deleted"
         if is_number(self.base) and is_number(self.head):
-            same = (self.base == self.head) or (
-                isinstance(self.base, float) and isinstance(self.head, float)
-                and math.isnan(self.base) and math.isnan(self.head))
+            # NaN equals nothing, itself included: NaN at both sides is unchanged
+            same = self.base == self.head or (
+                self.base != self.base and self.head != self.head)
             return "unchanged" if same else "modified"
         return "unchanged" if self.base == self.head and type(self.base) is type(
             self.head) else "modified"
@@ -73,9 +76,10 @@ class MetricChange:
         return self.status != "unchanged"
 
     def to_json(self) -> dict[str, Any]:
+        delta = self.delta  # once: 10,000 metrics make it count
         return {"file": self.file, "key": self.key, "base": json_value(self.base),
-                "head": json_value(self.head), "delta": self.delta,
-                "rel_delta": self.rel_delta, "status": self.status}
+                "head": json_value(self.head), "delta": delta,
+                "rel_delta": self._relative(delta), "status": self.status}
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,9 @@ def test_missing_metric_file_warns(repo: Path, run_mlci) -> None:  # type: ignor
                   "head": -3, "nested": {"a": [], "b": {}, "c": [[1, [2.5, {}]], ()]}}],
      "unavailable": [], "warnings": ["a", ""]},
     [], {}, "text", 1.5, None, [1, "2", [3]],
+    # rows of scalars, written in one piece: seams look alike inside strings, empty rows
+    {"rows": [{"a": "},\n      {", "b": None}, {"a": "}, {", "c": -0.0}], "more": [[{"x": 1}]]},
+    [{"a": 1}, {}], [{}], ({"t": 1}, {"u": True}), [{"k": "\u2603"}],
 ])
 def test_json_output_is_what_json_dumps_writes(value: object) -> None:
     from mlci.formats import dumps_indented
@@ -233,7 +236,7 @@ def test_json_output_is_what_json_dumps_writes(value: object) -> None:
 
 
 @pytest.mark.parametrize("value", [{"a": float("nan")}, [float("inf")], {1: "a"},
-                                   {"a": {1, 2}}])
+                                   {"a": {1, 2}}, [{"a": 1}, {"b": float("nan")}]])
 def test_json_output_leaves_the_unusual_to_json_dumps(value: object) -> None:
     from mlci.formats import dumps_indented
 
