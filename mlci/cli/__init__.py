@@ -11,8 +11,6 @@ import importlib
 import importlib.util
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,6 +81,8 @@ def cli() -> None:
 
 def _bug_report(exc: BaseException) -> str:
     """Write the traceback to a file and return a short hint pointing at it."""
+    import tempfile  # here, not at the top: every command starts without them
+    import traceback
 
     def masked(text: str) -> str:
         return mask_secrets(text, os.environ, sys.argv)

@@ -13,7 +13,6 @@ lowercase hex digits under ``files/md5/XX/`` or ``XX/``), never lists, writes or
 from __future__ import annotations
 
 import errno
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,6 +98,8 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
 def why_unreachable(error: BaseException) -> str | None:
     """Why no request can reach the remote (its name does not resolve, the connection is
     refused, no route to it), or None: then retrying cannot help."""
+    import socket  # on use: only a failed request asks
+
     for cause in _causes(error):
         if isinstance(cause, socket.gaierror):
             return "its host name does not resolve"

@@ -17,12 +17,9 @@ used.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
@@ -158,6 +155,8 @@ def _dvc_config(root: Path, repo_config: str | None) -> Any:
 def matches_hash(data: bytes, md5: str, legacy: bool) -> bool:
     """Whether ``data`` is the object named ``md5``: its md5, or for a DVC 2 text file the
     md5 with CRLF turned into LF (DVC 2 hashed text that way)."""
+    import hashlib  # on use: a diff of metrics in git never hashes a DVC object
+
     expected = md5.removesuffix(".dir")
     if hashlib.md5(data, usedforsecurity=False).hexdigest() == expected:
         return True
@@ -260,6 +259,8 @@ class ObjectStore:
                 return candidate
         data = self.read(md5, legacy=legacy, remote=remote, what=what)
         if self._spill is None:
+            import tempfile  # on use, as shutil below: most runs never spill an object
+
             self._spill = Path(tempfile.mkdtemp(prefix="mlci-dvc-objects-"))
         copy = self._spill / md5
         copy.write_bytes(data)
@@ -268,6 +269,8 @@ class ObjectStore:
     def close(self) -> None:
         """Remove the temporary copies ``path`` made."""
         if self._spill is not None:
+            import shutil
+
             shutil.rmtree(self._spill, ignore_errors=True)
             self._spill = None
 
