@@ -154,8 +154,9 @@ def key_history(repo: Repository, key: str, rev: str, count: int, config: Config
 
 class _RecordingSnapshot(CommitSnapshot):
     """A commit read for its history: notes what was read (paths, the file list, the paths
-    with a suffix), so that what was derived from them can serve the next commit when that
-    commit changed none of it. The file list comes from ``listing``."""
+    with a suffix, which also say whether a file exists), so that what was derived from them
+    can serve the next commit when that commit changed none of it. The file list comes from
+    ``listing``."""
 
     def __init__(self, repo: Repository, commit: str,
                  listing: Callable[[], PathListing]) -> None:
@@ -174,6 +175,11 @@ class _RecordingSnapshot(CommitSnapshot):
     def paths_ending(self, suffix: str) -> list[str]:
         self.used.endings.add(suffix)
         return self._listing().paths_ending(suffix)
+
+    def is_file(self, path: str) -> bool:
+        """Whether ``path`` is a file, from the file list: what holds until a commit adds or
+        removes it, however often its content changes (``mlci.dvc.dvcyaml.is_file``)."""
+        return path in self.paths_ending(path)
 
     def blobs(self) -> dict[str, BlobInfo]:
         self.used.listed = True

@@ -7,7 +7,12 @@ a ``foreach``/``matrix`` member.
 
 Parametrised files (``vars``, ``${...}``, ``foreach``, ``matrix``) are resolved by DVC's own
 resolver, reading ``vars`` files from the snapshot (never the working tree of another
-revision); what cannot be resolved is named in ``problems``, never silently dropped.
+revision); what cannot be resolved is named in ``problems``, never silently dropped. Only a
+file that is parametrised is resolved. DVC loads the ``params.yaml`` of a ``dvc.yaml``'s
+folder for every ``dvc.yaml``, so a broken one fails even a file without ``${...}``; mlci
+reads such a file as written (the broken params file is reported where params are read), so
+its pipelines depend on ``params.yaml`` only through whether it exists, which a history
+relies on (``mlci.diff.history``: an experiment's commit edits only ``params.yaml``).
 
 Params, as ``dvc params diff`` collects them:
 - a stage's ``params: [key]`` names a key of ``params.yaml`` in the stage's ``wdir``;
@@ -286,6 +291,18 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+def is_file(snapshot: Snapshot, path: str) -> bool:
+    """Whether ``path`` is a file at the snapshot. A snapshot that can tell from its file
+    list (a history's: ``mlci.diff.history``) answers itself, so that a history does not
+    count the file's content as used: a commit that only edits ``params.yaml`` (every
+    experiment) must not make it read every ``dvc.yaml`` again."""
+    own = getattr(snapshot, "is_file", None)
+    if own is not None:
+        found: bool = own(path)
+        return found
+    return snapshot.read(path) is not None
+
+
 def dvc_yaml_files(snapshot: Snapshot) -> list[str]:
     """Every ``dvc.yaml`` at the snapshot, the root one first."""
     found = [p for p in paths_ending(snapshot, DVC_YAML)
@@ -323,7 +340,7 @@ def read_pipelines(snapshot: Snapshot) -> Pipelines:
         except InputError as exc:
             raise InputError(f"{str(exc).replace(dvcfile, where(snapshot, dvcfile), 1)}"
                              ) from None
-    if snapshot.read(PARAMS_DEFAULT) is not None:
+    if is_file(snapshot, PARAMS_DEFAULT):
         merge_keys(pipelines.params, PARAMS_DEFAULT, None)  # DVC's default params file, whole
     for file, keys in vars_used.items():
         if file not in pipelines.params:  # as DVC: a params file already shown stays as is
