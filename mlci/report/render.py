@@ -387,7 +387,7 @@ def render_markdown(report: Report, template: Path | None = None,
         text = _finish_markdown(current, _render_template(current, "md", template))
         if len(text) <= limit:
             return _put_back(applied, text, limit, rendered)
-    return trim_markdown(text, limit)
+    return trim_markdown(text, limit, report.html_link)
 
 
 def _put_back(applied: list[Callable[[Report], Report]], text: str, limit: int,

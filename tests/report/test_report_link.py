@@ -160,3 +160,14 @@ def test_the_trim_note_with_its_link_still_fits_a_small_limit() -> None:
     # a link longer than a quarter of the room gives way to the plain words
     assert "](" not in _note(trim_markdown(text, 300, where))
     assert f"({RUN})" in _note(trim_markdown(text, 1000, where))
+
+
+def test_a_comment_cut_at_last_resort_links_the_artifact_too() -> None:
+    # A comment too small for even the trimmed report: render() falls back to cutting lines,
+    # and its note links the artifact as the step-by-step trimming does.
+    for where, ending in ((html_link_of(GITHUB, "default"),
+                          f"the report artifact [mlci-report-default]({RUN})."),
+                         (None, "the report artifact.")):
+        text = render(replace(with_plots(), html_link=where), "md", limit=400)
+        assert len(text) <= 400
+        assert _note(text).endswith(f"The full report is in the CI job summary or {ending}")
