@@ -53,7 +53,6 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
     the paths, options or configuration are wrong, 3 when pytest itself broke.
     """
     from mlci.modeltests.runner import TestRequest, run_tests
-    from mlci.modeltests.shards import parse_shard
     from mlci.report.terminal import terminal_safe
     from mlci.secrets import reexec_without_secrets
 
@@ -63,6 +62,8 @@ def command(ctx: click.Context, repo: str, config: str | None, base: str | None,
         reexec_without_secrets(process.argv, keep_vault=False)
 
     if shard is not None:
+        from mlci.modeltests.shards import parse_shard
+
         try:
             parse_shard(shard)
         except UsageError as exc:

@@ -6,12 +6,15 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mlci.config.gates import Gate, read_gates
 from mlci.errors import ConfigError
+
+# The gate parser (and the number parsing it imports) loads with the validation: `mlci test`
+# starts pytest from a document only parsed so far (see mlci.modeltests.runner).
+if TYPE_CHECKING:
+    from mlci.config.gates import Gate
 
 CONFIG_NAME = "mlci.yaml"
 DEFAULT_MAX_PATHS = 20
@@ -103,6 +106,8 @@ def _plot_ids(value: list[str] | bool | None) -> tuple[str, ...] | None:
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of mlci.yaml (also usable by editors)."""
+    from importlib import resources
+
     text = resources.files("mlci").joinpath("schema/config.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
@@ -137,6 +142,8 @@ def check_mapping(data: Any, source: str) -> tuple[tuple[Gate, ...], tuple[str, 
     config still runs on an older mlci. A ``gates:`` section that can fail nothing warns.
     """
     from jsonschema import Draft202012Validator
+
+    from mlci.config.gates import read_gates
 
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got "
@@ -237,34 +244,65 @@ def _check_numbers(value: Any, source: str, path: tuple[Any, ...]) -> None:
                               "1.8e308)") from None
 
 
+# A NamedTuple, not a dataclass (~1 ms to define): `mlci test` reads it before pytest starts.
+class ConfigDocument(NamedTuple):
+    """A configuration file read and parsed, not yet validated: :meth:`validated` makes the
+    :class:`Config` every command uses (``mlci test`` starts pytest in between)."""
+
+    path: Path
+    source: str  # the file as named in messages
+    data: Any  # the parsed document, {} for an empty file; any shape until validated
+
+    @classmethod
+    def read(cls, path: Path, source: str | None = None) -> ConfigDocument:
+        """Read and parse ``path`` within the bounds of :func:`parse_config_text`;
+        ``source`` names it in messages (default: the path as given)."""
+        from mlci.files import read_text
+
+        source = str(path) if source is None else source
+        text = read_text(path, "configuration file", error=ConfigError)
+        data = parse_config_text(text, source)
+        return cls(path=path, source=source, data={} if data is None else data)
+
+    def validated(self) -> Config:
+        """The configuration, or ConfigError listing everything wrong with the document."""
+        gates, warnings = check_mapping(self.data, self.source)
+        return Config.from_mapping(self.data, self.path, gates, warnings)
+
+
 def load_config_file(path: Path, source: str | None = None) -> Config:
     """Read, parse and validate one configuration file; ``source`` names it in messages
     (default: the path as given)."""
-    from mlci.files import read_text
-
-    source = str(path) if source is None else source
-    text = read_text(path, "configuration file", error=ConfigError)
-    data = parse_config_text(text, source)
-    if data is None:
-        data = {}
-    gates, warnings = check_mapping(data, source)
-    return Config.from_mapping(data, path, gates, warnings)
+    return ConfigDocument.read(path, source).validated()
 
 
-def load_config(root: Path, explicit: str | None = None) -> Config:
-    """The configuration for a repository: ``--config FILE``, else ``ROOT/mlci.yaml``, else
-    defaults (valid in a DVC repository: everything is discovered from dvc.yaml; elsewhere
-    they carry a warning that nothing is compared)."""
+def read_config_document(root: Path, explicit: str | None = None) -> ConfigDocument | None:
+    """The configuration file of a repository, parsed: ``--config FILE``, else
+    ``ROOT/mlci.yaml``, else None (:func:`default_config` applies)."""
     if explicit is not None:
-        return load_config_file(Path(explicit))
+        return ConfigDocument.read(Path(explicit))
     candidate = root / CONFIG_NAME
     if candidate.is_file():
         # Named as in the repository: the report goes on a pull request, where the runner's
         # checkout directory means nothing.
-        return load_config_file(candidate, CONFIG_NAME)
+        return ConfigDocument.read(candidate, CONFIG_NAME)
+    return None
+
+
+def default_config(root: Path) -> Config:
+    """The configuration of a repository without a configuration file: valid in a DVC
+    repository (everything is discovered from dvc.yaml), elsewhere with a warning that
+    nothing is compared."""
     if not (root / ".dvc").is_dir():
         return Config(warnings=(NOTHING_CONFIGURED,))
     return Config(warnings=(NO_CONFIG_NO_GATES,))
+
+
+def load_config(root: Path, explicit: str | None = None) -> Config:
+    """The configuration for a repository: ``--config FILE``, else ``ROOT/mlci.yaml``, else
+    :func:`default_config`."""
+    document = read_config_document(root, explicit)
+    return document.validated() if document is not None else default_config(root)
 
 
 # Without mlci.yaml mlci learns metrics, params and plots from DVC; with neither it compares
