@@ -14,7 +14,7 @@ from mlci.dvc.dvcfiles import DvcOutput, TrackedOutputs, read_outputs
 from mlci.dvc.dvcyaml import Pipelines, merge_keys, read_pipelines
 from mlci.dvc.store import ObjectStore, ObjectUnavailable, default_base, open_store
 from mlci.errors import InputError
-from mlci.formats import Flat, file_format, is_number, parse, printable
+from mlci.formats import MAX_FILE_BYTES, Flat, file_format, is_number, parse, printable
 from mlci.repo.snapshot import Snapshot, describe, read_ahead
 
 # Bounds of a reader's memo of parsed files: a history of 1,000 commits of small metric
@@ -140,7 +140,8 @@ class ValueReader:
         output, inner = found
         where = describe(self.snapshot)
         try:
-            return self.store.output_file(output, inner, what=f"{path} at {where}"), []
+            return self.store.output_file(output, inner, what=f"{path} at {where}",
+                                          max_size=MAX_FILE_BYTES), []
         except InputError as exc:  # a hash that is not one, a malformed manifest
             return None, [str(exc)]
         except ObjectUnavailable as exc:

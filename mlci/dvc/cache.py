@@ -149,13 +149,16 @@ def object_path(cache: Path, md5: str, legacy: bool) -> Path:
     return base / first / rest
 
 
-def read_object(root: Path, md5: str, legacy: bool) -> bytes | None:
-    """The object's bytes from the local cache, trying both layouts, or None when absent.
+def read_object(root: Path, md5: str, legacy: bool, max_size: int | None = None
+                ) -> bytes | None:
+    """The object's bytes from the local cache, trying both layouts, or None when absent;
+    given ``max_size``, at most one byte more than that (enough to know it is larger).
     Raises InvalidHash when ``md5`` is not a DVC hash."""
     cache = cache_dir(root)
     for candidate in (object_path(cache, md5, legacy), object_path(cache, md5, not legacy)):
         try:
-            return candidate.read_bytes()
+            with candidate.open("rb") as file:
+                return file.read() if max_size is None else file.read(max_size + 1)
         except OSError:
             continue
     return None

@@ -147,8 +147,11 @@ def _request_options(fs: Any) -> dict[str, Any]:
     return {"retry_options": ExponentialRetry(attempts=1)}
 
 
-def _read_either_layout(handle: RemoteHandle, md5: str, legacy: bool) -> bytes | None:
+def _read_either_layout(handle: RemoteHandle, md5: str, legacy: bool,
+                        max_size: int | None) -> bytes | None:
     options = _request_options(handle.fs)
+    if max_size is not None:
+        options["end"] = max_size + 1  # a range request: never more than that downloaded
     for candidate in (legacy, not legacy):
         try:
             data: bytes = handle.fs.cat_file(handle.object_path(md5, candidate), **options)
@@ -158,14 +161,16 @@ def _read_either_layout(handle: RemoteHandle, md5: str, legacy: bool) -> bytes |
     return None
 
 
-def read_remote_object(handle: RemoteHandle, md5: str, legacy: bool) -> bytes | None:
+def read_remote_object(handle: RemoteHandle, md5: str, legacy: bool,
+                       max_size: int | None = None) -> bytes | None:
     """The object's bytes, trying both layouts; None when the remote does not have it.
+    Given ``max_size``, at most one byte more than that (enough to know it is larger).
 
     Raises RemoteUnavailable saying why the remote cannot be read: at once for a name that
     does not resolve or a refused connection, after one retry for a timeout or a 5xx."""
     for attempt in range(ATTEMPTS):
         try:
-            return _read_either_layout(handle, md5, legacy)
+            return _read_either_layout(handle, md5, legacy, max_size)
         except Exception as exc:  # noqa: BLE001 - network, auth: reported, not raised
             if attempt + 1 < ATTEMPTS and retry_can_help(exc):
                 time.sleep(RETRY_PAUSE)

@@ -150,6 +150,17 @@ def _dvc_config(root: Path, repo_config: str | None) -> Any:
                   fs=_OneFile(str(root / DVC_CONFIG), repo_config))
 
 
+class ObjectTooLarge(InputError):
+    """A DVC object larger than its reader takes: a pull request can point a metrics or
+    samples file at any tracked output, gigabytes included."""
+
+
+def _check_size(data: bytes | None, max_size: int | None, what: str, md5: str) -> None:
+    if data is not None and max_size is not None and len(data) > max_size:
+        raise ObjectTooLarge(f"{what} ({md5}): more than the {max_size:,} bytes mlci reads "
+                             "from such a file")
+
+
 # -- hashes ---------------------------------------------------------------------------
 
 def matches_hash(data: bytes, md5: str, legacy: bool) -> bool:
@@ -231,15 +242,20 @@ class ObjectStore:
         return self.remote_config.warnings
 
     # -- objects -------------------------------------------------------------------------
-    def read(self, md5: str, *, legacy: bool, remote: str | None = None, what: str) -> bytes:
+    def read(self, md5: str, *, legacy: bool, remote: str | None = None, what: str,
+             max_size: int | None = None) -> bytes:
         """The bytes of the object ``md5`` (``.dir`` included for a manifest); ``remote`` is
         the output's own. Raises ObjectUnavailable saying why, InvalidHash for a name that
-        is not a DVC hash. ``what`` names the object in messages."""
+        is not a DVC hash, ObjectTooLarge for an object over ``max_size`` bytes (of which no
+        more than that is read or downloaded). ``what`` names the object in messages."""
         dvc_cache.object_parts(md5)  # never a path from a hash that is not one
-        local = dvc_cache.read_object(self.root, md5, legacy)
+        local = dvc_cache.read_object(self.root, md5, legacy, max_size)
+        _check_size(local, max_size, what, md5)
         if local is not None and matches_hash(local, md5, legacy):
             return local
-        data = self._from_remote(md5, legacy, remote, what, corrupt_locally=local is not None)
+        data = self._from_remote(md5, legacy, remote, what, corrupt_locally=local is not None,
+                                 max_size=max_size)
+        _check_size(data, max_size, what, md5)
         if not matches_hash(data, md5, legacy):
             name = self._handle(remote)
             assert isinstance(name, RemoteHandle)
@@ -275,24 +291,28 @@ class ObjectStore:
             self._spill = None
 
     # -- outputs -------------------------------------------------------------------------
-    def output_file(self, output: DvcOutput, inner: str = "", *, what: str) -> bytes | None:
+    def output_file(self, output: DvcOutput, inner: str = "", *, what: str,
+                    max_size: int | None = None) -> bytes | None:
         """The bytes of a file output, or of the file ``inner`` inside a directory output
         (looked up in its manifest); None when the directory has no such file or DVC
         recorded no hash (nothing was committed). Raises InputError for an unusable recorded
-        hash or manifest, ObjectUnavailable when an object cannot be had."""
+        hash or manifest, or a file over ``max_size`` bytes (ObjectTooLarge),
+        ObjectUnavailable when an object cannot be had."""
         if output.md5 is None and output.hash_problem is None:
             return None
         md5 = self._recorded_hash(output)
         if not inner:
             if output.is_dir:
                 return None
-            return self.read(md5, legacy=output.legacy_hash, remote=output.remote, what=what)
+            return self.read(md5, legacy=output.legacy_hash, remote=output.remote, what=what,
+                             max_size=max_size)
         if not output.is_dir:
             return None
         found = dict(self.manifest(output, what=f"the manifest of {output.path}")).get(inner)
         if found is None:
             return None
-        return self.read(found, legacy=output.legacy_hash, remote=output.remote, what=what)
+        return self.read(found, legacy=output.legacy_hash, remote=output.remote, what=what,
+                         max_size=max_size)
 
     def manifest(self, output: DvcOutput, *, what: str) -> list[tuple[str, str]]:
         """``(relpath, md5)`` of each file in a directory output, validated."""
@@ -311,7 +331,7 @@ class ObjectStore:
 
     # -- remotes -------------------------------------------------------------------------
     def _from_remote(self, md5: str, legacy: bool, remote: str | None, what: str,
-                     corrupt_locally: bool) -> bytes:
+                     corrupt_locally: bool, max_size: int | None = None) -> bytes:
         handle = self._handle(remote)
         local = "is corrupt in the local cache" if corrupt_locally else \
             f"is not in the local cache ({dvc_cache.cache_dir(self.root)})"
@@ -320,7 +340,7 @@ class ObjectStore:
                 if handle.failure == "not-configured" else "remote-unreachable"
             raise ObjectUnavailable(f"{what} ({md5}) {local}, and {handle}", cause, str(handle))
         try:
-            data = self._read_remote(handle, md5, legacy)
+            data = self._read_remote(handle, md5, legacy, max_size)
         except RemoteUnavailable as exc:
             raise ObjectUnavailable(f"{what} ({md5}) {local}, and {exc}",
                                     "remote-unreachable", str(exc)) from exc
@@ -330,14 +350,15 @@ class ObjectStore:
                                     missing)
         return data
 
-    def _read_remote(self, handle: RemoteHandle, md5: str, legacy: bool) -> bytes | None:
+    def _read_remote(self, handle: RemoteHandle, md5: str, legacy: bool,
+                     max_size: int | None) -> bytes | None:
         """``read_remote_object``, except that a remote found unreachable (its name does not
         resolve, it refuses) is not tried again in this run: the same failure is raised."""
         known = self._unreachable.get(handle.name)
         if known is not None:
             raise known
         try:
-            return read_remote_object(handle, md5, legacy)
+            return read_remote_object(handle, md5, legacy, max_size)
         except RemoteUnavailable as exc:
             if exc.failure == "unreachable":
                 self._unreachable[handle.name] = exc

@@ -50,7 +50,7 @@ def _from_dvc(snapshot: Snapshot, store: ObjectStore, path: str
         return None, None
     output, inner = found
     try:
-        return store.output_file(output, inner, what=path), None
+        return store.output_file(output, inner, what=path, max_size=MAX_SAMPLE_BYTES), None
     except InputError as exc:  # a hash that is not one, a malformed manifest
         return None, str(exc)
     except ObjectUnavailable as exc:

@@ -262,9 +262,9 @@ def test_an_unreachable_remote_is_tried_once_per_run_and_says_why(
     reads: list[str] = []
     real_read = store_module.read_remote_object
 
-    def counting(handle: Any, md5: str, legacy: bool) -> bytes | None:
+    def counting(handle: Any, md5: str, legacy: bool, max_size: int | None) -> bytes | None:
         reads.append(md5)
-        return real_read(handle, md5, legacy)
+        return real_read(handle, md5, legacy, max_size)
 
     monkeypatch.setattr(store_module, "read_remote_object", counting)
     monkeypatch.setattr(remote_module.time, "sleep", _no_retry)
@@ -347,3 +347,50 @@ def test_a_dns_failure_behind_a_wrapper_is_recognised() -> None:
     except RuntimeError as outer:
         assert remote_module.why_unreachable(outer) == "its host name does not resolve"
         assert not remote_module.retry_can_help(outer)
+
+
+def test_an_object_over_the_readers_bound_is_refused_without_reading_it_whole(
+        plain: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull request can point a metrics or samples file at any DVC output, gigabytes
+    included: no more than the bound and one byte is read from the cache or downloaded."""
+    big = b"x" * 1000
+    in_cache = put(plain["cache"], big)
+    in_remote = put(plain["remote"], big + b"y")
+    store = ObjectStore(plain["repo"], None, config_of(plain["repo"]))
+    assert store.read(in_cache, legacy=False, what="m.json", max_size=1000) == big
+    with pytest.raises(store_module.ObjectTooLarge,
+                       match=f"m.json \\({in_cache}\\): more than the 999 bytes"):
+        store.read(in_cache, legacy=False, what="m.json", max_size=999)
+    handle = store._handle(None)
+    assert isinstance(handle, remote_module.RemoteHandle)
+    asked: list[object] = []
+    cat_file = handle.fs.cat_file
+
+    def spy(path: str, *args: Any, **kwargs: Any) -> bytes:
+        asked.append(kwargs.get("end"))
+        data: bytes = cat_file(path, *args, **kwargs)
+        return data
+
+    monkeypatch.setattr(handle.fs, "cat_file", spy)
+    with pytest.raises(store_module.ObjectTooLarge, match="more than the 1,000 bytes"):
+        store.read(in_remote, legacy=False, what="m.json", max_size=1000)
+    assert asked == [1001]  # a range request: the rest never left the remote
+    assert store.read(in_remote, legacy=False, what="m.json") == big + b"y"  # unbounded
+    assert not plain["cache"].joinpath("files", "md5", in_remote[:2]).exists()
+
+
+def test_a_metrics_file_pointed_at_a_huge_output_is_an_error_of_the_pull_request(
+        plain: dict[str, Path], run_mlci: Any) -> None:
+    repo = plain["repo"]
+    small = put(plain["remote"], b'{"acc": 0.5}')
+    huge = put(plain["remote"], b'{"acc": 0.6, "pad": "' + b"x" * (16 * 1024 * 1024) + b'"}')
+    shas = [commit_files(repo, {"mlci.yaml": "metrics: [m.json]\n",
+                                "m.json.dvc": f"outs:\n- md5: {md5}\n  path: m.json\n"
+                                              "  hash: md5\n"})
+            for md5 in (small, huge)]
+    result = run_mlci("diff", "-C", str(repo), "--base", shas[0], "--head", shas[1],
+                      "--only", "metrics", "--format", "json")
+    assert result.code == 2, result.err
+    out = json.loads(result.out)
+    assert any(f"m.json at head ({shas[1][:7]}) ({huge}): more than the 16,777,216 bytes "
+               "mlci reads" in error for error in out["errors"]), out["errors"]
