@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from helpers.cli import NO_GATE
 from helpers.repo_helpers import commit_files, git, make_repo
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture
@@ -230,6 +232,23 @@ def test_missing_metric_file_warns(repo: Path, run_mlci) -> None:  # type: ignor
     [{"a": 1}, {}], [{}], ({"t": 1}, {"u": True}), [{"k": "\u2603"}],
 ])
 def test_json_output_is_what_json_dumps_writes(value: object) -> None:
+    from mlci.formats import dumps_indented
+
+    assert dumps_indented(value) == json.dumps(value, indent=2, allow_nan=False)
+
+
+# Text with what JSON escapes or a row's seam could look like, and non-ASCII.
+_TEXT = st.text(alphabet=st.sampled_from('ab{}[],:"\\\n \u00e9\u2603'), max_size=8)
+_SCALARS = (st.none() | st.booleans() | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False) | _TEXT)
+_ROWS = st.lists(st.dictionaries(st.text(max_size=4), _SCALARS, max_size=4), max_size=5)
+_JSON = st.recursive(_SCALARS | _ROWS, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_json_output_is_json_dumps_on_any_value(value: object) -> None:
     from mlci.formats import dumps_indented
 
     assert dumps_indented(value) == json.dumps(value, indent=2, allow_nan=False)
