@@ -23,10 +23,13 @@ from mlci.errors import ConfigError
 from mlci.modeltests import runner
 
 # The repository's conftest: it says when pytest has begun collecting (its pid; by then it
-# has written its header), and whether the session ever reached its end.
+# has written its header), and whether the session ever reached its end. While the marker
+# "hold" exists it runs no test: a test that needs pytest still running when the refusal
+# comes says so (on a loaded machine a one-test session can end first).
 CONFTEST = '''\
 import os
 import pathlib
+import time
 
 MARKERS = pathlib.Path({markers!r})
 
@@ -34,6 +37,12 @@ MARKERS = pathlib.Path({markers!r})
 def pytest_collection(session):
     with open(MARKERS / "started", "a") as started:
         started.write(f"{{os.getpid()}}\\n")
+
+
+def pytest_runtestloop(session):
+    deadline = time.monotonic() + 60
+    while (MARKERS / "hold").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def pytest_sessionfinish(session):
@@ -103,6 +112,7 @@ def test_invalid_configuration_stops_the_pytest_started_meanwhile(
     expected = expected_error(repo)
     assert "gates.0 ('acc'): no rule" in expected
     validate_once_pytest_started(markers, monkeypatch)
+    (markers / "hold").write_text("")  # still running, and writing, when refused
 
     result = run_mlci("test", "--results", "out/results.json", "--junit", "out/junit.xml")
 
@@ -119,6 +129,7 @@ def test_an_earlier_runs_junit_file_stays_when_the_configuration_is_invalid(
     (repo / "junit.xml").write_text("<earlier/>")
     (repo / "mlci.yaml").write_text(BAD_GATE)
     validate_once_pytest_started(markers, monkeypatch)
+    (markers / "hold").write_text("")  # refused before pytest writes its own JUnit file
 
     result = run_mlci("test", "--junit", "junit.xml")
 
