@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mlci.errors import (
     EXIT_FAILED,
@@ -372,25 +372,20 @@ def _provisional_config(document: ConfigDocument) -> Config | None:
     tests.args, diff.remote), read from a document not validated yet when those values
     have the shapes the schema gives them, else None. Nothing else is set: it only starts
     pytest, whose command and environment the validated configuration must then repeat."""
-    from mlci.config import Config
+    from mlci.config import Config, compiled_schema_accepts
 
     data = document.data
     if not isinstance(data, dict):
         return None
     tests, diff = data.get("tests", {}), data.get("diff", {})
-    if not isinstance(tests, dict) or not isinstance(diff, dict):
+    if not isinstance(diff, dict):
         return None
-    paths, args, remote = tests.get("paths", []), tests.get("args", []), diff.get("remote")
-    if not (_strings(paths, min_length=1) and _strings(args)
-            and (remote is None or isinstance(remote, str))):
+    # The schema itself, on those values alone (whatever else the file holds, or gets wrong)
+    if not compiled_schema_accepts({"tests": tests, "diff": {
+            key: value for key, value in diff.items() if key == "remote"}}):
         return None
-    return Config(path=document.path, test_paths=tuple(paths), test_args=tuple(args),
-                  dvc_remote=remote)
-
-
-def _strings(value: Any, min_length: int = 0) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) and len(item) >= min_length
-                                           for item in value)
+    return Config(path=document.path, test_paths=tuple(tests.get("paths", ())),
+                  test_args=tuple(tests.get("args", ())), dvc_remote=diff.get("remote"))
 
 
 def _abandon(proc: subprocess.Popen[bytes], outputs: _Outputs) -> None:

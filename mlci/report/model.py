@@ -71,6 +71,13 @@ class HtmlLink:
     url: str  # from the CI system's variables (mlci.context.CiContext.artifacts_url)
     artifact: str | None = None  # GitHub: the artifact's name; GitLab: a job's artifacts
 
+    def markdown(self) -> str | None:
+        """The Markdown link to it (GitHub: the artifact's name; GitLab: "the job's
+        artifacts"), escaped; None when the URL is not one to link."""
+        from mlci.report.markdown import link
+
+        return link(self.artifact or "the job's artifacts", self.url)
+
 
 def html_link_of(environ: Mapping[str, str], key: str) -> HtmlLink | None:
     """The link to report.html for the run ``environ`` describes, None outside CI."""

@@ -35,7 +35,6 @@ from mlci.report.markdown import (
     code,
     escape,
     escape_lines,
-    link,
     mermaid_text,
     shorten,
     shorten_lines,
@@ -125,8 +124,7 @@ def _html_report_filter(where: HtmlLink | None) -> object:
     from markupsafe import Markup
 
     if where is not None:
-        text = where.artifact or "the job's artifacts"
-        linked = link(text, where.url)
+        linked = where.markdown()
         if linked is not None:
             return Markup(f"report.html, in the CI run's artifact {linked}" if where.artifact
                           else f"report.html, in {linked}")

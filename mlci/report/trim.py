@@ -3,16 +3,14 @@ the marker line, the verdict and the failing gates, and say what was cut.
 
 The renderer first folds whole sections away (see ``mlci.report.render``); this runs only when
 that was not enough, and where a report must fit an API's limit after rendering (the PR
-comment, the check run, the job summary). A leaf module (``re`` and the Markdown link
-builder), so publishing can trim without importing the renderer.
+comment, the check run, the job summary). A leaf module (nothing but ``re``), so publishing
+can trim without importing the renderer.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
-
-from mlci.report.markdown import link
 
 if TYPE_CHECKING:
     from mlci.report.model import HtmlLink
@@ -91,7 +89,7 @@ def _full_report(where: HtmlLink | None, limit: int) -> str:
     take more than a quarter of the room (the note must leave the verdict its place)."""
     if where is None:
         return _PLAIN_FULL_REPORT
-    linked = link(where.artifact or "the job's artifacts", where.url)
+    linked = where.markdown()
     if linked is None or len(linked) > limit // 4:
         return _PLAIN_FULL_REPORT
     return f"the report artifact {linked}" if where.artifact else linked
